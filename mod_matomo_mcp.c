@@ -1,0 +1,131 @@
+/*
+ * mod_matomo_mcp: answers the Model Context Protocol on a <Location> of the
+ * Apache that serves Matomo, and turns tool calls into read-only Matomo
+ * Reporting API calls made with the caller's own token.
+ *
+ * This file is the httpd glue only: the module record, the directive table,
+ * the hooks and the handler entry.  The work lives in src/.
+ */
+#include <httpd.h>
+#include <http_config.h>
+#include <http_log.h>
+#include <http_protocol.h>
+
+#include "src/mcp_config.h"
+#include "src/mcp_server.h"
+#include "src/mcp_tools.h"
+#include "src/mcp_transport.h"
+
+/* Only the module record is exported (the build hides everything else):
+ * httpd loads every module into one global symbol namespace. */
+extern module __attribute__((visibility("default"))) matomo_mcp_module;
+
+/* tools/list page size: the whole catalog fits on one page; cursors still
+ * work for clients that follow them. */
+#define MCP_TOOLS_PAGE_SIZE 50
+
+/* Built in post_config, before the children fork, and read-only after. */
+static const mcp_catalog *catalog;
+
+static int mcp_handler(request_rec *r)
+{
+    const mcp_dir_conf *conf;
+
+    if (r->handler == NULL || strcmp(r->handler, MCP_HANDLER_NAME) != 0) {
+        return DECLINED;
+    }
+    conf = ap_get_module_config(r->per_dir_config, &matomo_mcp_module);
+    if (conf->backend == NULL) {
+        /* Only .htaccess can get here: the start-up check saw the rest. */
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                      "SetHandler %s without MatomoMcpBackend for %s",
+                      MCP_HANDLER_NAME, r->uri);
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    return mcp_transport_handle(r, conf, catalog);
+}
+
+static int mcp_post_config(apr_pool_t *pconf, apr_pool_t *plog,
+                           apr_pool_t *ptemp, server_rec *s)
+{
+    mcp_catalog *built;
+    const char *err;
+
+    (void)plog;
+    if ((err = mcp_config_check_tree(ptemp, ap_conftree)) != NULL
+        || (err = mcp_catalog_build(pconf, mcp_tools, mcp_tools_count,
+                                    MCP_TOOLS_PAGE_SIZE, &built)) != NULL) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "%s", err);
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    catalog = built;
+    return OK;
+}
+
+static void mcp_register_hooks(apr_pool_t *p)
+{
+    (void)p;
+    ap_hook_post_config(mcp_post_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_handler(mcp_handler, NULL, NULL, APR_HOOK_MIDDLE);
+}
+
+/* Where the limits live in mcp_dir_conf, and the ranges a setter accepts. */
+static const mcp_size_limit max_request_body = {
+    APR_OFFSETOF(mcp_dir_conf, max_request_body), 1024, 64 * 1024 * 1024
+}, max_backend_response = {
+    APR_OFFSETOF(mcp_dir_conf, max_backend_response), 64 * 1024,
+    (apr_off_t)1024 * 1024 * 1024
+};
+
+static const mcp_timeout_limit connect_timeout = {
+    APR_OFFSETOF(mcp_dir_conf, connect_timeout), apr_time_from_sec(60)
+}, backend_timeout = {
+    APR_OFFSETOF(mcp_dir_conf, backend_timeout), apr_time_from_sec(600)
+};
+
+/* OR_FILEINFO: like SetHandler, these work in the server configuration,
+ * in <Location>/<Directory> and in .htaccess under AllowOverride FileInfo,
+ * so a Matomo admin on shared hosting can set the module up. */
+static const command_rec mcp_directives[] = {
+    AP_INIT_TAKE1("MatomoMcpBackend", mcp_config_set_backend, NULL,
+                  OR_FILEINFO,
+                  "Matomo's API endpoint: http(s)://host/path/index.php "
+                  "(or the Matomo base URL ending in /)"),
+    AP_INIT_TAKE1("MatomoMcpMaxRequestBody", mcp_config_set_size,
+                  (void *)&max_request_body, OR_FILEINFO,
+                  "Largest MCP request body accepted, in bytes "
+                  "(K/M suffixes; default 1M)"),
+    AP_INIT_TAKE1("MatomoMcpBackendConnectTimeout", mcp_config_set_timeout,
+                  (void *)&connect_timeout, OR_FILEINFO,
+                  "Time allowed to connect to Matomo (default 5s)"),
+    AP_INIT_TAKE1("MatomoMcpBackendTimeout", mcp_config_set_timeout,
+                  (void *)&backend_timeout, OR_FILEINFO,
+                  "Time allowed for one whole Matomo API call (default 30s)"),
+    AP_INIT_TAKE1("MatomoMcpMaxBackendResponse", mcp_config_set_size,
+                  (void *)&max_backend_response, OR_FILEINFO,
+                  "Largest Matomo answer read, in bytes (default 8M)"),
+    AP_INIT_ITERATE("MatomoMcpAllowedOrigins", mcp_config_add_origin, NULL,
+                    OR_FILEINFO,
+                    "Origins (scheme://host[:port]) besides this server's own "
+                    "that may call the endpoint from a browser"),
+    AP_INIT_ITERATE("MatomoMcpAllowedHosts", mcp_config_add_host, NULL,
+                    OR_FILEINFO,
+                    "Host names besides ServerName, ServerAlias and loopback "
+                    "that requests may be addressed to"),
+    AP_INIT_TAKE1("MatomoMcpWebsiteUrl", mcp_config_set_website_url, NULL,
+                  OR_FILEINFO,
+                  "serverInfo.websiteUrl shown to clients (default: this "
+                  "server's root URL)"),
+    { NULL }
+};
+
+AP_DECLARE_MODULE(matomo_mcp) = {
+    STANDARD20_MODULE_STUFF,
+    mcp_config_create_dir,
+    mcp_config_merge_dir,
+    NULL,
+    NULL,
+    mcp_directives,
+    mcp_register_hooks,
+    AP_MODULE_FLAG_ALWAYS_MERGE
+};

@@ -1,0 +1,290 @@
+#include "mcp_config.h"
+
+#include <apr_strings.h>
+#include <apr_uri.h>
+
+#include <http_core.h>
+
+#include <stddef.h>
+
+void *mcp_config_create_dir(apr_pool_t *p, char *dir)
+{
+    mcp_dir_conf *conf = apr_pcalloc(p, sizeof(*conf));
+
+    (void)dir;
+    conf->max_request_body = -1;
+    conf->connect_timeout = -1;
+    conf->backend_timeout = -1;
+    conf->max_backend_response = -1;
+    return conf;
+}
+
+#define MERGE_PTR(f)  (add->f != NULL ? add->f : base->f)
+#define MERGE_NUM(f)  (add->f != -1 ? add->f : base->f)
+
+void *mcp_config_merge_dir(apr_pool_t *p, void *basev, void *addv)
+{
+    const mcp_dir_conf *base = basev, *add = addv;
+    mcp_dir_conf *conf = apr_palloc(p, sizeof(*conf));
+
+    conf->backend = MERGE_PTR(backend);
+    conf->max_request_body = MERGE_NUM(max_request_body);
+    conf->connect_timeout = MERGE_NUM(connect_timeout);
+    conf->backend_timeout = MERGE_NUM(backend_timeout);
+    conf->max_backend_response = MERGE_NUM(max_backend_response);
+    conf->allowed_origins = MERGE_PTR(allowed_origins);
+    conf->allowed_hosts = MERGE_PTR(allowed_hosts);
+    conf->website_url = MERGE_PTR(website_url);
+    return conf;
+}
+
+apr_off_t mcp_config_max_request_body(const mcp_dir_conf *conf)
+{
+    return conf->max_request_body != -1 ? conf->max_request_body
+                                        : MCP_DEFAULT_MAX_REQUEST_BODY;
+}
+
+apr_interval_time_t mcp_config_connect_timeout(const mcp_dir_conf *conf)
+{
+    return conf->connect_timeout != -1 ? conf->connect_timeout
+                                       : MCP_DEFAULT_CONNECT_TIMEOUT;
+}
+
+apr_interval_time_t mcp_config_backend_timeout(const mcp_dir_conf *conf)
+{
+    return conf->backend_timeout != -1 ? conf->backend_timeout
+                                       : MCP_DEFAULT_BACKEND_TIMEOUT;
+}
+
+apr_off_t mcp_config_max_backend_response(const mcp_dir_conf *conf)
+{
+    return conf->max_backend_response != -1
+               ? conf->max_backend_response
+               : MCP_DEFAULT_MAX_BACKEND_RESPONSE;
+}
+
+/* An absolute http(s) URL with a host, and nothing that does not belong in
+ * a server-side endpoint: no credentials, no query, no fragment. */
+static const char *check_http_url(apr_pool_t *p, const char *directive,
+                                  const char *url, apr_uri_t *uri)
+{
+    if (apr_uri_parse(p, url, uri) != APR_SUCCESS || uri->scheme == NULL
+        || (strcasecmp(uri->scheme, "http") != 0
+            && strcasecmp(uri->scheme, "https") != 0)
+        || uri->hostname == NULL || *uri->hostname == '\0') {
+        return apr_psprintf(p, "%s: '%s' is not an absolute http:// or "
+                               "https:// URL", directive, url);
+    }
+    if (uri->user != NULL || uri->password != NULL) {
+        return apr_psprintf(p, "%s: credentials do not belong in the URL; "
+                               "each caller's own token is used", directive);
+    }
+    if (uri->query != NULL || uri->fragment != NULL) {
+        return apr_psprintf(p, "%s: the URL must not have a query string or "
+                               "a fragment", directive);
+    }
+    return NULL;
+}
+
+const char *mcp_config_set_backend(cmd_parms *cmd, void *dconf,
+                                   const char *url)
+{
+    mcp_dir_conf *conf = dconf;
+    apr_uri_t uri;
+    const char *err = check_http_url(cmd->pool, cmd->cmd->name, url, &uri);
+    size_t n;
+
+    if (err != NULL) {
+        return err;
+    }
+    /* A Matomo base URL ("https://host/matomo/") means its index.php. */
+    n = strlen(url);
+    if (uri.path == NULL || *uri.path == '\0') {
+        conf->backend = apr_pstrcat(cmd->pool, url, "/index.php", NULL);
+    }
+    else if (url[n - 1] == '/') {
+        conf->backend = apr_pstrcat(cmd->pool, url, "index.php", NULL);
+    }
+    else {
+        conf->backend = url;
+    }
+    return NULL;
+}
+
+const char *mcp_config_set_website_url(cmd_parms *cmd, void *dconf,
+                                       const char *url)
+{
+    mcp_dir_conf *conf = dconf;
+    apr_uri_t uri;
+    const char *err = check_http_url(cmd->pool, cmd->cmd->name, url, &uri);
+
+    if (err == NULL) {
+        conf->website_url = url;
+    }
+    return err;
+}
+
+/* Byte sizes: a plain number, or with a K, M or G suffix (powers of 1024),
+ * checked against the range in the directive's cmd_data. */
+
+const char *mcp_config_set_size(cmd_parms *cmd, void *dconf, const char *arg)
+{
+    const mcp_size_limit *lim = cmd->info;
+    apr_off_t value;
+    char *end;
+
+    if (apr_strtoff(&value, arg, &end, 10) != APR_SUCCESS || end == arg
+        || value < 0) {
+        return apr_psprintf(cmd->pool, "%s: '%s' is not a size in bytes",
+                            cmd->cmd->name, arg);
+    }
+    switch (*end) {
+    case 'K': case 'k': value *= 1024; end++; break;
+    case 'M': case 'm': value *= 1024 * 1024; end++; break;
+    case 'G': case 'g': value *= 1024 * 1024 * 1024; end++; break;
+    default: break;
+    }
+    if (*end != '\0' || value < lim->min || value > lim->max) {
+        return apr_psprintf(cmd->pool, "%s: '%s' must be a size from %"
+                            APR_OFF_T_FMT " to %" APR_OFF_T_FMT " bytes "
+                            "(K, M and G suffixes allowed)",
+                            cmd->cmd->name, arg, lim->min, lim->max);
+    }
+    *(apr_off_t *)((char *)dconf + lim->offset) = value;
+    return NULL;
+}
+
+/* Timeouts in Apache's notation: seconds, or with an ms/s/mi/h unit. */
+
+const char *mcp_config_set_timeout(cmd_parms *cmd, void *dconf,
+                                   const char *arg)
+{
+    const mcp_timeout_limit *lim = cmd->info;
+    apr_interval_time_t value;
+
+    if (ap_timeout_parameter_parse(arg, &value, "s") != APR_SUCCESS
+        || value < apr_time_from_msec(1) || value > lim->max) {
+        return apr_psprintf(cmd->pool, "%s: '%s' must be a duration from "
+                            "1ms to %" APR_TIME_T_FMT "s (e.g. 5, 1500ms)",
+                            cmd->cmd->name, arg, apr_time_sec(lim->max));
+    }
+    *(apr_interval_time_t *)((char *)dconf + lim->offset) = value;
+    return NULL;
+}
+
+static void push(apr_pool_t *p, apr_array_header_t **list, const char *v)
+{
+    if (*list == NULL) {
+        *list = apr_array_make(p, 4, sizeof(const char *));
+    }
+    APR_ARRAY_PUSH(*list, const char *) = v;
+}
+
+/* An origin is scheme://host[:port] exactly, as browsers send it. */
+const char *mcp_config_add_origin(cmd_parms *cmd, void *dconf,
+                                  const char *arg)
+{
+    mcp_dir_conf *conf = dconf;
+    apr_uri_t uri;
+    const char *err = check_http_url(cmd->pool, cmd->cmd->name, arg, &uri);
+
+    if (err == NULL && uri.path != NULL && *uri.path != '\0') {
+        err = apr_psprintf(cmd->pool, "%s: '%s' is not an origin "
+                           "(scheme://host[:port], no path)",
+                           cmd->cmd->name, arg);
+    }
+    if (err == NULL) {
+        push(cmd->pool, &conf->allowed_origins,
+             apr_pstrcat(cmd->pool, uri.scheme, "://", uri.hostinfo, NULL));
+    }
+    return err;
+}
+
+const char *mcp_config_add_host(cmd_parms *cmd, void *dconf, const char *arg)
+{
+    mcp_dir_conf *conf = dconf;
+    size_t n = strlen(arg);
+
+    /* A DNS name or an IP literal ("[::1]" with brackets); the port is
+     * not part of the check. */
+    if (n == 0 || n > 253
+        || strspn(arg, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                       "0123456789.-[]:*") != n) {
+        return apr_psprintf(cmd->pool, "%s: '%s' is not a host name "
+                            "(no scheme, no port)", cmd->cmd->name, arg);
+    }
+    push(cmd->pool, &conf->allowed_hosts, apr_pstrdup(cmd->pool, arg));
+    return NULL;
+}
+
+/* --- start-up cross-check -------------------------------------------- */
+
+/* Sections whose children belong to the enclosing scope. */
+static int is_transparent(const ap_directive_t *d)
+{
+    return d->first_child != NULL
+           && (strncasecmp(d->directive, "<IfModule", 9) == 0
+               || strncasecmp(d->directive, "<IfDefine", 9) == 0
+               || strncasecmp(d->directive, "<IfVersion", 10) == 0
+               || strncasecmp(d->directive, "<IfFile", 7) == 0
+               || strncasecmp(d->directive, "<IfDirective", 12) == 0
+               || strncasecmp(d->directive, "<IfSection", 10) == 0);
+}
+
+static int scope_has_backend(const ap_directive_t *first)
+{
+    const ap_directive_t *d;
+
+    for (d = first; d != NULL; d = d->next) {
+        if (strcasecmp(d->directive, "MatomoMcpBackend") == 0
+            || (is_transparent(d) && scope_has_backend(d->first_child))) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static int sees_backend(const ap_directive_t *d, const ap_directive_t *tree)
+{
+    for (;;) {
+        const ap_directive_t *parent = d->parent;
+
+        if (scope_has_backend(parent != NULL ? parent->first_child : tree)) {
+            return 1;
+        }
+        if (parent == NULL) {
+            return 0;
+        }
+        d = parent;
+    }
+}
+
+static int sets_our_handler(apr_pool_t *p, const ap_directive_t *d)
+{
+    const char *args = d->args;
+
+    return strcasecmp(d->directive, "SetHandler") == 0
+           && strcasecmp(ap_getword_conf(p, &args), MCP_HANDLER_NAME) == 0;
+}
+
+const char *mcp_config_check_tree(apr_pool_t *p, const ap_directive_t *tree)
+{
+    const ap_directive_t *d;
+
+    for (d = tree; d != NULL; d = d->next) {
+        if (sets_our_handler(p, d) && !sees_backend(d, tree)) {
+            return apr_psprintf(p, "SetHandler %s at %s:%d has no "
+                                "MatomoMcpBackend in its section or an "
+                                "enclosing one", MCP_HANDLER_NAME,
+                                d->filename, d->line_num);
+        }
+        if (d->first_child != NULL) {
+            const char *err = mcp_config_check_tree(p, d->first_child);
+
+            if (err != NULL) {
+                return err;
+            }
+        }
+    }
+    return NULL;
+}

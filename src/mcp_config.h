@@ -1,0 +1,72 @@
+/*
+ * Per-directory configuration: the MatomoMcp* directives, their defaults,
+ * validation and merging, and the start-up cross-check that every
+ * SetHandler matomo-mcp has a backend.
+ */
+#ifndef MCP_CONFIG_H
+#define MCP_CONFIG_H
+
+#include <httpd.h>
+#include <http_config.h>
+
+#define MCP_HANDLER_NAME "matomo-mcp"
+
+/* Defaults, applied at use so that "unset" can be told from "set". */
+#define MCP_DEFAULT_MAX_REQUEST_BODY     (1024 * 1024)
+#define MCP_DEFAULT_CONNECT_TIMEOUT      apr_time_from_sec(5)
+#define MCP_DEFAULT_BACKEND_TIMEOUT      apr_time_from_sec(30)
+#define MCP_DEFAULT_MAX_BACKEND_RESPONSE (8 * 1024 * 1024)
+
+typedef struct {
+    const char *backend;            /* Matomo's index.php, absolute URL */
+    apr_off_t max_request_body;     /* -1: unset */
+    apr_interval_time_t connect_timeout;   /* -1: unset */
+    apr_interval_time_t backend_timeout;   /* -1: unset */
+    apr_off_t max_backend_response; /* -1: unset */
+    apr_array_header_t *allowed_origins;   /* of const char *; NULL: unset */
+    apr_array_header_t *allowed_hosts;     /* of const char *; NULL: unset */
+    const char *website_url;        /* NULL: the server's own root URL */
+} mcp_dir_conf;
+
+/* Where a size or timeout directive stores its value, and the range it
+ * accepts: the directive table's cmd_data points to one of these. */
+typedef struct {
+    size_t offset;
+    apr_off_t min, max;
+} mcp_size_limit;
+
+typedef struct {
+    size_t offset;
+    apr_interval_time_t max;
+} mcp_timeout_limit;
+
+/* Directive setters: each validates fully, so that a bad value stops
+ * "apachectl -t" with the file and line. */
+const char *mcp_config_set_backend(cmd_parms *cmd, void *dconf,
+                                   const char *url);
+const char *mcp_config_set_size(cmd_parms *cmd, void *dconf,
+                                const char *arg);
+const char *mcp_config_set_timeout(cmd_parms *cmd, void *dconf,
+                                   const char *arg);
+const char *mcp_config_add_origin(cmd_parms *cmd, void *dconf,
+                                  const char *arg);
+const char *mcp_config_add_host(cmd_parms *cmd, void *dconf,
+                                const char *arg);
+const char *mcp_config_set_website_url(cmd_parms *cmd, void *dconf,
+                                       const char *url);
+
+void *mcp_config_create_dir(apr_pool_t *p, char *dir);
+void *mcp_config_merge_dir(apr_pool_t *p, void *base, void *add);
+
+/* Effective values with defaults applied. */
+apr_off_t mcp_config_max_request_body(const mcp_dir_conf *conf);
+apr_interval_time_t mcp_config_connect_timeout(const mcp_dir_conf *conf);
+apr_interval_time_t mcp_config_backend_timeout(const mcp_dir_conf *conf);
+apr_off_t mcp_config_max_backend_response(const mcp_dir_conf *conf);
+
+/* Walks the parsed configuration: each "SetHandler matomo-mcp" must see a
+ * MatomoMcpBackend in its own section or an enclosing one.  Returns NULL or
+ * a message naming the file and line. */
+const char *mcp_config_check_tree(apr_pool_t *p, const ap_directive_t *tree);
+
+#endif

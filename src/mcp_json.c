@@ -1,0 +1,103 @@
+#include "mcp_json.h"
+
+#include <limits.h>
+#include <string.h>
+
+#include <apr_strings.h>
+
+static apr_status_t json_release(void *data)
+{
+    json_object_put(data);
+    return APR_SUCCESS;
+}
+
+json_object *mcp_json_pool_own(apr_pool_t *p, json_object *obj)
+{
+    if (obj != NULL) {
+        apr_pool_cleanup_register(p, obj, json_release,
+                                  apr_pool_cleanup_null);
+    }
+    return obj;
+}
+
+static int only_whitespace(const char *s, apr_size_t len)
+{
+    apr_size_t i;
+
+    for (i = 0; i < len; i++) {
+        if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r' && s[i] != '\n') {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+mcp_json_status mcp_json_parse(apr_pool_t *p, const char *buf, apr_size_t len,
+                               int max_depth, json_object **out)
+{
+    json_tokener *tok;
+    json_object *obj;
+    enum json_tokener_error err;
+    size_t end;
+
+    *out = NULL;
+    if (len >= INT_MAX) {
+        return MCP_JSON_ERR_SIZE;
+    }
+    tok = json_tokener_new_ex(max_depth);
+    if (tok == NULL) {
+        return MCP_JSON_ERR_SYNTAX;
+    }
+    json_tokener_set_flags(tok, JSON_TOKENER_STRICT
+                                | JSON_TOKENER_VALIDATE_UTF8);
+    obj = json_tokener_parse_ex(tok, buf, (int)len);
+    err = json_tokener_get_error(tok);
+    end = json_tokener_get_parse_end(tok);
+    json_tokener_free(tok);
+
+    if (obj == NULL || err != json_tokener_success) {
+        /* json_tokener_continue: the input ended inside a value. */
+        json_object_put(obj);
+        return err == json_tokener_error_depth ? MCP_JSON_ERR_DEPTH
+                                               : MCP_JSON_ERR_SYNTAX;
+    }
+    if (!only_whitespace(buf + end, len - end)) {
+        json_object_put(obj);
+        return MCP_JSON_ERR_TRAILING;
+    }
+    *out = mcp_json_pool_own(p, obj);
+    return MCP_JSON_OK;
+}
+
+const char *mcp_json_to_string(apr_pool_t *p, json_object *obj,
+                               apr_size_t *len)
+{
+    size_t n = 0;
+    const char *s = json_object_to_json_string_length(
+        obj, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &n);
+
+    /* json-c keeps the text inside obj; copy it so it outlives obj. */
+    if (len != NULL) {
+        *len = n;
+    }
+    return apr_pstrmemdup(p, s, n);
+}
+
+json_object *mcp_json_get_typed(json_object *obj, const char *key,
+                                json_type type)
+{
+    json_object *val = NULL;
+
+    if (obj == NULL || !json_object_object_get_ex(obj, key, &val)
+        || !json_object_is_type(val, type)) {
+        return NULL;
+    }
+    return val;
+}
+
+const char *mcp_json_get_string(json_object *obj, const char *key)
+{
+    json_object *val = mcp_json_get_typed(obj, key, json_type_string);
+
+    return val != NULL ? json_object_get_string(val) : NULL;
+}

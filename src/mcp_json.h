@@ -1,0 +1,44 @@
+/*
+ * JSON helpers shared by the protocol core: bounded parsing of untrusted
+ * input and json-c trees whose lifetime is tied to an APR pool.
+ *
+ * httpd-free: APR and json-c only.
+ */
+#ifndef MCP_JSON_H
+#define MCP_JSON_H
+
+#include <apr_pools.h>
+#include <json-c/json.h>
+
+/* Nesting limit for anything a client sends: MCP messages are shallow, and a
+ * small limit bounds the parser's stack and memory on hostile input. */
+#define MCP_JSON_MAX_DEPTH 32
+
+typedef enum {
+    MCP_JSON_OK = 0,
+    MCP_JSON_ERR_SYNTAX,    /* not JSON, or not valid UTF-8 */
+    MCP_JSON_ERR_DEPTH,     /* nested deeper than allowed */
+    MCP_JSON_ERR_TRAILING,  /* a value followed by more than whitespace */
+    MCP_JSON_ERR_SIZE       /* longer than json-c can address */
+} mcp_json_status;
+
+/* Parses exactly one JSON value from buf (strict RFC 8259, UTF-8 checked,
+ * nesting limited to max_depth).  On success *out is owned by pool p. */
+mcp_json_status mcp_json_parse(apr_pool_t *p, const char *buf, apr_size_t len,
+                               int max_depth, json_object **out);
+
+/* Hands obj to pool p: the reference is dropped when p is cleared. */
+json_object *mcp_json_pool_own(apr_pool_t *p, json_object *obj);
+
+/* Serialises compactly into a string allocated from p. */
+const char *mcp_json_to_string(apr_pool_t *p, json_object *obj,
+                               apr_size_t *len);
+
+/* The string member key of obj, or NULL when absent or not a string. */
+const char *mcp_json_get_string(json_object *obj, const char *key);
+
+/* The member key of obj when it has the given type, else NULL. */
+json_object *mcp_json_get_typed(json_object *obj, const char *key,
+                                json_type type);
+
+#endif

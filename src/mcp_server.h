@@ -1,0 +1,55 @@
+/*
+ * MCP dispatch: the lifecycle (initialize, ping, notifications) and the
+ * methods, over one JSON-RPC message at a time.  Stateless: nothing survives
+ * a request, so any child of any Apache can answer any message.
+ *
+ * httpd-free: APR and json-c only.  The transport feeds it a body and writes
+ * back what it returns.
+ */
+#ifndef MCP_SERVER_H
+#define MCP_SERVER_H
+
+#include <apr_pools.h>
+#include <json-c/json.h>
+
+#include "mcp_tools.h"
+
+#define MCP_SERVER_NAME    "mod_matomo_mcp"
+#define MCP_SERVER_TITLE   "Matomo analytics (mod_matomo_mcp)"
+#define MCP_SERVER_VERSION "0.1.0"
+
+/* The revision assumed when a request carries no MCP-Protocol-Version. */
+#define MCP_PROTOCOL_DEFAULT "2025-03-26"
+#define MCP_PROTOCOL_LATEST  "2025-11-25"
+
+/* How the core reaches the client before the answer is complete, e.g. with
+ * progress notifications.  The transport decides what that means (an SSE
+ * event, or nothing when the client takes plain JSON only). */
+typedef struct {
+    void *baton;
+    void (*notify)(void *baton, const char *json, apr_size_t len);
+} mcp_sink;
+
+/* Everything one message needs; built by the transport per request. */
+typedef struct mcp_request {
+    apr_pool_t *pool;
+    const mcp_catalog *catalog;
+    const char *protocol_version;   /* from the header, or the default */
+    const char *website_url;        /* serverInfo.websiteUrl */
+    mcp_sink *sink;                 /* may be NULL */
+} mcp_request;
+
+typedef struct {
+    int http_status;      /* 200, 202 (no body) or 400 */
+    const char *body;     /* a JSON-RPC message, NULL with 202 */
+    apr_size_t len;
+} mcp_reply;
+
+/* 1 when revision is one this server speaks. */
+int mcp_server_supports_protocol(const char *revision);
+
+/* Handles one HTTP body and fills reply. */
+void mcp_server_handle(mcp_request *req, const char *body, apr_size_t len,
+                       mcp_reply *reply);
+
+#endif

@@ -1,0 +1,432 @@
+#include "mcp_transport.h"
+#include "mcp_server.h"
+
+#include <apr_strings.h>
+#include <apr_uri.h>
+
+#include <http_core.h>
+#include <http_log.h>
+#include <http_protocol.h>
+#include <http_request.h>
+#include <util_filter.h>
+
+APLOG_USE_MODULE(matomo_mcp);
+
+#define ALLOWED_METHODS "POST, OPTIONS"
+
+/* Transport-level failures get a JSON-RPC error body too (id null), as
+ * MCP SDKs do, so a client can show the reason. */
+static int send_status(request_rec *r, int status, const char *message)
+{
+    const char *body = apr_psprintf(
+        r->pool, "{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":"
+                 "{\"code\":-32000,\"message\":\"%s\"}}", message);
+
+    ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "answering %d: %s", status,
+                  message);
+    r->status = status;
+    ap_set_content_type(r, "application/json");
+    ap_set_content_length(r, (apr_off_t)strlen(body));
+    ap_rputs(body, r);
+    return OK;
+}
+
+/* --- Host and Origin (DNS rebinding, cross-site requests) ------------ */
+
+static int name_matches(const char *host, const char *pattern)
+{
+    return ap_is_matchexp(pattern) ? !ap_strcasecmp_match(host, pattern)
+                                   : !strcasecmp(host, pattern);
+}
+
+static int names_match(const char *host, const apr_array_header_t *list)
+{
+    int i;
+
+    for (i = 0; list != NULL && i < list->nelts; i++) {
+        if (name_matches(host, APR_ARRAY_IDX(list, i, const char *))) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Allowed: loopback names, this server's ServerName and ServerAliases, and
+ * MatomoMcpAllowedHosts.  Ports are not compared: rebinding attacks change
+ * the name, and the listener already fixed the port. */
+static int host_is_allowed(request_rec *r, const mcp_dir_conf *conf,
+                           const char *host)
+{
+    static const char *const loopback[] = {
+        "localhost", "127.0.0.1", "[::1]", "::1", NULL
+    };
+    server_rec *s = r->server;
+    int i;
+
+    for (i = 0; loopback[i] != NULL; i++) {
+        if (!strcasecmp(host, loopback[i])) {
+            return 1;
+        }
+    }
+    return (s->server_hostname != NULL && !strcasecmp(host,
+                                                      s->server_hostname))
+           || names_match(host, s->names) || names_match(host, s->wild_names)
+           || names_match(host, conf->allowed_hosts);
+}
+
+/* An Origin passes when it is listed in MatomoMcpAllowedOrigins, or when
+ * its host is one this server answers for (a page of the same site). */
+static int origin_is_allowed(request_rec *r, const mcp_dir_conf *conf,
+                             const char *origin)
+{
+    apr_uri_t uri;
+    int i;
+
+    for (i = 0; conf->allowed_origins != NULL
+                && i < conf->allowed_origins->nelts; i++) {
+        if (!strcasecmp(origin, APR_ARRAY_IDX(conf->allowed_origins, i,
+                                              const char *))) {
+            return 1;
+        }
+    }
+    if (apr_uri_parse(r->pool, origin, &uri) != APR_SUCCESS
+        || uri.scheme == NULL || uri.hostname == NULL
+        || (strcasecmp(uri.scheme, "http") && strcasecmp(uri.scheme, "https"))
+        || (uri.path != NULL && *uri.path != '\0')) {
+        return 0;
+    }
+    /* apr_uri_parse drops the brackets of an IPv6 literal. */
+    return host_is_allowed(r, conf, ap_strchr_c(uri.hostname, ':') != NULL
+                                        ? apr_pstrcat(r->pool, "[",
+                                                      uri.hostname, "]", NULL)
+                                        : uri.hostname);
+}
+
+/* --- content negotiation -------------------------------------------- */
+
+typedef struct {
+    int json;   /* application/json acceptable */
+    int sse;    /* text/event-stream acceptable */
+} accept_set;
+
+/* Cuts "type/subtype ; params" in place: returns the media type without
+ * white space and points *params at the parameters (or NULL). */
+static char *split_media_type(char *s, char **params)
+{
+    char *semi = strchr(s, ';');
+
+    *params = NULL;
+    if (semi != NULL) {
+        *semi = '\0';
+        *params = semi + 1;
+    }
+    apr_collapse_spaces(s, s);
+    return s;
+}
+
+/* The value of parameter name in "a=1; b=\"2\"" (white space and quotes
+ * removed), or NULL. */
+static const char *media_param(apr_pool_t *p, const char *params,
+                               const char *name)
+{
+    char *list, *item, *state = NULL;
+
+    if (params == NULL) {
+        return NULL;
+    }
+    list = apr_pstrdup(p, params);
+    apr_collapse_spaces(list, list);
+    for (item = apr_strtok(list, ";", &state); item != NULL;
+         item = apr_strtok(NULL, ";", &state)) {
+        char *eq = strchr(item, '=');
+
+        if (eq != NULL && (size_t)(eq - item) == strlen(name)
+            && !strncasecmp(item, name, strlen(name))) {
+            char *v = eq + 1;
+            size_t n = strlen(v);
+
+            if (n >= 2 && v[0] == '"' && v[n - 1] == '"') {
+                v[n - 1] = '\0';
+                v++;
+            }
+            return v;
+        }
+    }
+    return NULL;
+}
+
+/* Reads Accept per RFC 9110: media ranges with parameters, q=0 refuses,
+ * wildcards count.  No header at all means anything is acceptable. */
+static accept_set parse_accept(apr_pool_t *p, const char *header)
+{
+    accept_set acc = { 0, 0 };
+    char *list, *item, *state = NULL;
+
+    if (header == NULL) {
+        acc.json = acc.sse = 1;
+        return acc;
+    }
+    list = apr_pstrdup(p, header);
+    for (item = apr_strtok(list, ",", &state); item != NULL;
+         item = apr_strtok(NULL, ",", &state)) {
+        char *params;
+        const char *type = split_media_type(item, &params);
+        const char *q = media_param(p, params, "q");
+
+        if (q != NULL && strtod(q, NULL) <= 0.0) {
+            continue;
+        }
+        if (!strcasecmp(type, "*/*")) {
+            acc.json = acc.sse = 1;
+        }
+        else if (!strcasecmp(type, "application/json")
+                 || !strcasecmp(type, "application/*")) {
+            acc.json = 1;
+        }
+        else if (!strcasecmp(type, "text/event-stream")
+                 || !strcasecmp(type, "text/*")) {
+            acc.sse = 1;
+        }
+    }
+    return acc;
+}
+
+/* application/json, with no charset or charset=utf-8 (RFC 8259). */
+static int content_type_is_json(apr_pool_t *p, const char *header)
+{
+    char *params;
+    const char *type, *charset;
+
+    if (header == NULL) {
+        return 0;
+    }
+    type = split_media_type(apr_pstrdup(p, header), &params);
+    charset = media_param(p, params, "charset");
+    return !strcasecmp(type, "application/json")
+           && (charset == NULL || !strcasecmp(charset, "utf-8"));
+}
+
+/* --- body ----------------------------------------------------------- */
+
+/* Reads the whole body through the input filters (so chunked and HTTP/2
+ * bodies work), refusing more than cap bytes.  Returns OK or an HTTP
+ * status. */
+static int read_body(request_rec *r, apr_off_t cap, char **out,
+                     apr_size_t *out_len)
+{
+    apr_bucket_brigade *bb = apr_brigade_create(r->pool,
+                                                r->connection->bucket_alloc);
+    apr_size_t len = 0, size = 8192;
+    char *buf = apr_palloc(r->pool, size);
+    int eos = 0;
+
+    while (!eos) {
+        apr_bucket *b;
+        apr_status_t rv = ap_get_brigade(r->input_filters, bb,
+                                         AP_MODE_READBYTES, APR_BLOCK_READ,
+                                         HUGE_STRING_LEN);
+
+        if (rv != APR_SUCCESS) {
+            return ap_map_http_request_error(rv, HTTP_BAD_REQUEST);
+        }
+        for (b = APR_BRIGADE_FIRST(bb); b != APR_BRIGADE_SENTINEL(bb);
+             b = APR_BUCKET_NEXT(b)) {
+            const char *data;
+            apr_size_t n;
+
+            if (APR_BUCKET_IS_EOS(b)) {
+                eos = 1;
+                break;
+            }
+            if (APR_BUCKET_IS_METADATA(b)) {
+                continue;
+            }
+            rv = apr_bucket_read(b, &data, &n, APR_BLOCK_READ);
+            if (rv != APR_SUCCESS) {
+                return HTTP_BAD_REQUEST;
+            }
+            if ((apr_off_t)(len + n) > cap) {
+                return HTTP_REQUEST_ENTITY_TOO_LARGE;
+            }
+            if (len + n + 1 > size) {
+                char *bigger;
+
+                while (len + n + 1 > size) {
+                    size *= 2;
+                }
+                bigger = apr_palloc(r->pool, size);
+                memcpy(bigger, buf, len);
+                buf = bigger;
+            }
+            memcpy(buf + len, data, n);
+            len += n;
+        }
+        apr_brigade_cleanup(bb);
+    }
+    buf[len] = '\0';
+    *out = buf;
+    *out_len = len;
+    return OK;
+}
+
+static int declared_too_large(request_rec *r, apr_off_t cap)
+{
+    const char *cl = apr_table_get(r->headers_in, "Content-Length");
+    apr_off_t n;
+    char *end;
+
+    /* The core has already refused a malformed Content-Length. */
+    return cl != NULL && apr_strtoff(&n, cl, &end, 10) == APR_SUCCESS
+           && n > cap;
+}
+
+/* --- answer: plain JSON, or an SSE stream once the core streams ------ */
+
+typedef struct {
+    request_rec *r;
+    int may_stream;   /* the client accepts text/event-stream */
+    int streaming;    /* headers for an event stream have been sent */
+} answer_stream;
+
+static void write_event(answer_stream *as, const char *json, apr_size_t len)
+{
+    request_rec *r = as->r;
+
+    if (!as->streaming) {
+        as->streaming = 1;
+        r->status = HTTP_OK;
+        ap_set_content_type(r, "text/event-stream");
+        apr_table_setn(r->headers_out, "Cache-Control", "no-cache");
+        apr_table_setn(r->headers_out, "X-Accel-Buffering", "no");
+        /* Compression would hold events back. */
+        apr_table_setn(r->subprocess_env, "no-gzip", "1");
+    }
+    ap_rputs("event: message\ndata: ", r);
+    ap_rwrite(json, (int)len, r);
+    ap_rputs("\n\n", r);
+    ap_rflush(r);
+}
+
+/* mcp_sink callback: a notification before the answer.  Clients that take
+ * JSON only cannot receive it, and lose nothing but progress. */
+static void stream_notify(void *baton, const char *json, apr_size_t len)
+{
+    answer_stream *as = baton;
+
+    if (as->may_stream) {
+        write_event(as, json, len);
+    }
+}
+
+static int send_reply(answer_stream *as, const accept_set *acc,
+                      const mcp_reply *reply)
+{
+    request_rec *r = as->r;
+
+    if (reply->body == NULL) {
+        r->status = reply->http_status;
+        ap_set_content_length(r, 0);
+        return OK;
+    }
+    /* An answer goes into a stream already open, or into one when the
+     * client takes nothing but event streams. */
+    if (as->streaming || (!acc->json && reply->http_status == HTTP_OK)) {
+        write_event(as, reply->body, reply->len);
+        return OK;
+    }
+    r->status = reply->http_status;
+    ap_set_content_type(r, "application/json");
+    apr_table_setn(r->headers_out, "Cache-Control", "no-store");
+    ap_set_content_length(r, (apr_off_t)reply->len);
+    ap_rwrite(reply->body, (int)reply->len, r);
+    return OK;
+}
+
+/* --- the request ---------------------------------------------------- */
+
+/* The checks every MCP request passes, in the order that reveals least to
+ * a stranger: who may talk to us first, then what is being said. */
+static int check_request(request_rec *r, const mcp_dir_conf *conf,
+                         const accept_set *acc, const char **protocol)
+{
+    const char *origin = apr_table_get(r->headers_in, "Origin");
+    const char *ctype = apr_table_get(r->headers_in, "Content-Type");
+    const char *version = apr_table_get(r->headers_in, "MCP-Protocol-Version");
+
+    if (r->hostname != NULL && !host_is_allowed(r, conf, r->hostname)) {
+        return send_status(r, HTTP_FORBIDDEN,
+                           "Forbidden: Host is not allowed");
+    }
+    if (origin != NULL && !origin_is_allowed(r, conf, origin)) {
+        return send_status(r, HTTP_FORBIDDEN,
+                           "Forbidden: Origin is not allowed");
+    }
+    if (r->method_number == M_OPTIONS) {
+        apr_table_setn(r->headers_out, "Allow", ALLOWED_METHODS);
+        r->status = HTTP_NO_CONTENT;
+        return OK;
+    }
+    if (r->method_number != M_POST) {
+        /* Stateless: no GET event stream and no session to DELETE. */
+        apr_table_setn(r->headers_out, "Allow", ALLOWED_METHODS);
+        return send_status(r, HTTP_METHOD_NOT_ALLOWED,
+                           "Method Not Allowed: send JSON-RPC with POST");
+    }
+    if (!acc->json && !acc->sse) {
+        return send_status(r, HTTP_NOT_ACCEPTABLE,
+                           "Not Acceptable: accept application/json or "
+                           "text/event-stream");
+    }
+    if (!content_type_is_json(r->pool, ctype)) {
+        return send_status(r, HTTP_UNSUPPORTED_MEDIA_TYPE,
+                           "Unsupported Media Type: send application/json");
+    }
+    if (version != NULL && !mcp_server_supports_protocol(version)) {
+        return send_status(r, HTTP_BAD_REQUEST,
+                           "Bad Request: unsupported MCP-Protocol-Version "
+                           "(supported: " MCP_PROTOCOL_LATEST ", 2025-06-18, "
+                           "2025-03-26)");
+    }
+    if (declared_too_large(r, mcp_config_max_request_body(conf))) {
+        return send_status(r, HTTP_REQUEST_ENTITY_TOO_LARGE,
+                           "Payload Too Large");
+    }
+    *protocol = version != NULL ? version : MCP_PROTOCOL_DEFAULT;
+    return DECLINED;
+}
+
+int mcp_transport_handle(request_rec *r, const mcp_dir_conf *conf,
+                         const mcp_catalog *catalog)
+{
+    accept_set acc = parse_accept(r->pool,
+                                  apr_table_get(r->headers_in, "Accept"));
+    answer_stream as = { r, acc.sse, 0 };
+    mcp_sink sink = { &as, stream_notify };
+    mcp_request req;
+    mcp_reply reply;
+    const char *protocol = NULL;
+    char *body = NULL;
+    apr_size_t len = 0;
+    int rc;
+
+    if ((rc = check_request(r, conf, &acc, &protocol)) != DECLINED) {
+        return rc;
+    }
+    rc = read_body(r, mcp_config_max_request_body(conf), &body, &len);
+    if (rc == HTTP_REQUEST_ENTITY_TOO_LARGE) {
+        return send_status(r, rc, "Payload Too Large");
+    }
+    if (rc != OK) {
+        return rc;
+    }
+    memset(&req, 0, sizeof(req));
+    req.pool = r->pool;
+    req.catalog = catalog;
+    req.protocol_version = protocol;
+    req.website_url = conf->website_url != NULL
+                          ? conf->website_url
+                          : ap_construct_url(r->pool, "/", r);
+    req.sink = &sink;
+    mcp_server_handle(&req, body, len, &reply);
+    return send_reply(&as, &acc, &reply);
+}
