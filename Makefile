@@ -23,7 +23,25 @@ SOURCES   := mod_matomo_mcp.c $(HTTPD_SRC) $(CORE_SRC)
 HEADERS   := $(wildcard src/*.h)
 MODULE    := .libs/mod_matomo_mcp.so
 
-.PHONY: all install run test deps clean unit
+SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+DEB_PKGS  := apache2 apache2-dev libapache2-mod-perl2 libcurl4-openssl-dev \
+             libjson-c-dev libapr1-dev libaprutil1-dev pkg-config gcc make
+
+# The httpd-free core is also built alone, without httpd's include path:
+# that is what keeps it free of httpd.
+UNIT_BIN  := t/unit/core_tests
+CORE_CFLAGS = $(shell apr-1-config --cflags --cppflags --includes 2>/dev/null) \
+               $(shell pkg-config --cflags json-c 2>/dev/null)
+CORE_LIBS = $(shell apr-1-config --link-ld --libs 2>/dev/null) \
+             $(shell pkg-config --libs json-c 2>/dev/null)
+
+# Apache::Test: a hermetic server (only t/conf/base.conf is inherited) on a
+# free port; as root the children run as www-data.
+TEST_USER := $(shell [ "$$(id -u)" = 0 ] && echo "-user www-data -group www-data")
+TEST_ARGS = -apxs $(shell command -v $(APXS)) \
+             -httpd_conf $(CURDIR)/t/conf/base.conf -port select $(TEST_USER)
+
+.PHONY: all install run test deps clean
 
 all: $(MODULE)
 
@@ -34,6 +52,30 @@ $(MODULE): $(SOURCES) $(HEADERS) Makefile
 	    $(shell pkg-config --cflags $(PKGS)) \
 	    $(foreach f,$(LDFLAGS_EXTRA),-Wl,$(f)) \
 	    $(shell pkg-config --libs $(PKGS)) $(SOURCES) >/dev/null
+
+$(UNIT_BIN): t/unit/core_tests.c $(CORE_SRC) $(HEADERS) Makefile
+	@echo "  CC    $@"
+	@$(CC) $(WARNINGS) -g -O1 $(CFLAGS_EXTRA) $(CORE_CFLAGS) -o $@ \
+	    t/unit/core_tests.c $(CORE_SRC) $(CORE_LIBS) $(LDFLAGS_EXTRA)
+
+# Installs what a fresh Debian 12 lacks: Debian packages system-wide, npm
+# packages (MCP SDK, conformance suite, Node 22) into ./node_modules.
+deps:
+	@missing=$$(for p in $(DEB_PKGS); do \
+	    dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; \
+	  done; command -v node >/dev/null || echo nodejs npm); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:" $$missing; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+	@[ package-lock.json -ot node_modules/.package-lock.json ] || \
+	  npm ci --no-audit --no-fund --loglevel=error
+
+test: deps
+	@$(MAKE) --no-print-directory all $(UNIT_BIN)
+	@perl t/TEST.PL -clean >/dev/null 2>&1
+	perl t/TEST.PL $(TEST_ARGS)
 
 install: $(MODULE)
 	$(APXS) -i -S DESTDIR=$(DESTDIR) -n matomo_mcp mod_matomo_mcp.la
