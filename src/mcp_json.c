@@ -32,6 +32,42 @@ static int only_whitespace(const char *s, apr_size_t len)
     return 1;
 }
 
+/* json-c's strict mode still takes some forms RFC 8259 forbids: single
+ * quotes, NaN and Infinity, "1.", raw control characters in strings.  One
+ * pass over the text outside and inside strings refuses them first. */
+static int lexically_strict(const char *s, apr_size_t len)
+{
+    static const char outside[] = " \t\r\n{}[],:0123456789+-.eE"
+                                  "truefalsn";
+    int in_string = 0;
+    apr_size_t i;
+
+    for (i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+
+        if (in_string) {
+            if (c == '\\') {
+                i++;    /* json-c checks the escape itself */
+            }
+            else if (c == '"') {
+                in_string = 0;
+            }
+            else if (c < 0x20) {
+                return 0;
+            }
+        }
+        else if (c == '"') {
+            in_string = 1;
+        }
+        else if (c == '\0' || strchr(outside, c) == NULL
+                 || (c == '.' && (i + 1 == len || s[i + 1] < '0'
+                                  || s[i + 1] > '9'))) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
 mcp_json_status mcp_json_parse(apr_pool_t *p, const char *buf, apr_size_t len,
                                int max_depth, json_object **out)
 {
@@ -44,12 +80,17 @@ mcp_json_status mcp_json_parse(apr_pool_t *p, const char *buf, apr_size_t len,
     if (len >= INT_MAX) {
         return MCP_JSON_ERR_SIZE;
     }
+    if (!lexically_strict(buf, len)) {
+        return MCP_JSON_ERR_SYNTAX;
+    }
     tok = json_tokener_new_ex(max_depth);
     if (tok == NULL) {
         return MCP_JSON_ERR_SYNTAX;
     }
+    /* Trailing data is told apart below, for a precise error. */
     json_tokener_set_flags(tok, JSON_TOKENER_STRICT
-                                | JSON_TOKENER_VALIDATE_UTF8);
+                                | JSON_TOKENER_VALIDATE_UTF8
+                                | JSON_TOKENER_ALLOW_TRAILING_CHARS);
     obj = json_tokener_parse_ex(tok, buf, (int)len);
     err = json_tokener_get_error(tok);
     end = json_tokener_get_parse_end(tok);

@@ -1,0 +1,443 @@
+/*
+ * Unit tests of the httpd-free core: JSON parsing limits, JSON-RPC framing,
+ * the tool catalog and MCP dispatch.  Prints TAP; t/00_unit.t runs it inside
+ * the Apache::Test suite.  Built without httpd's headers on the include
+ * path, which is what proves the core does not need them.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <apr_general.h>
+#include <apr_strings.h>
+
+#include "../../src/mcp_json.h"
+#include "../../src/mcp_jsonrpc.h"
+#include "../../src/mcp_server.h"
+#include "../../src/mcp_tools.h"
+
+static int tests_run, tests_failed;
+static apr_pool_t *pool;
+
+static void check(int ok, const char *file, int line, const char *fmt, ...)
+{
+    va_list ap;
+
+    tests_run++;
+    printf("%sok %d - ", ok ? "" : "not ", tests_run);
+    va_start(ap, fmt);
+    vprintf(fmt, ap);
+    va_end(ap);
+    printf("\n");
+    if (!ok) {
+        tests_failed++;
+        printf("#   failed at %s:%d\n", file, line);
+    }
+}
+
+#define CHECK(cond, ...) check((cond) != 0, __FILE__, __LINE__, __VA_ARGS__)
+#define CHECK_STR(got, want, what)                                           \
+    check((got) != NULL && strcmp((got), (want)) == 0, __FILE__, __LINE__,   \
+          "%s is '%s' (got '%s')", (what), (want), (got) ? (got) : "(null)")
+
+/* --- JSON ------------------------------------------------------------ */
+
+static mcp_json_status parse(const char *s)
+{
+    json_object *obj;
+
+    return mcp_json_parse(pool, s, strlen(s), MCP_JSON_MAX_DEPTH, &obj);
+}
+
+static void test_json_limits(void)
+{
+    char deep[200];
+    int i;
+
+    CHECK(parse("{\"a\":[1,2,{\"b\":null}]}") == MCP_JSON_OK,
+          "a plain object parses");
+    CHECK(parse("  {\"a\":1}\r\n ") == MCP_JSON_OK,
+          "surrounding white space is fine");
+    CHECK(parse("{\"a\":1} {") == MCP_JSON_ERR_TRAILING,
+          "data after the value is refused");
+    CHECK(mcp_json_parse(pool, "{\"a\":1}\0x", 9, 8, &(json_object *){0})
+              != MCP_JSON_OK,
+          "a NUL byte after the value is refused");
+    CHECK(parse("{\"a\":1,}") == MCP_JSON_ERR_SYNTAX,
+          "strict mode: trailing comma refused");
+    CHECK(parse("{'a':1}") == MCP_JSON_ERR_SYNTAX,
+          "strict mode: single quotes refused");
+    CHECK(parse("/* c */ {}") == MCP_JSON_ERR_SYNTAX,
+          "strict mode: comments refused");
+    CHECK(parse("[NaN]") == MCP_JSON_ERR_SYNTAX, "NaN refused");
+    CHECK(parse("[-Infinity]") == MCP_JSON_ERR_SYNTAX, "Infinity refused");
+    CHECK(parse("[1.]") == MCP_JSON_ERR_SYNTAX, "1. refused");
+    CHECK(parse("[1.5e-3,-0,true,false,null]") == MCP_JSON_OK,
+          "every JSON literal and number form accepted");
+    CHECK(parse("[\"a\nb\"]") == MCP_JSON_ERR_SYNTAX,
+          "raw control character in a string refused");
+    CHECK(parse("[\"it's \\\"q\\\" \\u00e9\"]") == MCP_JSON_OK,
+          "quotes and escapes inside strings accepted");
+    CHECK(parse("{\"a\":\"\xc3\x28\"}") == MCP_JSON_ERR_SYNTAX,
+          "invalid UTF-8 refused");
+    CHECK(parse("{\"a\":\"caf\xc3\xa9\"}") == MCP_JSON_OK,
+          "valid UTF-8 accepted");
+    CHECK(parse("") == MCP_JSON_ERR_SYNTAX, "empty input refused");
+    CHECK(parse("{\"a\":") == MCP_JSON_ERR_SYNTAX, "truncated input refused");
+
+    for (i = 0; i < 40; i++) {
+        deep[i] = '[';
+    }
+    for (i = 40; i < 80; i++) {
+        deep[i] = ']';
+    }
+    deep[80] = '\0';
+    CHECK(parse(deep) == MCP_JSON_ERR_DEPTH, "40 levels of nesting refused");
+    deep[MCP_JSON_MAX_DEPTH - 1] = '\0';
+    memset(deep + MCP_JSON_MAX_DEPTH - 1, ']', MCP_JSON_MAX_DEPTH - 1);
+    deep[2 * (MCP_JSON_MAX_DEPTH - 1)] = '\0';
+    CHECK(parse(deep) == MCP_JSON_OK, "%d levels of nesting accepted",
+          MCP_JSON_MAX_DEPTH - 1);
+}
+
+/* --- JSON-RPC framing ------------------------------------------------- */
+
+static mcp_jsonrpc_msg classify(const char *body)
+{
+    mcp_jsonrpc_msg msg;
+
+    mcp_jsonrpc_parse(pool, body, strlen(body), &msg);
+    return msg;
+}
+
+static void test_jsonrpc_classify(void)
+{
+    mcp_jsonrpc_msg m;
+
+    m = classify("{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"ping\"}");
+    CHECK(m.kind == MCP_MSG_REQUEST && json_object_is_type(m.id, json_type_int)
+              && json_object_get_int(m.id) == 7,
+          "integer id request");
+    m = classify("{\"jsonrpc\":\"2.0\",\"id\":\"x\",\"method\":\"ping\"}");
+    CHECK(m.kind == MCP_MSG_REQUEST
+              && json_object_is_type(m.id, json_type_string),
+          "string id request");
+    m = classify("{\"jsonrpc\":\"2.0\",\"method\":\"notifications/x\"}");
+    CHECK(m.kind == MCP_MSG_NOTIFICATION && m.id == NULL, "notification");
+    m = classify("{\"jsonrpc\":\"2.0\",\"id\":3,\"result\":{}}");
+    CHECK(m.kind == MCP_MSG_RESPONSE, "response to a server request");
+    m = classify("{\"jsonrpc\":\"2.0\",\"id\":3,\"error\":{\"code\":1}}");
+    CHECK(m.kind == MCP_MSG_RESPONSE, "error response");
+
+    m = classify("{");
+    CHECK(m.kind == MCP_MSG_INVALID && m.error_code == -32700 && !m.id,
+          "unparseable: -32700 without id");
+    m = classify("[{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}]");
+    CHECK(m.kind == MCP_MSG_INVALID && m.error_code == -32600,
+          "batch: -32600");
+    m = classify("\"ping\"");
+    CHECK(m.kind == MCP_MSG_INVALID && m.error_code == -32600,
+          "non-object: -32600");
+    m = classify("{\"jsonrpc\":\"1.0\",\"id\":4,\"method\":\"ping\"}");
+    CHECK(m.kind == MCP_MSG_INVALID && m.error_code == -32600
+              && json_object_get_int(m.id) == 4,
+          "wrong jsonrpc: -32600 keeping the id");
+    m = classify("{\"id\":4,\"method\":\"ping\"}");
+    CHECK(m.kind == MCP_MSG_INVALID && m.error_code == -32600,
+          "missing jsonrpc: -32600");
+    m = classify("{\"jsonrpc\":\"2.0\",\"id\":1.5,\"method\":\"ping\"}");
+    CHECK(m.kind == MCP_MSG_INVALID && m.error_code == -32600 && !m.id,
+          "fractional id: -32600, id null");
+    m = classify("{\"jsonrpc\":\"2.0\",\"id\":null,\"method\":\"ping\"}");
+    CHECK(m.kind == MCP_MSG_INVALID && m.error_code == -32600,
+          "null id: -32600");
+    m = classify("{\"jsonrpc\":\"2.0\",\"id\":true,\"method\":\"ping\"}");
+    CHECK(m.kind == MCP_MSG_INVALID && m.error_code == -32600,
+          "boolean id: -32600");
+    m = classify("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":5}");
+    CHECK(m.kind == MCP_MSG_INVALID && m.error_code == -32600,
+          "non-string method: -32600");
+    m = classify("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"pi\\u0000ng\"}");
+    CHECK(m.kind == MCP_MSG_INVALID && m.error_code == -32600,
+          "method with U+0000: -32600");
+    m = classify("{\"jsonrpc\":\"2.0\",\"id\":1}");
+    CHECK(m.kind == MCP_MSG_INVALID && m.error_code == -32600,
+          "neither method nor result: -32600");
+    m = classify("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"a\","
+                 "\"params\":[1]}");
+    CHECK(m.kind == MCP_MSG_INVALID && m.error_code == -32602,
+          "positional params: -32602");
+    m = classify("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"a\","
+                 "\"params\":\"x\"}");
+    CHECK(m.kind == MCP_MSG_INVALID && m.error_code == -32600,
+          "scalar params: -32600");
+}
+
+static void test_jsonrpc_write(void)
+{
+    json_object *sid = mcp_json_pool_own(pool, json_object_new_string("a\"b"));
+    json_object *nid = mcp_json_pool_own(pool, json_object_new_int64(-12));
+
+    CHECK_STR(mcp_jsonrpc_result(pool, sid, "{}", NULL),
+              "{\"jsonrpc\":\"2.0\",\"id\":\"a\\\"b\",\"result\":{}}",
+              "a string id is escaped and stays a string");
+    CHECK_STR(mcp_jsonrpc_result(pool, nid, "[]", NULL),
+              "{\"jsonrpc\":\"2.0\",\"id\":-12,\"result\":[]}",
+              "an integer id stays an integer");
+    CHECK_STR(mcp_jsonrpc_error(pool, NULL, -32700, "Parse error", NULL, NULL),
+              "{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":-32700,"
+              "\"message\":\"Parse error\"}}",
+              "an error without id carries id null");
+}
+
+/* --- the catalog ---------------------------------------------------- */
+
+static int runs;
+
+static void run_echo(mcp_request *req, json_object *args,
+                     mcp_tool_result *res)
+{
+    runs++;
+    res->structured = mcp_json_pool_own(req->pool, json_object_new_object());
+    json_object_object_add(res->structured, "args",
+                           args ? json_object_get(args) : NULL);
+}
+
+static void run_fail(mcp_request *req, json_object *args,
+                     mcp_tool_result *res)
+{
+    (void)req;
+    (void)args;
+    res->error = "idSite: must be a positive integer";
+}
+
+#define OBJ "{\"type\":\"object\",\"additionalProperties\":false}"
+
+static const mcp_tool five_tools[] = {
+    { "t1", "T1", "first", OBJ, OBJ, run_echo },
+    { "t2", "T2", "second", OBJ, NULL, run_fail },
+    { "t3", "T3", "third", OBJ, NULL, run_echo },
+    { "t4", "T4", "fourth", OBJ, NULL, run_echo },
+    { "t5", "T5", "fifth", OBJ, NULL, run_echo },
+};
+
+static json_object *parsed(const char *s)
+{
+    json_object *obj = NULL;
+
+    mcp_json_parse(pool, s, strlen(s), 64, &obj);
+    return obj;
+}
+
+static void test_catalog(void)
+{
+    mcp_catalog *c = NULL;
+    const mcp_tool bad_name[] = { { "no spaces", "x", "x", OBJ, NULL,
+                                    run_echo } };
+    const mcp_tool bad_schema[] = { { "x", "x", "x", "{\"type\":\"string\"}",
+                                      NULL, run_echo } };
+    const mcp_tool broken_json[] = { { "x", "x", "x", "{", NULL, run_echo } };
+    const mcp_tool twice[] = { { "x", "x", "x", OBJ, NULL, run_echo },
+                               { "x", "y", "y", OBJ, NULL, run_echo } };
+    json_object *page, *tool, *ann;
+
+    CHECK(mcp_catalog_build(pool, mcp_tools, mcp_tools_count, 50, &c) == NULL,
+          "the module's own catalog builds");
+    CHECK(mcp_catalog_build(pool, bad_name, 1, 50, &c) != NULL,
+          "a tool name with a space is refused");
+    CHECK(mcp_catalog_build(pool, bad_schema, 1, 50, &c) != NULL,
+          "an input schema that is not type object is refused");
+    CHECK(mcp_catalog_build(pool, broken_json, 1, 50, &c) != NULL,
+          "a schema that is not JSON is refused");
+    CHECK(mcp_catalog_build(pool, twice, 2, 50, &c) != NULL,
+          "a name listed twice is refused");
+
+    CHECK(mcp_catalog_build(pool, five_tools, 5, 2, &c) == NULL
+              && c->npages == 3,
+          "five tools, two per page: three pages");
+    page = parsed(mcp_catalog_page(c, NULL));
+    CHECK(json_object_array_length(json_object_object_get(page, "tools")) == 2,
+          "first page has two tools");
+    CHECK_STR(mcp_json_get_string(page, "nextCursor"), "page:1",
+              "first page's nextCursor");
+    page = parsed(mcp_catalog_page(c, "page:2"));
+    CHECK(json_object_array_length(json_object_object_get(page, "tools")) == 1
+              && !json_object_object_get_ex(page, "nextCursor", NULL),
+          "last page has one tool and no nextCursor");
+    CHECK(mcp_catalog_page(c, "page:3") == NULL, "cursor past the end");
+    CHECK(mcp_catalog_page(c, "page:01") == NULL, "non-canonical cursor");
+    CHECK(mcp_catalog_page(c, "page:-1") == NULL, "negative cursor");
+    CHECK(mcp_catalog_page(c, "page:") == NULL, "empty cursor number");
+    CHECK(mcp_catalog_page(c, "page:99999999999") == NULL, "huge cursor");
+    CHECK(mcp_catalog_page(c, "") == NULL, "empty cursor");
+
+    page = parsed(mcp_catalog_page(c, NULL));
+    tool = json_object_array_get_idx(json_object_object_get(page, "tools"), 0);
+    ann = json_object_object_get(tool, "annotations");
+    CHECK(json_object_get_boolean(json_object_object_get(ann, "readOnlyHint"))
+              && !json_object_get_boolean(
+                     json_object_object_get(ann, "destructiveHint"))
+              && json_object_get_boolean(
+                     json_object_object_get(ann, "idempotentHint"))
+              && !json_object_get_boolean(
+                     json_object_object_get(ann, "openWorldHint")),
+          "every tool is annotated read-only, non-destructive, idempotent, "
+          "closed-world");
+    CHECK(json_object_object_get_ex(tool, "outputSchema", NULL)
+              && json_object_object_get_ex(tool, "inputSchema", NULL),
+          "schemas are listed");
+    CHECK(mcp_catalog_find(c, "t4") == &five_tools[3]
+              && mcp_catalog_find(c, "t9") == NULL,
+          "lookup by name");
+}
+
+/* --- dispatch ------------------------------------------------------- */
+
+static const mcp_catalog *five_catalog;
+
+static json_object *handle(const char *body, int *status)
+{
+    mcp_request req;
+    mcp_reply reply;
+
+    memset(&req, 0, sizeof(req));
+    req.pool = pool;
+    req.catalog = five_catalog;
+    req.protocol_version = MCP_PROTOCOL_DEFAULT;
+    req.website_url = "https://stats.example.org/";
+    mcp_server_handle(&req, body, strlen(body), &reply);
+    *status = reply.http_status;
+    return reply.body != NULL ? parsed(reply.body) : NULL;
+}
+
+static json_object *path(json_object *obj, const char *p1, const char *p2)
+{
+    obj = json_object_object_get(obj, p1);
+    return p2 != NULL ? json_object_object_get(obj, p2) : obj;
+}
+
+static int error_code(json_object *reply)
+{
+    return json_object_get_int(path(reply, "error", "code"));
+}
+
+#define INIT(v)                                                              \
+    "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":"    \
+    "{\"protocolVersion\":\"" v "\",\"capabilities\":{},\"clientInfo\":"      \
+    "{\"name\":\"t\",\"version\":\"1\"}}}"
+
+static void test_dispatch_lifecycle(void)
+{
+    json_object *r;
+    int status;
+
+    r = handle(INIT("2025-06-18"), &status);
+    CHECK(status == 200, "initialize answers 200");
+    CHECK_STR(json_object_get_string(path(r, "result", "protocolVersion")),
+              "2025-06-18", "a supported protocolVersion is echoed");
+    CHECK_STR(json_object_get_string(path(path(r, "result", "serverInfo"),
+                                          "websiteUrl", NULL)),
+              "https://stats.example.org/", "serverInfo.websiteUrl");
+    CHECK(path(path(r, "result", "capabilities"), "tools", NULL) != NULL,
+          "tools capability declared");
+    CHECK(strstr(json_object_get_string(path(r, "result", "instructions")),
+                 "timezone") != NULL,
+          "instructions tell the model about timezones");
+    r = handle(INIT("2024-01-01"), &status);
+    CHECK_STR(json_object_get_string(path(r, "result", "protocolVersion")),
+              MCP_PROTOCOL_LATEST, "an unknown revision gets the latest");
+    r = handle("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\","
+               "\"params\":{}}", &status);
+    CHECK(error_code(r) == -32602, "initialize without protocolVersion");
+
+    r = handle("{\"jsonrpc\":\"2.0\",\"id\":\"p\",\"method\":\"ping\"}",
+               &status);
+    CHECK(status == 200 && json_object_object_length(path(r, "result", NULL))
+                               == 0,
+          "ping answers {}");
+    r = handle("{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}",
+               &status);
+    CHECK(status == 202 && r == NULL, "a notification gets 202, no body");
+    r = handle("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"nope\"}", &status);
+    CHECK(status == 200 && error_code(r) == -32601, "unknown method: -32601");
+    r = handle("{bad", &status);
+    CHECK(status == 400 && error_code(r) == -32700
+              && json_object_is_type(path(r, "id", NULL), json_type_null),
+          "parse error: 400, -32700, id null");
+    CHECK(mcp_server_supports_protocol("2025-03-26")
+              && !mcp_server_supports_protocol("2026-07-28")
+              && !mcp_server_supports_protocol(""),
+          "supported revisions");
+}
+
+static void test_dispatch_tools(void)
+{
+    json_object *r;
+    int status, before = runs;
+
+    r = handle("{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/list\","
+               "\"params\":{\"cursor\":\"page:1\"}}", &status);
+    CHECK_STR(json_object_get_string(path(r, "result", "nextCursor")),
+              "page:2", "tools/list follows the cursor");
+    r = handle("{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/list\","
+               "\"params\":{\"cursor\":\"x\"}}", &status);
+    CHECK(error_code(r) == -32602, "unknown cursor: -32602");
+    r = handle("{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/list\","
+               "\"params\":{\"cursor\":3}}", &status);
+    CHECK(error_code(r) == -32602, "non-string cursor: -32602");
+
+    r = handle("{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"tools/call\","
+               "\"params\":{\"name\":\"t1\",\"arguments\":{\"k\":1}}}",
+               &status);
+    CHECK(runs == before + 1, "tools/call runs the tool");
+    CHECK(json_object_get_int(path(path(r, "result", "structuredContent"),
+                                   "args", "k")) == 1,
+          "structuredContent carries the tool's data");
+    CHECK_STR(json_object_get_string(json_object_object_get(
+                  json_object_array_get_idx(path(r, "result", "content"), 0),
+                  "text")),
+              "{\"args\":{\"k\":1}}", "the text block repeats it as JSON");
+    CHECK(!json_object_object_get_ex(path(r, "result", NULL), "isError", NULL),
+          "a good result has no isError");
+    r = handle("{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"tools/call\","
+               "\"params\":{\"name\":\"t2\"}}", &status);
+    CHECK(json_object_get_boolean(path(r, "result", "isError"))
+              && !json_object_object_get_ex(path(r, "result", NULL),
+                                            "structuredContent", NULL),
+          "a tool error is a result with isError");
+    r = handle("{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"tools/call\","
+               "\"params\":{\"name\":\"zz\"}}", &status);
+    CHECK(error_code(r) == -32602
+              && strcmp(json_object_get_string(path(path(r, "error", "data"),
+                                                    "tool", NULL)), "zz") == 0,
+          "unknown tool: -32602 naming it");
+    r = handle("{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"tools/call\","
+               "\"params\":{}}", &status);
+    CHECK(error_code(r) == -32602, "tools/call without name: -32602");
+    r = handle("{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"tools/call\","
+               "\"params\":{\"name\":\"t1\",\"arguments\":[]}}", &status);
+    CHECK(error_code(r) == -32602 && runs == before + 1,
+          "arguments that are not an object: -32602, tool not run");
+}
+
+int main(void)
+{
+    mcp_catalog *c = NULL;
+
+    apr_initialize();
+    apr_pool_create(&pool, NULL);
+
+    test_json_limits();
+    test_jsonrpc_classify();
+    test_jsonrpc_write();
+    test_catalog();
+    mcp_catalog_build(pool, five_tools, 5, 2, &c);
+    five_catalog = c;
+    test_dispatch_lifecycle();
+    test_dispatch_tools();
+
+    apr_pool_destroy(pool);
+    apr_terminate();
+    printf("1..%d\n", tests_run);
+    return tests_failed != 0;
+}
