@@ -51,7 +51,9 @@ $(MODULE): $(SOURCES) $(HEADERS) Makefile
 	    $(foreach f,$(WARNINGS) -fvisibility=hidden $(CFLAGS_EXTRA),-Wc,$(f)) \
 	    $(shell pkg-config --cflags $(PKGS)) \
 	    $(foreach f,$(LDFLAGS_EXTRA),-Wl,$(f)) \
-	    $(shell pkg-config --libs $(PKGS)) $(SOURCES) >/dev/null
+	    $(shell pkg-config --libs $(PKGS)) $(SOURCES) >.build.log 2>&1 || \
+	    { cat .build.log; rm -f .build.log; exit 1; }
+	@rm -f .build.log
 
 $(UNIT_BIN): t/unit/core_tests.c $(CORE_SRC) $(HEADERS) Makefile
 	@echo "  CC    $@"
@@ -69,13 +71,19 @@ deps:
 	  $(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	fi
-	@[ package-lock.json -ot node_modules/.package-lock.json ] || \
-	  npm ci --no-audit --no-fund --loglevel=error
+	@if [ -f package-lock.json ] && \
+	    ! [ node_modules/.package-lock.json -nt package-lock.json ]; then \
+	  npm ci --no-audit --no-fund --loglevel=error; \
+	fi
 
 test: deps
 	@$(MAKE) --no-print-directory all $(UNIT_BIN)
 	@perl t/TEST.PL -clean >/dev/null 2>&1
 	perl t/TEST.PL $(TEST_ARGS)
+
+run: deps
+	@$(MAKE) --no-print-directory all
+	@PORT=$(PORT) t/bin/serve
 
 install: $(MODULE)
 	$(APXS) -i -S DESTDIR=$(DESTDIR) -n matomo_mcp mod_matomo_mcp.la

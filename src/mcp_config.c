@@ -86,27 +86,26 @@ static const char *check_http_url(apr_pool_t *p, const char *directive,
     return NULL;
 }
 
+/* Matomo's API is a .php script; any other path is read as the Matomo
+ * base URL, so "https://host/matomo" means https://host/matomo/index.php. */
 const char *mcp_config_set_backend(cmd_parms *cmd, void *dconf,
                                    const char *url)
 {
     mcp_dir_conf *conf = dconf;
     apr_uri_t uri;
     const char *err = check_http_url(cmd->pool, cmd->cmd->name, url, &uri);
-    size_t n;
+    size_t n = strlen(url);
 
     if (err != NULL) {
         return err;
     }
-    /* A Matomo base URL ("https://host/matomo/") means its index.php. */
-    n = strlen(url);
-    if (uri.path == NULL || *uri.path == '\0') {
-        conf->backend = apr_pstrcat(cmd->pool, url, "/index.php", NULL);
-    }
-    else if (url[n - 1] == '/') {
-        conf->backend = apr_pstrcat(cmd->pool, url, "index.php", NULL);
+    if (n > 4 && strcasecmp(url + n - 4, ".php") == 0) {
+        conf->backend = url;
     }
     else {
-        conf->backend = url;
+        conf->backend = apr_pstrcat(cmd->pool, url,
+                                    url[n - 1] == '/' ? "" : "/",
+                                    "index.php", NULL);
     }
     return NULL;
 }
