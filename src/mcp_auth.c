@@ -1,0 +1,168 @@
+#include "mcp_auth.h"
+
+#include <string.h>
+
+#include <apr_general.h>
+#include <apr_sha1.h>
+#include <apr_strings.h>
+#include <apr_thread_mutex.h>
+
+static int is_b64token_char(char c)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')
+           || (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_'
+           || c == '~' || c == '+' || c == '/';
+}
+
+/* RFC 6750 section 2.1: b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" /
+ * "~" / "+" / "/" ) *"=" */
+static int is_b64token(const char *t)
+{
+    size_t n = 0;
+
+    while (t[n] != '\0' && is_b64token_char(t[n])) {
+        n++;
+    }
+    if (n == 0) {
+        return 0;
+    }
+    while (t[n] == '=') {
+        n++;
+    }
+    return t[n] == '\0' && n <= MCP_AUTH_MAX_TOKEN;
+}
+
+mcp_auth_status mcp_auth_parse_bearer(const char *header, const char **token)
+{
+    const char *t;
+
+    *token = NULL;
+    if (header == NULL) {
+        return MCP_AUTH_MISSING;
+    }
+    if (strncasecmp(header, "Bearer ", 7) != 0) {
+        return MCP_AUTH_MALFORMED;
+    }
+    for (t = header + 7; *t == ' '; t++) {
+    }
+    if (!is_b64token(t)) {
+        return MCP_AUTH_MALFORMED;
+    }
+    *token = t;
+    return MCP_AUTH_OK;
+}
+
+int mcp_auth_looks_like_jwt(const char *token)
+{
+    const char *allowed = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                          "0123456789-_";
+    size_t first = strspn(token, allowed), second;
+
+    /* base64url("{\"") starts "eyJ": a JSON object header. */
+    if (first < 4 || strncmp(token, "eyJ", 3) != 0 || token[first] != '.') {
+        return 0;
+    }
+    second = strspn(token + first + 1, allowed);
+    if (second == 0 || token[first + 1 + second] != '.') {
+        return 0;
+    }
+    token += first + 1 + second + 1;
+    /* The signature may be empty (unsigned JWTs), never anything else. */
+    return strspn(token, allowed) == strlen(token);
+}
+
+/* --- verdict cache ------------------------------------------------- */
+
+typedef struct {
+    unsigned char key[APR_SHA1_DIGESTSIZE];
+    mcp_verdict verdict;
+    apr_time_t expires;
+} verdict_entry;
+
+struct mcp_verdict_cache {
+    apr_thread_mutex_t *lock;
+    unsigned char salt[16];
+    apr_interval_time_t ttl;
+    int capacity;
+    int next;               /* round-robin replacement */
+    verdict_entry *entries;
+};
+
+apr_status_t mcp_verdict_cache_create(apr_pool_t *p, int capacity,
+                                      apr_interval_time_t ttl,
+                                      mcp_verdict_cache **out)
+{
+    mcp_verdict_cache *c = apr_pcalloc(p, sizeof(*c));
+    apr_status_t rv;
+
+    /* A random salt per process: the keys mean nothing outside it. */
+    if ((rv = apr_generate_random_bytes(c->salt, sizeof(c->salt)))
+            != APR_SUCCESS
+        || (rv = apr_thread_mutex_create(&c->lock, APR_THREAD_MUTEX_DEFAULT,
+                                         p)) != APR_SUCCESS) {
+        return rv;
+    }
+    c->ttl = ttl;
+    c->capacity = capacity > 0 ? capacity : 1;
+    c->entries = apr_pcalloc(p, sizeof(*c->entries) * (apr_size_t)c->capacity);
+    *out = c;
+    return APR_SUCCESS;
+}
+
+static void token_key(const mcp_verdict_cache *c, const char *token,
+                      unsigned char key[APR_SHA1_DIGESTSIZE])
+{
+    apr_sha1_ctx_t ctx;
+
+    apr_sha1_init(&ctx);
+    apr_sha1_update_binary(&ctx, c->salt, sizeof(c->salt));
+    apr_sha1_update(&ctx, token, (unsigned int)strlen(token));
+    apr_sha1_final(key, &ctx);
+}
+
+static verdict_entry *find(mcp_verdict_cache *c, const unsigned char *key)
+{
+    int i;
+
+    for (i = 0; i < c->capacity; i++) {
+        if (c->entries[i].verdict != MCP_VERDICT_UNKNOWN
+            && memcmp(c->entries[i].key, key, APR_SHA1_DIGESTSIZE) == 0) {
+            return &c->entries[i];
+        }
+    }
+    return NULL;
+}
+
+mcp_verdict mcp_verdict_cache_get(mcp_verdict_cache *c, const char *token,
+                                  apr_time_t now)
+{
+    unsigned char key[APR_SHA1_DIGESTSIZE];
+    mcp_verdict v = MCP_VERDICT_UNKNOWN;
+    verdict_entry *e;
+
+    token_key(c, token, key);
+    apr_thread_mutex_lock(c->lock);
+    if ((e = find(c, key)) != NULL && e->expires > now) {
+        v = e->verdict;
+    }
+    apr_thread_mutex_unlock(c->lock);
+    return v;
+}
+
+void mcp_verdict_cache_put(mcp_verdict_cache *c, const char *token,
+                           mcp_verdict verdict, apr_time_t now)
+{
+    unsigned char key[APR_SHA1_DIGESTSIZE];
+    verdict_entry *e;
+
+    token_key(c, token, key);
+    apr_thread_mutex_lock(c->lock);
+    if ((e = find(c, key)) == NULL) {
+        e = &c->entries[c->next];
+        c->next = (c->next + 1) % c->capacity;
+        memcpy(e->key, key, sizeof(e->key));
+    }
+    e->verdict = verdict;
+    e->expires = now + c->ttl;
+    apr_thread_mutex_unlock(c->lock);
+}

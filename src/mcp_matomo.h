@@ -1,0 +1,93 @@
+/*
+ * The Matomo client: one read-only Reporting API call, made with the
+ * caller's credential, bounded in time and size, its answer classified and
+ * scrubbed of credentials before anything else sees it.
+ *
+ * httpd-free: APR, json-c and libcurl only.  The caller owns the CURL easy
+ * handle (one per thread, so connections are reused across calls).
+ */
+#ifndef MCP_MATOMO_H
+#define MCP_MATOMO_H
+
+#include <apr_pools.h>
+#include <apr_tables.h>
+#include <apr_time.h>
+#include <curl/curl.h>
+#include <json-c/json.h>
+
+#include "mcp_auth.h"
+
+typedef enum {
+    MCP_FORWARD_AUTO = 0,   /* JWTs in the header, token_auth in the body */
+    MCP_FORWARD_TOKEN_AUTH, /* always the token_auth POST field */
+    MCP_FORWARD_BEARER      /* always the Authorization header */
+} mcp_forwarding;
+
+typedef struct {
+    const char *url;                      /* Matomo's index.php */
+    apr_interval_time_t connect_timeout;
+    apr_interval_time_t timeout;
+    apr_off_t max_response;
+    int verify_tls;
+    const char *unix_socket;              /* NULL: TCP */
+    mcp_forwarding forwarding;
+} mcp_matomo_backend;
+
+typedef enum {
+    MCP_MATOMO_OK,           /* json holds the answer */
+    MCP_MATOMO_ERROR,        /* Matomo refused the request: message */
+    MCP_MATOMO_DENIED,       /* 401 with JSON: no access to what was asked */
+    MCP_MATOMO_BAD_TOKEN,    /* 401 with HTML: Matomo does not know the token */
+    MCP_MATOMO_UNREACHABLE,  /* no connection */
+    MCP_MATOMO_TIMEOUT,
+    MCP_MATOMO_HTTP_ERROR,   /* any other HTTP status */
+    MCP_MATOMO_BAD_ANSWER,   /* not JSON, or cut short */
+    MCP_MATOMO_TOO_LARGE,    /* over max_response */
+    MCP_MATOMO_REFUSED       /* not a read-only call: never sent */
+} mcp_matomo_status;
+
+typedef struct {
+    mcp_matomo_status status;
+    json_object *json;       /* MCP_MATOMO_OK: scrubbed, owned by the pool */
+    const char *message;     /* otherwise: for a model; holds no credential */
+    long http_status;
+} mcp_matomo_answer;
+
+typedef struct {
+    const char *name;
+    const char *value;
+} mcp_param;
+
+/* 1 when Module.action is on the read-only allow-list. */
+int mcp_matomo_method_allowed(const char *method);
+
+/* A parameter list for mcp_matomo_call (of mcp_param). */
+apr_array_header_t *mcp_matomo_params(apr_pool_t *p);
+void mcp_matomo_param_add(apr_array_header_t *params, const char *name,
+                          const char *value);
+
+/* The form body sent for a call, without any credential.  NULL when the
+ * method is not allowed or a parameter name is reserved or malformed. */
+const char *mcp_matomo_form(apr_pool_t *p, const char *method,
+                            const apr_array_header_t *params);
+
+/* Calls Matomo.  Never fails silently: out->status says what happened and
+ * out->message why.  An easy handle whose call did not end in an HTTP answer
+ * should be dropped by the caller (see mcp_matomo_handle_reusable). */
+void mcp_matomo_call(CURL *easy, apr_pool_t *p, const mcp_matomo_backend *b,
+                     const mcp_credential *cred, const char *method,
+                     const apr_array_header_t *params,
+                     mcp_matomo_answer *out);
+
+int mcp_matomo_handle_reusable(const mcp_matomo_answer *answer);
+
+/* Classifies an HTTP answer from Matomo (exposed for tests and fuzzing). */
+void mcp_matomo_classify(apr_pool_t *p, long http_status, const char *body,
+                         apr_size_t len, const char *token,
+                         mcp_matomo_answer *out);
+
+/* Removes every string member that carries token (or any token_auth= URL
+ * parameter) from a JSON tree, in place. */
+void mcp_matomo_scrub(json_object *obj, const char *token);
+
+#endif
