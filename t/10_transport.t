@@ -12,6 +12,7 @@ use McpTest;
 plan tests => 84;
 
 my $PING = { jsonrpc => '2.0', id => 1, method => 'ping' };
+my $PING_TEXT = '{"jsonrpc":"2.0","id":1,"method":"ping"}';
 my $INIT = { jsonrpc => '2.0', id => 1, method => 'initialize',
              params => { protocolVersion => '2025-11-25', capabilities => {},
                          clientInfo => { name => 't', version => '0' } } };
@@ -128,7 +129,12 @@ refused(mcp_post('/mcp', $PING, Accept => 'text/plain'), 406,
 refused(mcp_post('/mcp', $PING, Accept => 'application/json;q=0, text/plain'),
         406, 'Accept application/json;q=0, text/plain: 406');
 for my $acc ('application/json', '*/*', undef) {
-    my $res = mcp_post('/mcp', $PING, Accept => $acc);
+    # Without Accept: a raw request, so no client library adds one.
+    my $res = defined $acc ? mcp_post('/mcp', $PING, Accept => $acc)
+            : raw_http("POST /mcp HTTP/1.1\r\nHost: " . hostport() . "\r\n"
+                       . "Content-Type: application/json\r\n"
+                       . "Content-Length: " . length($PING_TEXT) . "\r\n"
+                       . "Connection: close\r\n\r\n$PING_TEXT");
     my $name = 'Accept ' . ($acc // '(none)');
     like($res->header('Content-Type') // '', qr{^application/json\b}i,
          "$name: answered as JSON");
