@@ -1,0 +1,243 @@
+# Streamable HTTP as the module serves it on /mcp: status codes, headers,
+# the Host/Origin guards, content negotiation, body limits, .htaccess.
+use strict;
+use warnings FATAL => 'all';
+
+use FindBin;
+use lib "$FindBin::Bin/lib";
+
+use Apache::Test qw(-withtestmore);
+use McpTest;
+
+plan tests => 84;
+
+my $PING = { jsonrpc => '2.0', id => 1, method => 'ping' };
+my $PING_TEXT = '{"jsonrpc":"2.0","id":1,"method":"ping"}';
+my $INIT = { jsonrpc => '2.0', id => 1, method => 'initialize',
+             params => { protocolVersion => '2025-11-25', capabilities => {},
+                         clientInfo => { name => 't', version => '0' } } };
+my ($port) = hostport() =~ /:(\d+)$/;
+
+# A ping that worked: HTTP 200 and {"result":{}} for the id sent.
+sub ping_ok {
+    my ($res, $name) = @_;
+    my $j = json_body($res);
+    ok($res->code == 200 && $j && defined $j->{id} && $j->{id} == 1
+       && ref $j->{result} eq 'HASH' && !%{ $j->{result} }, $name)
+        or diag($res->as_string);
+}
+
+# A transport refusal: the status, and no JSON-RPC result smuggled along.
+sub refused {
+    my ($res, $code, $name) = @_;
+    my $j = json_body($res);
+    ok($res->code == $code && !($j && exists $j->{result}), $name)
+        or diag($res->as_string);
+}
+
+# The methods in an Allow header, sorted.
+sub allow_set {
+    join ',', sort map { uc } split /\s*,\s*/, shift->header('Allow') // '';
+}
+
+# --- initialize --------------------------------------------------------
+{
+    my $res = mcp_post('/mcp', $INIT);
+    is($res->code, 200, 'initialize: 200');
+    like($res->header('Content-Type'), qr{^application/json\b}i,
+         'initialize: Content-Type application/json');
+    ok(!defined $res->header('Mcp-Session-Id'),
+       'initialize: stateless, no Mcp-Session-Id');
+    like($res->header('Cache-Control') // '', qr/\bno-store\b/,
+         'initialize: Cache-Control no-store');
+    my $j = json_body($res);
+    is($j && $j->{id}, 1, 'initialize: answer carries the id');
+    ok($j && ref $j->{result} eq 'HASH', 'initialize: a result object');
+}
+
+# --- messages that need no answer ---------------------------------------
+for my $case (
+    [ notification => { jsonrpc => '2.0', method => 'notifications/initialized' } ],
+    [ 'JSON-RPC response' => '{"jsonrpc":"2.0","id":5,"result":{}}' ],
+    [ 'JSON-RPC error response' =>
+      '{"jsonrpc":"2.0","id":5,"error":{"code":-1,"message":"x"}}' ],
+) {
+    my ($name, $body) = @$case;
+    my $res = mcp_post('/mcp', $body);
+    is($res->code, 202, "$name: 202 Accepted");
+    is($res->content, '', "$name: empty body");
+}
+
+# --- methods --------------------------------------------------------------
+for my $m (qw(GET DELETE HEAD)) {
+    my $res = mcp_request($m => '/mcp', undef);
+    is($res->code, 405, "$m: 405");
+    is(allow_set($res), 'OPTIONS,POST', "$m: Allow lists POST and OPTIONS");
+}
+{
+    my $res = mcp_request(OPTIONS => '/mcp', undef);
+    is($res->code, 204, 'OPTIONS: 204');
+    is(allow_set($res), 'OPTIONS,POST', 'OPTIONS: Allow lists POST and OPTIONS');
+    is($res->content, '', 'OPTIONS: no body');
+}
+
+# --- Host (DNS rebinding) -------------------------------------------------
+refused(mcp_post('/mcp', $PING, Host => 'evil.example.com'), 403,
+        'Host evil.example.com: 403');
+refused(mcp_post('/mcp', $PING, Host => "evil.example.com:$port"), 403,
+        'Host evil.example.com:port: 403');
+for my $h ('localhost', '127.0.0.1', '[::1]') {
+    ping_ok(mcp_post('/mcp', $PING, Host => $h), "Host $h: 200");
+    ping_ok(mcp_post('/mcp', $PING, Host => "$h:$port"), "Host $h:$port: 200");
+}
+ping_ok(mcp_post('/mcp', $PING, Host => 'LOCALHOST'), 'Host is case-insensitive');
+# MatomoMcpAllowedHosts mcp.example.org *.example.net on /mcp-limits only.
+ping_ok(mcp_post('/mcp-limits', $PING, Host => 'mcp.example.org'),
+        '/mcp-limits: listed host passes');
+ping_ok(mcp_post('/mcp-limits', $PING, Host => "a.example.net:$port"),
+        '/mcp-limits: wildcard *.example.net matches a.example.net');
+refused(mcp_post('/mcp-limits', $PING, Host => 'other.org'), 403,
+        '/mcp-limits: unlisted host other.org: 403');
+refused(mcp_post('/mcp-limits', $PING, Host => 'example.net.evil.com'), 403,
+        '/mcp-limits: wildcard does not match a longer name');
+refused(mcp_post('/mcp', $PING, Host => 'mcp.example.org'), 403,
+        '/mcp: the /mcp-limits host list does not leak into /mcp');
+
+# --- Origin (browsers) ----------------------------------------------------
+ping_ok(mcp_post('/mcp', $PING), 'no Origin: ok');
+refused(mcp_post('/mcp', $PING, Origin => 'http://evil.example.com'), 403,
+        'Origin http://evil.example.com: 403');
+refused(mcp_post('/mcp', $PING, Origin => 'null'), 403, 'Origin null: 403');
+ping_ok(mcp_post('/mcp', $PING, Origin => "http://localhost:$port"),
+        'Origin of this server: ok');
+refused(mcp_post('/mcp', $PING, Origin => 'https://claude.ai'), 403,
+        '/mcp: an origin listed only for /mcp-limits: 403');
+ping_ok(mcp_post('/mcp-limits', $PING, Origin => 'https://claude.ai'),
+        '/mcp-limits: listed https://claude.ai passes');
+ping_ok(mcp_post('/mcp-limits', $PING, Origin => 'http://app.example.com:8443'),
+        '/mcp-limits: listed http://app.example.com:8443 passes');
+refused(mcp_post('/mcp-limits', $PING, Origin => 'https://claude.ai.evil.com'),
+        403, '/mcp-limits: https://claude.ai.evil.com: 403');
+refused(mcp_post('/mcp-limits', $PING, Origin => 'http://app.example.com'),
+        403, '/mcp-limits: listed host on another port: 403');
+refused(mcp_post('/mcp-limits', $PING, Origin => 'http://claude.ai'),
+        403, '/mcp-limits: listed host with another scheme: 403');
+
+# --- Accept ---------------------------------------------------------------
+refused(mcp_post('/mcp', $PING, Accept => 'text/plain'), 406,
+        'Accept text/plain: 406');
+refused(mcp_post('/mcp', $PING, Accept => 'application/json;q=0, text/plain'),
+        406, 'Accept application/json;q=0, text/plain: 406');
+for my $acc ('application/json', '*/*', undef) {
+    # Without Accept: a raw request, so no client library adds one.
+    my $res = defined $acc ? mcp_post('/mcp', $PING, Accept => $acc)
+            : raw_http("POST /mcp HTTP/1.1\r\nHost: " . hostport() . "\r\n"
+                       . "Content-Type: application/json\r\n"
+                       . "Content-Length: " . length($PING_TEXT) . "\r\n"
+                       . "Connection: close\r\n\r\n$PING_TEXT");
+    my $name = 'Accept ' . ($acc // '(none)');
+    like($res->header('Content-Type') // '', qr{^application/json\b}i,
+         "$name: answered as JSON");
+    ping_ok($res, "$name: ping answered");
+}
+{
+    my $res = mcp_post('/mcp', $PING, Accept => 'text/event-stream');
+    is($res->code, 200, 'Accept text/event-stream: 200');
+    like($res->header('Content-Type') // '', qr{^text/event-stream\b}i,
+         'Accept text/event-stream: an event stream');
+    my ($json) = $res->content =~ /\Aevent: message\ndata: (.*)\n\n\z/;
+    ok(defined $json, 'event stream: one "message" event, framed per SSE')
+        or diag($res->content);
+    my $j = eval { JSON::PP->new->decode($json // '') };
+    ok($j && $j->{id} == 1 && ref $j->{result} eq 'HASH'
+       && !%{ $j->{result} }, 'event stream: data is the JSON-RPC answer');
+}
+
+# --- Content-Type ---------------------------------------------------------
+refused(mcp_post('/mcp', $PING, 'Content-Type' => undef), 415,
+        'no Content-Type: 415');
+refused(mcp_post('/mcp', $PING, 'Content-Type' => 'text/plain'), 415,
+        'Content-Type text/plain: 415');
+refused(mcp_post('/mcp', $PING,
+                 'Content-Type' => 'application/json; charset=latin1'), 415,
+        'Content-Type application/json; charset=latin1: 415');
+ping_ok(mcp_post('/mcp', $PING,
+                 'Content-Type' => 'application/json; charset=utf-8'),
+        'Content-Type application/json; charset=utf-8: ok');
+ping_ok(mcp_post('/mcp', $PING,
+                 'Content-Type' => 'Application/JSON; Charset="UTF-8"'),
+        'Content-Type matched case-insensitively, quoted charset');
+
+# --- MCP-Protocol-Version -------------------------------------------------
+ping_ok(mcp_post('/mcp', $PING), 'no MCP-Protocol-Version: ok');
+for my $v (qw(2025-11-25 2025-06-18 2025-03-26)) {
+    ping_ok(mcp_post('/mcp', $PING, 'MCP-Protocol-Version' => $v),
+            "MCP-Protocol-Version $v: ok");
+}
+refused(mcp_post('/mcp', $PING, 'MCP-Protocol-Version' => '1999-01-01'), 400,
+        'MCP-Protocol-Version 1999-01-01: 400');
+
+# --- body size (MatomoMcpMaxRequestBody 2K on /mcp-limits) -----------------
+# A ping padded to exactly $n bytes.
+sub ping_of_size {
+    my $n = shift;
+    my $head = '{"jsonrpc":"2.0","id":1,"method":"ping","params":{"pad":"';
+    my $tail = '"}}';
+    return $head . ('x' x ($n - length($head) - length($tail))) . $tail;
+}
+
+# A raw HTTP/1.1 POST with a chunked body cut into pieces of $size bytes.
+sub chunked_post {
+    my ($path, $body, $size) = @_;
+    my $req = "POST $path HTTP/1.1\r\nHost: " . hostport() . "\r\n"
+            . "Content-Type: application/json\r\n"
+            . "Accept: application/json, text/event-stream\r\n"
+            . "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n";
+    for (my $i = 0; $i < length $body; $i += $size) {
+        my $piece = substr($body, $i, $size);
+        $req .= sprintf("%x\r\n%s\r\n", length $piece, $piece);
+    }
+    return raw_http($req . "0\r\n\r\n");
+}
+
+is(length ping_of_size(2048), 2048, 'padding helper is exact');
+ping_ok(mcp_post('/mcp-limits', ping_of_size(2048)),
+        'Content-Length 2048 = the 2K cap: accepted');
+refused(mcp_post('/mcp-limits', ping_of_size(2049)), 413,
+        'Content-Length 2049: 413');
+refused(mcp_post('/mcp-limits', ping_of_size(3000)), 413,
+        'Content-Length 3000: 413');
+ping_ok(mcp_post('/mcp-limits', $PING), 'after a 413: still serving');
+ping_ok(mcp_post('/mcp', ping_of_size(3000)),
+        '/mcp (default cap): 3000 bytes accepted');
+{
+    my $res = chunked_post('/mcp-limits', ping_of_size(3000), 1000);
+    ok($res, 'chunked 3000 bytes: an answer') or diag('connection closed');
+    refused($res // HTTP::Response->new(599), 413, 'chunked 3000 bytes: 413');
+    ping_ok(mcp_post('/mcp-limits', $PING), 'after a chunked 413: still serving');
+
+    $res = chunked_post('/mcp-limits', ping_of_size(2049), 700);
+    refused($res // HTTP::Response->new(599), 413, 'chunked 2049 bytes: 413');
+
+    $res = chunked_post('/mcp-limits', ping_of_size(2048), 700);
+    ping_ok($res // HTTP::Response->new(599), 'chunked 2048 bytes: accepted');
+
+    $res = chunked_post('/mcp-limits',
+        '{"jsonrpc":"2.0","id":"chunky","method":"tools/list"}', 7);
+    my $j = $res && json_body($res);
+    ok($res && $res->code == 200 && $j && $j->{id} eq 'chunky'
+       && ref $j->{result}{tools} eq 'ARRAY',
+       'small chunked body in 7-byte chunks: read whole and answered')
+        or diag($res ? $res->as_string : 'no answer');
+    ok(!defined $res || !defined $res->header('Content-Length')
+       || $res->header('Content-Length') == length $res->content,
+       'chunked request: Content-Length of the answer matches its body');
+}
+
+# --- .htaccess (MatomoMcpMaxRequestBody 1K there) -------------------------
+ping_ok(mcp_post('/htaccess/', $PING), '.htaccess location: ping answered');
+refused(mcp_post('/htaccess/', ping_of_size(1500)), 413,
+        '.htaccess: 1500 bytes over its 1K cap: 413');
+ping_ok(mcp_post('/htaccess/', ping_of_size(1024)),
+        '.htaccess: 1024 bytes at the cap: accepted');
+ping_ok(mcp_post('/mcp', $PING), 'after everything: still serving');

@@ -1,0 +1,96 @@
+# Helpers for the Apache::Test suite: JSON-RPC over POST through
+# Apache::TestRequest's user agent, and raw HTTP for what LWP will not send
+# (chunked bodies, odd framing).
+package McpTest;
+use strict;
+use warnings FATAL => 'all';
+
+use Exporter 'import';
+use Apache::Test ();
+use Apache::TestRequest ();
+use HTTP::Request ();
+use HTTP::Response ();
+use JSON::PP ();
+
+our @EXPORT = qw(mcp_request mcp_post rpc json_body rpc_body raw_http
+                 hostport);
+
+my $JSON = JSON::PP->new->canonical;
+my $UA;
+
+sub hostport { Apache::TestRequest::hostport() }
+
+# The headers a conforming MCP client sends; a caller's undef removes one.
+my @DEFAULT = ('Content-Type' => 'application/json',
+               'Accept'       => 'application/json, text/event-stream');
+
+# mcp_request(METHOD, PATH, BODY, HEADER => VALUE, ...): BODY is bytes, or a
+# Perl structure sent as JSON, or undef for none.  Returns HTTP::Response.
+sub mcp_request {
+    my ($method, $path, $body, %hdr) = @_;
+    my %h = (@DEFAULT, %hdr);
+    my $req = HTTP::Request->new($method,
+                                 Apache::TestRequest::resolve_url($path));
+    for my $k (sort keys %h) {
+        $req->header($k => $h{$k}) if defined $h{$k};
+    }
+    if (defined $body) {
+        $body = $JSON->encode($body) if ref $body;
+        $req->content($body);
+        $req->header('Content-Length' => length $body);
+    }
+    $UA ||= Apache::TestRequest->new;   # LWP::UserAgent, test timeouts
+    return $UA->request($req);
+}
+
+sub mcp_post { my $path = shift; mcp_request(POST => $path, @_) }
+
+# rpc(PATH, ID, METHOD, PARAMS, HEADERS...): one JSON-RPC request.
+sub rpc {
+    my ($path, $id, $method, $params, %hdr) = @_;
+    my %msg = (jsonrpc => '2.0', id => $id, method => $method);
+    $msg{params} = $params if defined $params;
+    return mcp_post($path, \%msg, %hdr);
+}
+
+# The decoded JSON body, or undef when it is not JSON.
+sub json_body {
+    my $res = shift;
+    my $v = eval { JSON::PP->new->decode($res->content) };
+    return $v;
+}
+
+# rpc() and decode in one: (response, decoded body).
+sub rpc_body { my $res = rpc(@_); return ($res, json_body($res)) }
+
+# Sends TEXT (a whole HTTP/1.1 request, "Connection: close" advised) on a
+# fresh socket, reads until EOF, returns HTTP::Response (chunked answers
+# decoded), or undef when the server sent nothing.
+sub raw_http {
+    my $text = shift;
+    my $sock = Apache::TestRequest::vhost_socket()
+        or die "cannot connect to the test server: $!";
+    $sock->autoflush(1);
+    print $sock $text;
+    local $/;
+    my $raw = <$sock>;
+    close $sock;
+    return undef unless defined $raw && length $raw;
+    my ($head, $body) = split /\r\n\r\n/, $raw, 2;
+    my $res = HTTP::Response->parse($head);
+    $body = '' unless defined $body;
+    if (lc($res->header('Transfer-Encoding') // '') eq 'chunked') {
+        my $out = '';
+        while ($body =~ s/^([0-9a-fA-F]+)[^\r\n]*\r\n//) {
+            my $n = hex $1;
+            last if $n == 0;
+            $out .= substr($body, 0, $n, '');
+            $body =~ s/^\r\n//;
+        }
+        $body = $out;
+    }
+    $res->content($body);
+    return $res;
+}
+
+1;
