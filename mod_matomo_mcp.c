@@ -45,6 +45,22 @@ static int mcp_handler(request_rec *r)
     return mcp_transport_handle(r, conf, catalog);
 }
 
+/* Runs for "apachectl -t" as well as at start-up, before the logs open:
+ * a handler without backend stops both, naming file and line. */
+static int mcp_check_config(apr_pool_t *pconf, apr_pool_t *plog,
+                            apr_pool_t *ptemp, server_rec *s)
+{
+    const char *err = mcp_config_check_tree(ptemp, ap_conftree);
+
+    (void)pconf;
+    (void)plog;
+    if (err != NULL) {
+        ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_CRIT, 0, s, "%s", err);
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    return OK;
+}
+
 static int mcp_post_config(apr_pool_t *pconf, apr_pool_t *plog,
                            apr_pool_t *ptemp, server_rec *s)
 {
@@ -52,9 +68,10 @@ static int mcp_post_config(apr_pool_t *pconf, apr_pool_t *plog,
     const char *err;
 
     (void)plog;
-    if ((err = mcp_config_check_tree(ptemp, ap_conftree)) != NULL
-        || (err = mcp_catalog_build(pconf, mcp_tools, mcp_tools_count,
-                                    MCP_TOOLS_PAGE_SIZE, &built)) != NULL) {
+    (void)ptemp;
+    err = mcp_catalog_build(pconf, mcp_tools, mcp_tools_count,
+                            MCP_TOOLS_PAGE_SIZE, &built);
+    if (err != NULL) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "%s", err);
         return HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -65,6 +82,7 @@ static int mcp_post_config(apr_pool_t *pconf, apr_pool_t *plog,
 static void mcp_register_hooks(apr_pool_t *p)
 {
     (void)p;
+    ap_hook_check_config(mcp_check_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(mcp_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(mcp_handler, NULL, NULL, APR_HOOK_MIDDLE);
 }

@@ -129,7 +129,7 @@ const char *mcp_config_set_website_url(cmd_parms *cmd, void *dconf,
 const char *mcp_config_set_size(cmd_parms *cmd, void *dconf, const char *arg)
 {
     const mcp_size_limit *lim = cmd->info;
-    apr_off_t value;
+    apr_off_t value, unit = 1;
     char *end;
 
     if (apr_strtoff(&value, arg, &end, 10) != APR_SUCCESS || end == arg
@@ -138,10 +138,17 @@ const char *mcp_config_set_size(cmd_parms *cmd, void *dconf, const char *arg)
                             cmd->cmd->name, arg);
     }
     switch (*end) {
-    case 'K': case 'k': value *= 1024; end++; break;
-    case 'M': case 'm': value *= 1024 * 1024; end++; break;
-    case 'G': case 'g': value *= 1024 * 1024 * 1024; end++; break;
+    case 'K': case 'k': unit = 1024; end++; break;
+    case 'M': case 'm': unit = 1024 * 1024; end++; break;
+    case 'G': case 'g': unit = 1024 * 1024 * 1024; end++; break;
     default: break;
+    }
+    /* Compare before multiplying: a huge count must not wrap into range. */
+    if (value > lim->max / unit) {
+        value = lim->max + 1;
+    }
+    else {
+        value *= unit;
     }
     if (*end != '\0' || value < lim->min || value > lim->max) {
         return apr_psprintf(cmd->pool, "%s: '%s' must be a size from %"
@@ -266,19 +273,20 @@ static int sets_our_handler(apr_pool_t *p, const ap_directive_t *d)
            && strcasecmp(ap_getword_conf(p, &args), MCP_HANDLER_NAME) == 0;
 }
 
-const char *mcp_config_check_tree(apr_pool_t *p, const ap_directive_t *tree)
+static const char *check_sections(apr_pool_t *p, const ap_directive_t *first,
+                                  const ap_directive_t *root)
 {
     const ap_directive_t *d;
 
-    for (d = tree; d != NULL; d = d->next) {
-        if (sets_our_handler(p, d) && !sees_backend(d, tree)) {
+    for (d = first; d != NULL; d = d->next) {
+        if (sets_our_handler(p, d) && !sees_backend(d, root)) {
             return apr_psprintf(p, "SetHandler %s at %s:%d has no "
                                 "MatomoMcpBackend in its section or an "
                                 "enclosing one", MCP_HANDLER_NAME,
                                 d->filename, d->line_num);
         }
         if (d->first_child != NULL) {
-            const char *err = mcp_config_check_tree(p, d->first_child);
+            const char *err = check_sections(p, d->first_child, root);
 
             if (err != NULL) {
                 return err;
@@ -286,4 +294,9 @@ const char *mcp_config_check_tree(apr_pool_t *p, const ap_directive_t *tree)
         }
     }
     return NULL;
+}
+
+const char *mcp_config_check_tree(apr_pool_t *p, const ap_directive_t *tree)
+{
+    return check_sections(p, tree, tree);
 }

@@ -32,31 +32,75 @@ static int only_whitespace(const char *s, apr_size_t len)
     return 1;
 }
 
+/* Length of the well-formed UTF-8 sequence at s (RFC 3629: no overlong
+ * forms, no surrogates, nothing above U+10FFFF), or 0.  json-c's own check
+ * only counts continuation bytes. */
+static apr_size_t utf8_sequence(const unsigned char *s, apr_size_t left)
+{
+    unsigned char c = s[0];
+    unsigned char lo = 0x80, hi = 0xBF;
+    apr_size_t n, i;
+
+    if (c < 0x80) {
+        return 1;
+    }
+    if (c >= 0xC2 && c <= 0xDF) {
+        n = 2;
+    }
+    else if (c >= 0xE0 && c <= 0xEF) {
+        n = 3;
+        lo = c == 0xE0 ? 0xA0 : 0x80;
+        hi = c == 0xED ? 0x9F : 0xBF;
+    }
+    else if (c >= 0xF0 && c <= 0xF4) {
+        n = 4;
+        lo = c == 0xF0 ? 0x90 : 0x80;
+        hi = c == 0xF4 ? 0x8F : 0xBF;
+    }
+    else {
+        return 0;
+    }
+    if (left < n || s[1] < lo || s[1] > hi) {
+        return 0;
+    }
+    for (i = 2; i < n; i++) {
+        if (s[i] < 0x80 || s[i] > 0xBF) {
+            return 0;
+        }
+    }
+    return n;
+}
+
 /* json-c's strict mode still takes some forms RFC 8259 forbids: single
- * quotes, NaN and Infinity, "1.", raw control characters in strings.  One
- * pass over the text outside and inside strings refuses them first. */
+ * quotes, NaN and Infinity, "1.", raw control characters in strings, and
+ * malformed UTF-8.  One pass over the text refuses them first. */
 static int lexically_strict(const char *s, apr_size_t len)
 {
     static const char outside[] = " \t\r\n{}[],:0123456789+-.eE"
                                   "truefalsn";
+    const unsigned char *u = (const unsigned char *)s;
     int in_string = 0;
-    apr_size_t i;
+    apr_size_t i = 0;
 
-    for (i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
+    while (i < len) {
+        unsigned char c = u[i];
 
         if (in_string) {
-            if (c == '\\') {
-                i++;    /* json-c checks the escape itself */
-            }
-            else if (c == '"') {
-                in_string = 0;
-            }
-            else if (c < 0x20) {
+            apr_size_t n = utf8_sequence(u + i, len - i);
+
+            if (n == 0 || c < 0x20) {
                 return 0;
             }
+            if (c == '"') {
+                in_string = 0;
+            }
+            else if (c == '\\' && i + 1 < len) {
+                n = 2;  /* json-c checks the escape itself */
+            }
+            i += n;
+            continue;
         }
-        else if (c == '"') {
+        if (c == '"') {
             in_string = 1;
         }
         else if (c == '\0' || strchr(outside, c) == NULL
@@ -64,6 +108,7 @@ static int lexically_strict(const char *s, apr_size_t len)
                                   || s[i + 1] > '9'))) {
             return 0;
         }
+        i++;
     }
     return 1;
 }
@@ -93,11 +138,21 @@ mcp_json_status mcp_json_parse(apr_pool_t *p, const char *buf, apr_size_t len,
                                 | JSON_TOKENER_ALLOW_TRAILING_CHARS);
     obj = json_tokener_parse_ex(tok, buf, (int)len);
     err = json_tokener_get_error(tok);
-    end = json_tokener_get_parse_end(tok);
+    if (err == json_tokener_continue && len > 0) {
+        /* A top-level number or literal has no closing delimiter: json-c
+         * waits for more digits.  White space ends it without changing the
+         * meaning of a complete text, or the error for an incomplete one. */
+        obj = json_tokener_parse_ex(tok, " ", 1);
+        err = json_tokener_get_error(tok);
+        end = len;
+    }
+    else {
+        end = json_tokener_get_parse_end(tok);
+    }
     json_tokener_free(tok);
 
-    if (obj == NULL || err != json_tokener_success) {
-        /* json_tokener_continue: the input ended inside a value. */
+    /* A JSON null is a NULL object with success. */
+    if (err != json_tokener_success) {
         json_object_put(obj);
         return err == json_tokener_error_depth ? MCP_JSON_ERR_DEPTH
                                                : MCP_JSON_ERR_SYNTAX;

@@ -83,6 +83,20 @@ static void test_json_limits(void)
     CHECK(parse("{\"a\":\"caf\xc3\xa9\"}") == MCP_JSON_OK,
           "valid UTF-8 accepted");
     CHECK(parse("") == MCP_JSON_ERR_SYNTAX, "empty input refused");
+    CHECK(parse("[\"\xc0\xaf\"]") == MCP_JSON_ERR_SYNTAX,
+          "overlong UTF-8 refused");
+    CHECK(parse("[\"\xed\xa0\x80\"]") == MCP_JSON_ERR_SYNTAX,
+          "UTF-8 encoded surrogate refused");
+    CHECK(parse("[\"\xf5\x80\x80\x80\"]") == MCP_JSON_ERR_SYNTAX,
+          "UTF-8 above U+10FFFF refused");
+    CHECK(parse("[\"\xf0\x9f\x98\x80 \xe2\x82\xac\"]") == MCP_JSON_OK,
+          "4- and 3-byte UTF-8 accepted");
+    CHECK(parse("[\"\xe2\x82\"]") == MCP_JSON_ERR_SYNTAX,
+          "UTF-8 cut short refused");
+    CHECK(parse("42") == MCP_JSON_OK && parse("-1e5") == MCP_JSON_OK
+              && parse("true") == MCP_JSON_OK && parse("null") == MCP_JSON_OK,
+          "top-level scalars parse");
+    CHECK(parse("4 2") == MCP_JSON_ERR_TRAILING, "two numbers: trailing");
     CHECK(parse("{\"a\":") == MCP_JSON_ERR_SYNTAX, "truncated input refused");
 
     for (i = 0; i < 40; i++) {
