@@ -1,0 +1,432 @@
+#include "mcp_matomo.h"
+#include "mcp_json.h"
+#include "mcp_server.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <apr_strings.h>
+
+/* Matomo answers nest deeper than MCP messages (expanded subtables). */
+#define ANSWER_MAX_DEPTH 64
+
+/* --- read-only by construction ------------------------------------ */
+
+/* Modules whose get* methods only read reports. */
+static const char *const report_modules[] = {
+    "Actions", "Contents", "CustomDimensions", "DevicePlugins",
+    "DevicesDetection", "Events", "Goals", "Insights", "MultiSites",
+    "PagePerformance", "Referrers", "Resolution", "UserCountry", "UserId",
+    "UserLanguage", "VisitFrequency", "VisitTime", "VisitorInterest",
+    "VisitsSummary", NULL
+};
+
+/* Single read methods of modules that also write or hold secrets. */
+static const char *const read_methods[] = {
+    "API.get", "API.getMatomoVersion", "API.getProcessedReport",
+    "API.getReportMetadata", "API.getReportPagesMetadata",
+    "API.getRowEvolution", "API.getSegmentsMetadata",
+    "API.getSuggestedValuesForSegment", "Annotations.getAll",
+    "Live.getCounters", "Live.getLastVisitsDetails", "SegmentEditor.getAll",
+    "SitesManager.getSiteFromId", "SitesManager.getSitesIdWithAtLeastViewAccess",
+    "SitesManager.getSitesWithAtLeastViewAccess", NULL
+};
+
+static int in_list(const char *const *list, const char *s, size_t n)
+{
+    int i;
+
+    for (i = 0; list[i] != NULL; i++) {
+        if (strlen(list[i]) == n && strncmp(list[i], s, n) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+int mcp_matomo_method_allowed(const char *method)
+{
+    const char *dot = strchr(method, '.');
+    const char *action;
+
+    if (in_list(read_methods, method, strlen(method))) {
+        return 1;
+    }
+    if (dot == NULL || !in_list(report_modules, method, (size_t)(dot - method))) {
+        return 0;
+    }
+    action = dot + 1;
+    /* getFoo: a letter after "get", and nothing but letters and digits. */
+    return strncmp(action, "get", 3) == 0 && action[3] >= 'A'
+           && action[3] <= 'Z'
+           && strspn(action, "abcdefghijklmnopqrstuvwxyz"
+                             "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+                  == strlen(action);
+}
+
+/* Parameters the client sets itself, or that change who Matomo thinks is
+ * asking or how it answers: a tool can never pass them. */
+static const char *const reserved_params[] = {
+    "module", "method", "format", "token_auth", "force_api_session",
+    "jsoncallback", "callback", "urls", "serialize", "trigger",
+    "convertToUnicode", "translateColumnNames", "language", NULL
+};
+
+static int param_name_ok(const char *name)
+{
+    size_t n = strlen(name);
+
+    return n > 0 && n <= 64
+           && strspn(name, "abcdefghijklmnopqrstuvwxyz"
+                           "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_[]") == n
+           && !in_list(reserved_params, name, n);
+}
+
+apr_array_header_t *mcp_matomo_params(apr_pool_t *p)
+{
+    return apr_array_make(p, 12, sizeof(mcp_param));
+}
+
+void mcp_matomo_param_add(apr_array_header_t *params, const char *name,
+                          const char *value)
+{
+    mcp_param *param = apr_array_push(params);
+
+    param->name = name;
+    param->value = value;
+}
+
+/* application/x-www-form-urlencoded, RFC 3986 unreserved kept. */
+static char *form_escape(apr_pool_t *p, const char *s)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    char *out = apr_palloc(p, strlen(s) * 3 + 1), *o = out;
+
+    for (; *s != '\0'; s++) {
+        unsigned char c = (unsigned char)*s;
+
+        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')
+            || (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_'
+            || c == '~') {
+            *o++ = (char)c;
+        }
+        else {
+            *o++ = '%';
+            *o++ = hex[c >> 4];
+            *o++ = hex[c & 15];
+        }
+    }
+    *o = '\0';
+    return out;
+}
+
+const char *mcp_matomo_form(apr_pool_t *p, const char *method,
+                            const apr_array_header_t *params)
+{
+    const char *form;
+    int i;
+
+    if (!mcp_matomo_method_allowed(method)) {
+        return NULL;
+    }
+    form = apr_pstrcat(p, "module=API&format=JSON&method=", method, NULL);
+    for (i = 0; params != NULL && i < params->nelts; i++) {
+        const mcp_param *param = &APR_ARRAY_IDX(params, i, mcp_param);
+
+        if (!param_name_ok(param->name)) {
+            return NULL;
+        }
+        form = apr_pstrcat(p, form, "&", form_escape(p, param->name), "=",
+                           form_escape(p, param->value), NULL);
+    }
+    return form;
+}
+
+/* --- never return a credential ------------------------------------ */
+
+static int carries_credential(const char *s, const char *token)
+{
+    return (token != NULL && *token != '\0' && strstr(s, token) != NULL)
+           || strstr(s, "token_auth=") != NULL;
+}
+
+void mcp_matomo_scrub(json_object *obj, const char *token)
+{
+    if (json_object_is_type(obj, json_type_object)) {
+        const char *doomed[64];
+        int n = 0, i;
+
+        /* Collect first: members cannot go while the walk is on them. */
+        json_object_object_foreach(obj, key, val) {
+            if (json_object_is_type(val, json_type_string)) {
+                if (carries_credential(json_object_get_string(val), token)
+                    && n < (int)(sizeof(doomed) / sizeof(doomed[0]))) {
+                    doomed[n++] = key;
+                }
+            }
+            else {
+                mcp_matomo_scrub(val, token);
+            }
+        }
+        for (i = 0; i < n; i++) {
+            json_object_object_del(obj, doomed[i]);
+        }
+        if (n == (int)(sizeof(doomed) / sizeof(doomed[0]))) {
+            mcp_matomo_scrub(obj, token);   /* more than one batch */
+        }
+    }
+    else if (json_object_is_type(obj, json_type_array)) {
+        size_t i, len = json_object_array_length(obj);
+
+        for (i = 0; i < len; i++) {
+            json_object *val = json_object_array_get_idx(obj, i);
+
+            if (json_object_is_type(val, json_type_string)
+                && carries_credential(json_object_get_string(val), token)) {
+                json_object_array_put_idx(obj, i, json_object_new_string(""));
+            }
+            else {
+                mcp_matomo_scrub(val, token);
+            }
+        }
+    }
+}
+
+/* Matomo's own message, minus anything that could be a credential, cut to
+ * a length a model can use. */
+static const char *clean_message(apr_pool_t *p, const char *msg,
+                                 const char *token)
+{
+    char *m = apr_pstrndup(p, msg != NULL ? msg : "", 500);
+    char *hit;
+
+    if (token != NULL && *token != '\0') {
+        while ((hit = strstr(m, token)) != NULL) {
+            memset(hit, '*', strlen(token));
+        }
+    }
+    while ((hit = strstr(m, "token_auth=")) != NULL) {
+        char *end = hit + 11;
+
+        while (*end != '\0' && *end != '&' && *end != ' ' && *end != '"') {
+            *end++ = '*';
+        }
+        memcpy(hit, "token_auth*", 11);
+    }
+    return m;
+}
+
+/* --- answers ------------------------------------------------------ */
+
+static void set(mcp_matomo_answer *out, mcp_matomo_status st,
+                const char *message)
+{
+    out->status = st;
+    out->message = message;
+}
+
+void mcp_matomo_classify(apr_pool_t *p, long http_status, const char *body,
+                         apr_size_t len, const char *token,
+                         mcp_matomo_answer *out)
+{
+    json_object *json = NULL;
+    int parsed = mcp_json_parse(p, body, len, ANSWER_MAX_DEPTH, &json)
+                 == MCP_JSON_OK;
+    const char *result = parsed ? mcp_json_get_string(json, "result") : NULL;
+
+    out->http_status = http_status;
+    if (http_status == 401) {
+        /* Matomo answers an unknown token with an HTML page, and a known
+         * token without access (or no token) with its JSON error. */
+        if (parsed) {
+            set(out, MCP_MATOMO_DENIED,
+                clean_message(p, mcp_json_get_string(json, "message"),
+                              token));
+        }
+        else {
+            set(out, MCP_MATOMO_BAD_TOKEN, "Matomo does not accept this "
+                                           "token");
+        }
+        return;
+    }
+    if (http_status != 200) {
+        set(out, MCP_MATOMO_HTTP_ERROR,
+            apr_psprintf(p, "Matomo answered HTTP %ld", http_status));
+        return;
+    }
+    if (!parsed) {
+        set(out, MCP_MATOMO_BAD_ANSWER, len == 0
+            ? "Matomo sent an empty answer"
+            : "Matomo's answer is not complete JSON (an error page, or cut "
+              "short)");
+        return;
+    }
+    if (result != NULL && strcmp(result, "error") == 0) {
+        set(out, MCP_MATOMO_ERROR,
+            clean_message(p, mcp_json_get_string(json, "message"), token));
+        return;
+    }
+    mcp_matomo_scrub(json, token);
+    out->status = MCP_MATOMO_OK;
+    out->json = json;
+}
+
+/* --- the transfer ------------------------------------------------- */
+
+typedef struct {
+    char *data;
+    apr_size_t len, size;
+    apr_size_t cap;
+    int over_cap;
+} body_buffer;
+
+static apr_status_t free_buffer(void *data)
+{
+    free(((body_buffer *)data)->data);
+    return APR_SUCCESS;
+}
+
+static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+    body_buffer *b = userdata;
+    size_t n = size * nmemb;
+
+    if (b->len + n > b->cap) {
+        b->over_cap = 1;
+        return 0;       /* curl aborts the transfer */
+    }
+    if (b->len + n + 1 > b->size) {
+        apr_size_t size2 = b->size ? b->size : 16384;
+        char *grown;
+
+        while (b->len + n + 1 > size2) {
+            size2 *= 2;
+        }
+        if ((grown = realloc(b->data, size2)) == NULL) {
+            return 0;
+        }
+        b->data = grown;
+        b->size = size2;
+    }
+    memcpy(b->data + b->len, ptr, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+    return n;
+}
+
+static apr_status_t free_headers(void *data)
+{
+    curl_slist_free_all(data);
+    return APR_SUCCESS;
+}
+
+static int use_bearer(const mcp_matomo_backend *b, const mcp_credential *c)
+{
+    return b->forwarding == MCP_FORWARD_BEARER
+           || (b->forwarding == MCP_FORWARD_AUTO
+               && c->kind == MCP_CRED_BEARER);
+}
+
+static void transfer_failed(apr_pool_t *p, const mcp_matomo_backend *b,
+                            CURLcode rc, const body_buffer *buf,
+                            mcp_matomo_answer *out)
+{
+    switch (rc) {
+    case CURLE_OPERATION_TIMEDOUT:
+        set(out, MCP_MATOMO_TIMEOUT, apr_psprintf(p,
+            "Matomo did not answer within %" APR_TIME_T_FMT " ms; try a "
+            "shorter period or fewer rows", apr_time_as_msec(b->timeout)));
+        break;
+    case CURLE_WRITE_ERROR:
+        set(out, buf->over_cap ? MCP_MATOMO_TOO_LARGE : MCP_MATOMO_BAD_ANSWER,
+            buf->over_cap ? apr_psprintf(p, "Matomo's answer is larger than "
+                                         "the %" APR_OFF_T_FMT " bytes "
+                                         "allowed; ask for fewer rows or "
+                                         "columns", b->max_response)
+                          : "Matomo's answer could not be stored");
+        break;
+    case CURLE_PARTIAL_FILE:
+    case CURLE_RECV_ERROR:
+    case CURLE_GOT_NOTHING:
+        set(out, MCP_MATOMO_BAD_ANSWER, "Matomo closed the connection before "
+                                        "the answer was complete");
+        break;
+    default:
+        set(out, MCP_MATOMO_UNREACHABLE, apr_psprintf(p,
+            "Matomo cannot be reached (%s)", curl_easy_strerror(rc)));
+        break;
+    }
+}
+
+void mcp_matomo_call(CURL *easy, apr_pool_t *p, const mcp_matomo_backend *b,
+                     const mcp_credential *cred, const char *method,
+                     const apr_array_header_t *params,
+                     mcp_matomo_answer *out)
+{
+    const char *form = mcp_matomo_form(p, method, params);
+    body_buffer *buf = apr_pcalloc(p, sizeof(*buf));
+    struct curl_slist *headers = NULL;
+    CURLcode rc;
+    long status = 0;
+
+    memset(out, 0, sizeof(*out));
+    if (form == NULL) {
+        set(out, MCP_MATOMO_REFUSED, "refused: not a read-only Matomo call");
+        return;
+    }
+    /* The token travels once: in the POST body (never a URL, so never an
+     * access log), or in the header for OAuth access tokens. */
+    if (use_bearer(b, cred)) {
+        headers = curl_slist_append(headers, apr_pstrcat(
+            p, "Authorization: Bearer ", cred->token, NULL));
+    }
+    else {
+        form = apr_pstrcat(p, form, "&token_auth=",
+                           form_escape(p, cred->token), NULL);
+    }
+    headers = curl_slist_append(headers, "Accept: application/json");
+    headers = curl_slist_append(headers, "Expect:");
+    apr_pool_cleanup_register(p, headers, free_headers, apr_pool_cleanup_null);
+    buf->cap = (apr_size_t)b->max_response;
+    apr_pool_cleanup_register(p, buf, free_buffer, apr_pool_cleanup_null);
+
+    curl_easy_reset(easy);   /* keeps the connection cache */
+    curl_easy_setopt(easy, CURLOPT_URL, b->url);
+    curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS,
+                     (long)apr_time_as_msec(b->connect_timeout));
+    curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS,
+                     (long)apr_time_as_msec(b->timeout));
+    curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, b->verify_tls ? 1L : 0L);
+    curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, b->verify_tls ? 2L : 0L);
+    if (b->unix_socket != NULL) {
+        curl_easy_setopt(easy, CURLOPT_UNIX_SOCKET_PATH, b->unix_socket);
+    }
+    curl_easy_setopt(easy, CURLOPT_USERAGENT,
+                     MCP_SERVER_NAME "/" MCP_SERVER_VERSION);
+    curl_easy_setopt(easy, CURLOPT_ACCEPT_ENCODING, "");
+    curl_easy_setopt(easy, CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt(easy, CURLOPT_POSTFIELDS, form);
+    curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE, (long)strlen(form));
+    curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(easy, CURLOPT_WRITEDATA, buf);
+
+    rc = curl_easy_perform(easy);
+    /* The handle keeps pointers to form and headers: unhook them. */
+    curl_easy_setopt(easy, CURLOPT_HTTPHEADER, NULL);
+    curl_easy_setopt(easy, CURLOPT_POSTFIELDS, NULL);
+    if (rc != CURLE_OK) {
+        transfer_failed(p, b, rc, buf, out);
+        return;
+    }
+    curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
+    mcp_matomo_classify(p, status, buf->data ? buf->data : "", buf->len,
+                        cred->token, out);
+}
+
+int mcp_matomo_handle_reusable(const mcp_matomo_answer *answer)
+{
+    return answer->http_status != 0;
+}
