@@ -78,6 +78,7 @@ deps:
 
 test: deps
 	@$(MAKE) --no-print-directory all $(UNIT_BIN)
+	@$(if $(TEST_USER),t/bin/grant-www-data)
 	@perl t/TEST.PL -clean >/dev/null 2>&1
 	perl t/TEST.PL $(TEST_ARGS)
 
