@@ -86,8 +86,11 @@ run: deps
 	@$(MAKE) --no-print-directory all
 	@PORT=$(PORT) t/bin/serve
 
+# apxs has no DESTDIR: move its LIBEXECDIR under DESTDIR instead.
 install: $(MODULE)
-	$(APXS) -i -S DESTDIR=$(DESTDIR) -n matomo_mcp mod_matomo_mcp.la
+	@mkdir -p "$(DESTDIR)$$($(APXS) -q LIBEXECDIR)"
+	$(APXS) -i -S LIBEXECDIR="$(DESTDIR)$$($(APXS) -q LIBEXECDIR)" \
+	    -n matomo_mcp mod_matomo_mcp.la
 
 clean:
 	rm -rf .libs *.la *.lo *.slo *.o src/*.lo src/*.slo src/*.o src/.libs \
