@@ -17,7 +17,8 @@ WARNINGS  := -Wall -Wextra -Werror -Wstrict-prototypes -Wmissing-prototypes \
 CFLAGS_EXTRA ?=
 LDFLAGS_EXTRA ?=
 
-CORE_SRC  := src/mcp_json.c src/mcp_jsonrpc.c src/mcp_server.c src/mcp_tools.c
+CORE_SRC  := src/mcp_json.c src/mcp_jsonrpc.c src/mcp_server.c src/mcp_tools.c \
+             src/mcp_auth.c src/mcp_matomo.c
 HTTPD_SRC := src/mcp_config.c src/mcp_transport.c
 SOURCES   := mod_matomo_mcp.c $(HTTPD_SRC) $(CORE_SRC)
 HEADERS   := $(wildcard src/*.h)
@@ -31,9 +32,11 @@ DEB_PKGS  := apache2 apache2-dev libapache2-mod-perl2 libcurl4-openssl-dev \
 # that is what keeps it free of httpd.
 UNIT_BIN  := t/unit/core_tests
 CORE_CFLAGS = $(shell apr-1-config --cflags --cppflags --includes 2>/dev/null) \
-               $(shell pkg-config --cflags json-c 2>/dev/null)
-CORE_LIBS = $(shell apr-1-config --link-ld --libs 2>/dev/null) \
-             $(shell pkg-config --libs json-c 2>/dev/null)
+              $(shell apu-1-config --includes 2>/dev/null) \
+              $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+CORE_LIBS = $(shell apu-1-config --link-ld 2>/dev/null) \
+            $(shell apr-1-config --link-ld --libs 2>/dev/null) \
+            $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
 # Apache::Test: a hermetic server (only t/conf/base.conf is inherited) on a
 # free port; as root the children run as www-data.

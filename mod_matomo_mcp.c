@@ -11,6 +11,8 @@
 #include <http_log.h>
 #include <http_protocol.h>
 
+#include <curl/curl.h>
+
 #include "src/mcp_config.h"
 #include "src/mcp_server.h"
 #include "src/mcp_tools.h"
@@ -24,13 +26,23 @@ extern module __attribute__((visibility("default"))) matomo_mcp_module;
  * work for clients that follow them. */
 #define MCP_TOOLS_PAGE_SIZE 50
 
-/* Built in post_config, before the children fork, and read-only after. */
-static const mcp_catalog *catalog;
+/* Verdicts on tokens are remembered this long, per child process. */
+#define MCP_VERDICT_TTL      apr_time_from_sec(60)
+#define MCP_VERDICT_CAPACITY 256
+
+/* The catalog is built in post_config, before the children fork; the
+ * verdict cache in child_init.  Read-only after that (the cache locks). */
+static mcp_process process;
 
 static int mcp_handler(request_rec *r)
 {
     const mcp_dir_conf *conf;
+    size_t n = strlen(MCP_METADATA_PATH);
 
+    if (strncmp(r->uri, MCP_METADATA_PATH, n) == 0
+        && (r->uri[n] == '\0' || r->uri[n] == '/')) {
+        return mcp_transport_metadata(r, &matomo_mcp_module);
+    }
     if (r->handler == NULL || strcmp(r->handler, MCP_HANDLER_NAME) != 0) {
         return DECLINED;
     }
@@ -42,7 +54,7 @@ static int mcp_handler(request_rec *r)
                       MCP_HANDLER_NAME, r->uri);
         return HTTP_INTERNAL_SERVER_ERROR;
     }
-    return mcp_transport_handle(r, conf, catalog);
+    return mcp_transport_handle(r, conf, &process);
 }
 
 /* Runs for "apachectl -t" as well as at start-up, before the logs open:
@@ -61,6 +73,13 @@ static int mcp_check_config(apr_pool_t *pconf, apr_pool_t *plog,
     return OK;
 }
 
+static apr_status_t curl_cleanup(void *unused)
+{
+    (void)unused;
+    curl_global_cleanup();
+    return APR_SUCCESS;
+}
+
 static int mcp_post_config(apr_pool_t *pconf, apr_pool_t *plog,
                            apr_pool_t *ptemp, server_rec *s)
 {
@@ -75,8 +94,31 @@ static int mcp_post_config(apr_pool_t *pconf, apr_pool_t *plog,
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "%s", err);
         return HTTP_INTERNAL_SERVER_ERROR;
     }
-    catalog = built;
+    /* libcurl's global set-up is not thread-safe: do it here, in the
+     * single-threaded parent, and undo it when this configuration goes
+     * (the module may be unloaded on restart). */
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "curl_global_init failed");
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    apr_pool_cleanup_register(pconf, NULL, curl_cleanup,
+                              apr_pool_cleanup_null);
+    process.catalog = built;
     return OK;
+}
+
+static void mcp_child_init(apr_pool_t *pchild, server_rec *s)
+{
+    apr_status_t rv = mcp_verdict_cache_create(pchild, MCP_VERDICT_CAPACITY,
+                                               MCP_VERDICT_TTL,
+                                               &process.verdicts);
+
+    if (rv != APR_SUCCESS) {
+        /* Every initialize then asks Matomo: slower, still correct. */
+        ap_log_error(APLOG_MARK, APLOG_WARNING, rv, s,
+                     "no token verdict cache in this child");
+        process.verdicts = NULL;
+    }
 }
 
 static void mcp_register_hooks(apr_pool_t *p)
@@ -84,6 +126,7 @@ static void mcp_register_hooks(apr_pool_t *p)
     (void)p;
     ap_hook_check_config(mcp_check_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(mcp_post_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_child_init(mcp_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(mcp_handler, NULL, NULL, APR_HOOK_MIDDLE);
 }
 
@@ -134,6 +177,29 @@ static const command_rec mcp_directives[] = {
                   OR_FILEINFO,
                   "serverInfo.websiteUrl shown to clients (default: this "
                   "server's root URL)"),
+    AP_INIT_TAKE1("MatomoMcpTokenForwarding", mcp_config_set_forwarding, NULL,
+                  OR_FILEINFO,
+                  "How the caller's token reaches Matomo: auto (OAuth JWTs "
+                  "in the Authorization header, token_auth in the POST "
+                  "body), token_auth or bearer"),
+    AP_INIT_ITERATE("MatomoMcpAuthorizationServers",
+                    mcp_config_add_auth_server, NULL, OR_FILEINFO,
+                    "OAuth authorization server URLs for the protected "
+                    "resource metadata (default: Matomo's base URL)"),
+    AP_INIT_ITERATE("MatomoMcpScopes", mcp_config_add_scope, NULL,
+                    OR_FILEINFO,
+                    "OAuth scopes listed in the protected resource metadata"),
+    AP_INIT_TAKE1("MatomoMcpResourceName", mcp_config_set_resource_name,
+                  NULL, OR_FILEINFO,
+                  "resource_name in the protected resource metadata"),
+    /* Not in .htaccess: they weaken or redirect the connection to Matomo,
+     * which is the server administrator's call. */
+    AP_INIT_FLAG("MatomoMcpBackendVerifyTLS", mcp_config_set_verify_tls, NULL,
+                 RSRC_CONF | ACCESS_CONF,
+                 "Verify Matomo's TLS certificate (default On)"),
+    AP_INIT_TAKE1("MatomoMcpBackendSocket", mcp_config_set_socket, NULL,
+                  RSRC_CONF | ACCESS_CONF,
+                  "Reach Matomo's web server through this Unix socket"),
     { NULL }
 };
 

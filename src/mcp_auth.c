@@ -1,4 +1,5 @@
 #include "mcp_auth.h"
+#include "mcp_json.h"
 
 #include <string.h>
 
@@ -69,6 +70,39 @@ int mcp_auth_looks_like_jwt(const char *token)
     token += first + 1 + second + 1;
     /* The signature may be empty (unsigned JWTs), never anything else. */
     return strspn(token, allowed) == strlen(token);
+}
+
+static json_object *string_array(const apr_array_header_t *list)
+{
+    json_object *a = json_object_new_array();
+    int i;
+
+    for (i = 0; i < list->nelts; i++) {
+        json_object_array_add(a, json_object_new_string(
+            APR_ARRAY_IDX(list, i, const char *)));
+    }
+    return a;
+}
+
+const char *mcp_auth_resource_metadata(apr_pool_t *p, const char *resource,
+                                       const apr_array_header_t *servers,
+                                       const char *resource_name,
+                                       const apr_array_header_t *scopes)
+{
+    json_object *doc = mcp_json_pool_own(p, json_object_new_object());
+    json_object *methods = json_object_new_array();
+
+    json_object_object_add(doc, "resource", json_object_new_string(resource));
+    json_object_object_add(doc, "authorization_servers",
+                           string_array(servers));
+    json_object_array_add(methods, json_object_new_string("header"));
+    json_object_object_add(doc, "bearer_methods_supported", methods);
+    json_object_object_add(doc, "resource_name",
+                           json_object_new_string(resource_name));
+    if (scopes != NULL && scopes->nelts > 0) {
+        json_object_object_add(doc, "scopes_supported", string_array(scopes));
+    }
+    return mcp_json_to_string(p, doc, NULL);
 }
 
 /* --- verdict cache ------------------------------------------------- */

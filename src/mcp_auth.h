@@ -9,6 +9,7 @@
 #define MCP_AUTH_H
 
 #include <apr_pools.h>
+#include <apr_tables.h>
 #include <apr_time.h>
 
 /* Matomo token_auth values are 32 hex digits; OAuth JWTs run to a few KB. */
@@ -38,6 +39,14 @@ mcp_auth_status mcp_auth_parse_bearer(const char *header, const char **token);
 /* 1 when token has the shape of a JWT (three base64url parts, the first
  * a JSON object): an OAuth access token rather than a token_auth. */
 int mcp_auth_looks_like_jwt(const char *token);
+
+/* RFC 9728 Protected Resource Metadata for resource (the MCP URL as clients
+ * reach it); servers and scopes are arrays of const char *, scopes may be
+ * NULL.  Returns the JSON text, allocated from p. */
+const char *mcp_auth_resource_metadata(apr_pool_t *p, const char *resource,
+                                       const apr_array_header_t *servers,
+                                       const char *resource_name,
+                                       const apr_array_header_t *scopes);
 
 /* --- verdict cache ------------------------------------------------- */
 

@@ -16,6 +16,8 @@ void *mcp_config_create_dir(apr_pool_t *p, char *dir)
     conf->connect_timeout = -1;
     conf->backend_timeout = -1;
     conf->max_backend_response = -1;
+    conf->forwarding = -1;
+    conf->verify_tls = -1;
     return conf;
 }
 
@@ -35,6 +37,12 @@ void *mcp_config_merge_dir(apr_pool_t *p, void *basev, void *addv)
     conf->allowed_origins = MERGE_PTR(allowed_origins);
     conf->allowed_hosts = MERGE_PTR(allowed_hosts);
     conf->website_url = MERGE_PTR(website_url);
+    conf->forwarding = MERGE_NUM(forwarding);
+    conf->verify_tls = MERGE_NUM(verify_tls);
+    conf->backend_socket = MERGE_PTR(backend_socket);
+    conf->authorization_servers = MERGE_PTR(authorization_servers);
+    conf->scopes = MERGE_PTR(scopes);
+    conf->resource_name = MERGE_PTR(resource_name);
     return conf;
 }
 
@@ -61,6 +69,18 @@ apr_off_t mcp_config_max_backend_response(const mcp_dir_conf *conf)
     return conf->max_backend_response != -1
                ? conf->max_backend_response
                : MCP_DEFAULT_MAX_BACKEND_RESPONSE;
+}
+
+void mcp_config_backend(const mcp_dir_conf *conf, mcp_matomo_backend *out)
+{
+    out->url = conf->backend;
+    out->connect_timeout = mcp_config_connect_timeout(conf);
+    out->timeout = mcp_config_backend_timeout(conf);
+    out->max_response = mcp_config_max_backend_response(conf);
+    out->verify_tls = conf->verify_tls != 0;
+    out->unix_socket = conf->backend_socket;
+    out->forwarding = conf->forwarding != -1 ? (mcp_forwarding)conf->forwarding
+                                             : MCP_FORWARD_AUTO;
 }
 
 /* An absolute http(s) URL with a host, and nothing that does not belong in
@@ -123,6 +143,100 @@ const char *mcp_config_set_website_url(cmd_parms *cmd, void *dconf,
     return err;
 }
 
+const char *mcp_config_set_forwarding(cmd_parms *cmd, void *dconf,
+                                      const char *arg)
+{
+    mcp_dir_conf *conf = dconf;
+
+    if (!strcasecmp(arg, "auto")) {
+        conf->forwarding = MCP_FORWARD_AUTO;
+    }
+    else if (!strcasecmp(arg, "token_auth")) {
+        conf->forwarding = MCP_FORWARD_TOKEN_AUTH;
+    }
+    else if (!strcasecmp(arg, "bearer")) {
+        conf->forwarding = MCP_FORWARD_BEARER;
+    }
+    else {
+        return apr_psprintf(cmd->pool, "%s: '%s' is not auto, token_auth "
+                            "or bearer", cmd->cmd->name, arg);
+    }
+    return NULL;
+}
+
+const char *mcp_config_set_verify_tls(cmd_parms *cmd, void *dconf, int on)
+{
+    (void)cmd;
+    ((mcp_dir_conf *)dconf)->verify_tls = on;
+    return NULL;
+}
+
+const char *mcp_config_set_socket(cmd_parms *cmd, void *dconf,
+                                  const char *path)
+{
+    if (*path != '/' || strlen(path) >= 108) {
+        return apr_psprintf(cmd->pool, "%s: '%s' is not an absolute Unix "
+                            "socket path (at most 107 bytes)",
+                            cmd->cmd->name, path);
+    }
+    ((mcp_dir_conf *)dconf)->backend_socket = path;
+    return NULL;
+}
+
+static void push(apr_pool_t *p, apr_array_header_t **list, const char *v)
+{
+    if (*list == NULL) {
+        *list = apr_array_make(p, 4, sizeof(const char *));
+    }
+    APR_ARRAY_PUSH(*list, const char *) = v;
+}
+
+const char *mcp_config_add_auth_server(cmd_parms *cmd, void *dconf,
+                                       const char *url)
+{
+    mcp_dir_conf *conf = dconf;
+    apr_uri_t uri;
+    const char *err = check_http_url(cmd->pool, cmd->cmd->name, url, &uri);
+
+    if (err == NULL) {
+        push(cmd->pool, &conf->authorization_servers, url);
+    }
+    return err;
+}
+
+const char *mcp_config_add_scope(cmd_parms *cmd, void *dconf,
+                                 const char *scope)
+{
+    mcp_dir_conf *conf = dconf;
+    const char *c;
+    size_t n = strlen(scope);
+
+    /* RFC 6749 scope-token: printable ASCII except space, quote and \. */
+    if (n == 0 || n > 128 || strpbrk(scope, "\"\\ ") != NULL) {
+        return apr_psprintf(cmd->pool, "%s: '%s' is not an OAuth scope",
+                            cmd->cmd->name, scope);
+    }
+    for (c = scope; *c != '\0'; c++) {
+        if (*c < 0x21 || *c > 0x7e) {
+            return apr_psprintf(cmd->pool, "%s: scopes are printable ASCII",
+                                cmd->cmd->name);
+        }
+    }
+    push(cmd->pool, &conf->scopes, scope);
+    return NULL;
+}
+
+const char *mcp_config_set_resource_name(cmd_parms *cmd, void *dconf,
+                                         const char *name)
+{
+    if (*name == '\0' || strlen(name) > 200) {
+        return apr_psprintf(cmd->pool, "%s: give a name of 1 to 200 bytes",
+                            cmd->cmd->name);
+    }
+    ((mcp_dir_conf *)dconf)->resource_name = name;
+    return NULL;
+}
+
 /* Byte sizes: a plain number, or with a K, M or G suffix (powers of 1024),
  * checked against the range in the directive's cmd_data. */
 
@@ -176,14 +290,6 @@ const char *mcp_config_set_timeout(cmd_parms *cmd, void *dconf,
     }
     *(apr_interval_time_t *)((char *)dconf + lim->offset) = value;
     return NULL;
-}
-
-static void push(apr_pool_t *p, apr_array_header_t **list, const char *v)
-{
-    if (*list == NULL) {
-        *list = apr_array_make(p, 4, sizeof(const char *));
-    }
-    APR_ARRAY_PUSH(*list, const char *) = v;
 }
 
 /* An origin is scheme://host[:port] exactly, as browsers send it. */

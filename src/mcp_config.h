@@ -9,6 +9,8 @@
 #include <httpd.h>
 #include <http_config.h>
 
+#include "mcp_matomo.h"
+
 #define MCP_HANDLER_NAME "matomo-mcp"
 
 /* Defaults, applied at use so that "unset" can be told from "set". */
@@ -26,7 +28,15 @@ typedef struct {
     apr_array_header_t *allowed_origins;   /* of const char *; NULL: unset */
     apr_array_header_t *allowed_hosts;     /* of const char *; NULL: unset */
     const char *website_url;        /* NULL: the server's own root URL */
+    int forwarding;                 /* mcp_forwarding; -1: unset (auto) */
+    int verify_tls;                 /* -1: unset (on) */
+    const char *backend_socket;     /* Unix socket to Matomo's server */
+    apr_array_header_t *authorization_servers; /* NULL: Matomo's base URL */
+    apr_array_header_t *scopes;     /* scopes_supported; NULL: none */
+    const char *resource_name;      /* NULL: MCP_DEFAULT_RESOURCE_NAME */
 } mcp_dir_conf;
+
+#define MCP_DEFAULT_RESOURCE_NAME "Matomo analytics"
 
 /* Where a size or timeout directive stores its value, and the range it
  * accepts: the directive table's cmd_data points to one of these. */
@@ -54,6 +64,17 @@ const char *mcp_config_add_host(cmd_parms *cmd, void *dconf,
                                 const char *arg);
 const char *mcp_config_set_website_url(cmd_parms *cmd, void *dconf,
                                        const char *url);
+const char *mcp_config_set_forwarding(cmd_parms *cmd, void *dconf,
+                                      const char *arg);
+const char *mcp_config_set_verify_tls(cmd_parms *cmd, void *dconf, int on);
+const char *mcp_config_set_socket(cmd_parms *cmd, void *dconf,
+                                  const char *path);
+const char *mcp_config_add_auth_server(cmd_parms *cmd, void *dconf,
+                                       const char *url);
+const char *mcp_config_add_scope(cmd_parms *cmd, void *dconf,
+                                 const char *scope);
+const char *mcp_config_set_resource_name(cmd_parms *cmd, void *dconf,
+                                         const char *name);
 
 void *mcp_config_create_dir(apr_pool_t *p, char *dir);
 void *mcp_config_merge_dir(apr_pool_t *p, void *base, void *add);
@@ -63,6 +84,9 @@ apr_off_t mcp_config_max_request_body(const mcp_dir_conf *conf);
 apr_interval_time_t mcp_config_connect_timeout(const mcp_dir_conf *conf);
 apr_interval_time_t mcp_config_backend_timeout(const mcp_dir_conf *conf);
 apr_off_t mcp_config_max_backend_response(const mcp_dir_conf *conf);
+
+/* The Matomo backend as the client core wants it, defaults applied. */
+void mcp_config_backend(const mcp_dir_conf *conf, mcp_matomo_backend *out);
 
 /* Walks the parsed configuration: each "SetHandler matomo-mcp" must see a
  * MatomoMcpBackend in its own section or an enclosing one.  Returns NULL or

@@ -14,6 +14,8 @@
 #define MCP_JSONRPC_METHOD_NOT_FOUND (-32601)
 #define MCP_JSONRPC_INVALID_PARAMS   (-32602)
 #define MCP_JSONRPC_INTERNAL_ERROR   (-32603)
+/* Implementation-defined server error: transport refusals, 401s. */
+#define MCP_JSONRPC_SERVER_ERROR     (-32000)
 /* MCP's code for a resource that does not exist (2025-11-25). */
 #define MCP_JSONRPC_RESOURCE_NOT_FOUND (-32002)
 

@@ -75,6 +75,59 @@ static json_object *server_info(const mcp_request *req)
     return info;
 }
 
+void mcp_server_call_matomo(mcp_request *req, const char *method,
+                            const apr_array_header_t *params,
+                            mcp_matomo_answer *answer)
+{
+    mcp_matomo_call(req->curl, req->pool, req->backend, &req->credential,
+                    method, params, answer);
+    if (!mcp_matomo_handle_reusable(answer)) {
+        req->curl_broken = 1;
+    }
+    if (answer->status == MCP_MATOMO_BAD_TOKEN) {
+        req->token_rejected = 1;
+        if (req->verdicts != NULL) {
+            mcp_verdict_cache_put(req->verdicts, req->credential.token,
+                                  MCP_VERDICT_INVALID, apr_time_now());
+        }
+    }
+}
+
+static mcp_verdict cached_verdict(const mcp_request *req)
+{
+    return req->verdicts != NULL
+               ? mcp_verdict_cache_get(req->verdicts, req->credential.token,
+                                       apr_time_now())
+               : MCP_VERDICT_UNKNOWN;
+}
+
+/* Asks Matomo once whether the token is any good, so that a client meets
+ * 401 at initialize rather than broken tool calls.  API.getMatomoVersion
+ * answers any user with view access; an unknown token gets 401 with HTML,
+ * a token Matomo ignores (anonymous) 401 with JSON.  An outage proves
+ * nothing and is not remembered. */
+static void verify_token(mcp_request *req)
+{
+    mcp_verdict v = cached_verdict(req);
+    mcp_matomo_answer answer;
+
+    if (v == MCP_VERDICT_UNKNOWN && req->backend != NULL) {
+        mcp_server_call_matomo(req, "API.getMatomoVersion", NULL, &answer);
+        v = answer.status == MCP_MATOMO_OK ? MCP_VERDICT_VALID
+            : answer.status == MCP_MATOMO_BAD_TOKEN
+                      || answer.status == MCP_MATOMO_DENIED
+                ? MCP_VERDICT_INVALID
+                : MCP_VERDICT_UNKNOWN;
+        if (v != MCP_VERDICT_UNKNOWN && req->verdicts != NULL) {
+            mcp_verdict_cache_put(req->verdicts, req->credential.token, v,
+                                  apr_time_now());
+        }
+    }
+    if (v == MCP_VERDICT_INVALID) {
+        req->token_rejected = 1;
+    }
+}
+
 static void do_initialize(mcp_request *req, json_object *params,
                           method_outcome *out)
 {
@@ -85,6 +138,12 @@ static void do_initialize(mcp_request *req, json_object *params,
         fail(out, MCP_JSONRPC_INVALID_PARAMS,
              "initialize needs params.protocolVersion (a string)");
         return;
+    }
+    if (req->credential.token != NULL) {
+        verify_token(req);
+        if (req->token_rejected) {
+            return;
+        }
     }
     result = mcp_json_pool_own(req->pool, json_object_new_object());
     caps = json_object_new_object();
@@ -215,7 +274,11 @@ static void answer_request(mcp_request *req, const mcp_jsonrpc_msg *msg,
     method_outcome out = { NULL, 0, NULL, NULL };
     method_fn *fn = find_method(msg->method);
 
-    if (fn == NULL) {
+    if (req->credential.token != NULL
+        && cached_verdict(req) == MCP_VERDICT_INVALID) {
+        req->token_rejected = 1;
+    }
+    else if (fn == NULL) {
         fail(&out, MCP_JSONRPC_METHOD_NOT_FOUND, "Method not found");
         out.error_data = mcp_json_pool_own(req->pool,
                                            json_object_new_object());
@@ -224,6 +287,16 @@ static void answer_request(mcp_request *req, const mcp_jsonrpc_msg *msg,
     }
     else {
         fn(req, msg->params, &out);
+    }
+    if (req->token_rejected) {
+        /* HTTP 401 makes the client re-authenticate; the body says why. */
+        reply->http_status = 401;
+        reply->body = mcp_jsonrpc_error(req->pool, msg->id,
+                                        MCP_JSONRPC_SERVER_ERROR,
+                                        "Matomo does not accept this token: "
+                                        "authenticate again", NULL,
+                                        &reply->len);
+        return;
     }
     reply->http_status = 200;
     reply->body = out.result != NULL

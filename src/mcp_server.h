@@ -12,6 +12,8 @@
 #include <apr_pools.h>
 #include <json-c/json.h>
 
+#include "mcp_auth.h"
+#include "mcp_matomo.h"
 #include "mcp_tools.h"
 
 #define MCP_SERVER_NAME    "mod_matomo_mcp"
@@ -37,16 +39,30 @@ typedef struct mcp_request {
     const char *protocol_version;   /* from the header, or the default */
     const char *website_url;        /* serverInfo.websiteUrl */
     mcp_sink *sink;                 /* may be NULL */
+
+    /* The Matomo side: where, as whom, over which connection. */
+    const mcp_matomo_backend *backend;
+    mcp_credential credential;      /* the caller's; token never logged */
+    CURL *curl;                     /* this thread's handle */
+    mcp_verdict_cache *verdicts;    /* per process; may be NULL */
+    int curl_broken;                /* set: the glue drops the handle */
+    int token_rejected;             /* set: answer 401 invalid_token */
 } mcp_request;
 
 typedef struct {
-    int http_status;      /* 200, 202 (no body) or 400 */
+    int http_status;      /* 200, 202 (no body), 400 or 401 */
     const char *body;     /* a JSON-RPC message, NULL with 202 */
     apr_size_t len;
 } mcp_reply;
 
 /* 1 when revision is one this server speaks. */
 int mcp_server_supports_protocol(const char *revision);
+
+/* One Matomo call with the caller's credential.  Notes a rejected token
+ * (for the 401 and the verdict cache) and a connection not to reuse. */
+void mcp_server_call_matomo(mcp_request *req, const char *method,
+                            const apr_array_header_t *params,
+                            mcp_matomo_answer *answer);
 
 /* Handles one HTTP body and fills reply. */
 void mcp_server_handle(mcp_request *req, const char *body, apr_size_t len,

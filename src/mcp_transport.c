@@ -342,6 +342,93 @@ static int send_reply(answer_stream *as, const accept_set *acc,
     return OK;
 }
 
+/* --- authentication ------------------------------------------------- */
+
+static const char *metadata_url(request_rec *r)
+{
+    return ap_construct_url(r->pool, apr_pstrcat(r->pool, MCP_METADATA_PATH,
+                                                 ap_os_escape_path(
+                                                     r->pool, r->uri, 1),
+                                                 NULL), r);
+}
+
+/* 401 with the RFC 9728 pointer that lets clients find Matomo's OAuth
+ * server; error="invalid_token" when a token was given and refused. */
+static int challenge(request_rec *r, int token_refused, const char *message)
+{
+    apr_table_setn(r->headers_out, "WWW-Authenticate", apr_psprintf(
+        r->pool, "Bearer resource_metadata=\"%s\"%s", metadata_url(r),
+        token_refused ? ", error=\"invalid_token\"" : ""));
+    return send_status(r, HTTP_UNAUTHORIZED, message);
+}
+
+static int read_credential(request_rec *r, mcp_credential *cred)
+{
+    const char *header = apr_table_get(r->headers_in, "Authorization");
+
+    switch (mcp_auth_parse_bearer(header, &cred->token)) {
+    case MCP_AUTH_MISSING:
+        return challenge(r, 0, "Unauthorized: send your Matomo token as "
+                               "Authorization: Bearer <token>");
+    case MCP_AUTH_MALFORMED:
+        return challenge(r, header != NULL
+                                && !strncasecmp(header, "Bearer ", 7),
+                         "Unauthorized: expected Authorization: Bearer "
+                         "<token>");
+    case MCP_AUTH_OK:
+        break;
+    }
+    cred->kind = mcp_auth_looks_like_jwt(cred->token) ? MCP_CRED_BEARER
+                                                      : MCP_CRED_TOKEN_AUTH;
+    return DECLINED;
+}
+
+/* One libcurl handle per worker thread, kept on the thread's pool, so
+ * connections to Matomo are reused from call to call. */
+#define CURL_KEY "matomo_mcp_curl"
+
+typedef struct {
+    CURL *easy;
+} thread_curl;
+
+static apr_status_t thread_curl_cleanup(void *data)
+{
+    thread_curl *tc = data;
+
+    if (tc->easy != NULL) {
+        curl_easy_cleanup(tc->easy);
+        tc->easy = NULL;
+    }
+    return APR_SUCCESS;
+}
+
+static thread_curl *curl_for(request_rec *r)
+{
+    apr_thread_t *thd = r->connection->current_thread;
+    void *data = NULL;
+    thread_curl *tc;
+
+    if (thd != NULL && apr_thread_data_get(&data, CURL_KEY, thd) == APR_SUCCESS
+        && data != NULL) {
+        tc = data;
+    }
+    else {
+        /* No thread to keep it on: this request's handle only. */
+        apr_pool_t *p = thd != NULL ? apr_thread_pool_get(thd) : r->pool;
+
+        tc = apr_pcalloc(p, sizeof(*tc));
+        apr_pool_cleanup_register(p, tc, thread_curl_cleanup,
+                                  apr_pool_cleanup_null);
+        if (thd != NULL) {
+            apr_thread_data_set(tc, CURL_KEY, NULL, thd);
+        }
+    }
+    if (tc->easy == NULL) {
+        tc->easy = curl_easy_init();
+    }
+    return tc;
+}
+
 /* --- the request ---------------------------------------------------- */
 
 /* The checks every MCP request passes, in the order that reveals least to
@@ -396,7 +483,7 @@ static int check_request(request_rec *r, const mcp_dir_conf *conf,
 }
 
 int mcp_transport_handle(request_rec *r, const mcp_dir_conf *conf,
-                         const mcp_catalog *catalog)
+                         const mcp_process *proc)
 {
     accept_set acc = parse_accept(r->pool,
                                   apr_table_get(r->headers_in, "Accept"));
@@ -404,12 +491,16 @@ int mcp_transport_handle(request_rec *r, const mcp_dir_conf *conf,
     mcp_sink sink = { &as, stream_notify };
     mcp_request req;
     mcp_reply reply;
+    mcp_matomo_backend backend;
+    thread_curl *tc;
     const char *protocol = NULL;
     char *body = NULL;
     apr_size_t len = 0;
     int rc;
 
-    if ((rc = check_request(r, conf, &acc, &protocol)) != DECLINED) {
+    memset(&req, 0, sizeof(req));
+    if ((rc = check_request(r, conf, &acc, &protocol)) != DECLINED
+        || (rc = read_credential(r, &req.credential)) != DECLINED) {
         return rc;
     }
     rc = read_body(r, mcp_config_max_request_body(conf), &body, &len);
@@ -419,14 +510,105 @@ int mcp_transport_handle(request_rec *r, const mcp_dir_conf *conf,
     if (rc != OK) {
         return rc;
     }
-    memset(&req, 0, sizeof(req));
+    mcp_config_backend(conf, &backend);
+    if ((tc = curl_for(r))->easy == NULL) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "curl_easy_init failed");
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
     req.pool = r->pool;
-    req.catalog = catalog;
+    req.catalog = proc->catalog;
+    req.backend = &backend;
+    req.curl = tc->easy;
+    req.verdicts = proc->verdicts;
     req.protocol_version = protocol;
     req.website_url = conf->website_url != NULL
                           ? conf->website_url
                           : ap_construct_url(r->pool, "/", r);
     req.sink = &sink;
     mcp_server_handle(&req, body, len, &reply);
+    if (req.curl_broken) {
+        thread_curl_cleanup(tc);
+    }
+    if (reply.http_status == HTTP_UNAUTHORIZED) {
+        apr_table_setn(r->headers_out, "WWW-Authenticate", apr_psprintf(
+            r->pool, "Bearer resource_metadata=\"%s\", "
+                     "error=\"invalid_token\"", metadata_url(r)));
+    }
     return send_reply(&as, &acc, &reply);
+}
+
+/* --- protected resource metadata ------------------------------------ */
+
+static int is_loopback(const char *host)
+{
+    return !strcasecmp(host, "localhost") || !strncmp(host, "127.", 4)
+           || !strcmp(host, "::1");
+}
+
+/* Matomo's base URL as clients reach it, for its OAuth2 plugin: the
+ * backend's own when it is a remote host, else the same path on this
+ * server (Matomo and the module share this Apache). */
+static const char *matomo_base_url(request_rec *r, const mcp_dir_conf *conf)
+{
+    apr_uri_t uri;
+    const char *path, *slash;
+
+    if (apr_uri_parse(r->pool, conf->backend, &uri) != APR_SUCCESS) {
+        return ap_construct_url(r->pool, "/", r);
+    }
+    path = uri.path != NULL ? uri.path : "/";
+    slash = strrchr(path, '/');
+    path = slash != NULL ? apr_pstrndup(r->pool, path, (apr_size_t)(slash - path + 1))
+                         : "/";
+    if (uri.hostname != NULL && is_loopback(uri.hostname)) {
+        return ap_construct_url(r->pool, path, r);
+    }
+    return apr_pstrcat(r->pool, uri.scheme, "://", uri.hostinfo, path, NULL);
+}
+
+int mcp_transport_metadata(request_rec *r, module *self)
+{
+    const char *path = r->uri + strlen(MCP_METADATA_PATH);
+    const mcp_dir_conf *conf;
+    apr_array_header_t *servers;
+    request_rec *sub;
+    const char *doc;
+
+    if (r->method_number != M_GET) {
+        return DECLINED;
+    }
+    /* The root form describes the conventional endpoint. */
+    if (*path == '\0') {
+        path = "/mcp";
+    }
+    sub = ap_sub_req_lookup_uri(path, r, NULL);
+    if (sub->status != HTTP_OK || sub->handler == NULL
+        || strcmp(sub->handler, MCP_HANDLER_NAME) != 0) {
+        ap_destroy_sub_req(sub);
+        return DECLINED;
+    }
+    conf = ap_get_module_config(sub->per_dir_config, self);
+    servers = conf->authorization_servers;
+    if (servers == NULL && conf->backend != NULL) {
+        servers = apr_array_make(r->pool, 1, sizeof(const char *));
+        APR_ARRAY_PUSH(servers, const char *) = matomo_base_url(r, conf);
+    }
+    doc = mcp_auth_resource_metadata(
+        r->pool, ap_construct_url(r->pool, ap_os_escape_path(r->pool, path, 1),
+                                  r),
+        servers != NULL ? servers
+                        : apr_array_make(r->pool, 0, sizeof(const char *)),
+        conf->resource_name != NULL ? conf->resource_name
+                                    : MCP_DEFAULT_RESOURCE_NAME,
+        conf->scopes);
+    ap_destroy_sub_req(sub);
+    ap_set_content_type(r, "application/json");
+    /* Public by design: browser-based clients read it cross-origin. */
+    apr_table_setn(r->headers_out, "Access-Control-Allow-Origin", "*");
+    apr_table_setn(r->headers_out, "Cache-Control", "max-age=3600");
+    ap_set_content_length(r, (apr_off_t)strlen(doc));
+    if (!r->header_only) {
+        ap_rputs(doc, r);
+    }
+    return OK;
 }

@@ -9,10 +9,26 @@
 
 #include <httpd.h>
 
+#include "mcp_auth.h"
 #include "mcp_config.h"
 #include "mcp_tools.h"
 
+/* What one child process shares among its threads: read-only after
+ * start-up, except the verdict cache, which locks itself. */
+typedef struct {
+    const mcp_catalog *catalog;
+    mcp_verdict_cache *verdicts;
+} mcp_process;
+
+#define MCP_METADATA_PATH "/.well-known/oauth-protected-resource"
+
+/* The MCP endpoint: r->handler is matomo-mcp. */
 int mcp_transport_handle(request_rec *r, const mcp_dir_conf *conf,
-                         const mcp_catalog *catalog);
+                         const mcp_process *proc);
+
+/* GET /.well-known/oauth-protected-resource[/<mcp path>]: the RFC 9728
+ * document of the MCP endpoint at that path, or DECLINED when there is
+ * none. */
+int mcp_transport_metadata(request_rec *r, module *self);
 
 #endif

@@ -132,6 +132,7 @@ for my $acc ('application/json', '*/*', undef) {
     # Without Accept: a raw request, so no client library adds one.
     my $res = defined $acc ? mcp_post('/mcp', $PING, Accept => $acc)
             : raw_http("POST /mcp HTTP/1.1\r\nHost: " . hostport() . "\r\n"
+                       . auth_line()
                        . "Content-Type: application/json\r\n"
                        . "Content-Length: " . length($PING_TEXT) . "\r\n"
                        . "Connection: close\r\n\r\n$PING_TEXT");
@@ -192,6 +193,7 @@ sub chunked_post {
     my $req = "POST $path HTTP/1.1\r\nHost: " . hostport() . "\r\n"
             . "Content-Type: application/json\r\n"
             . "Accept: application/json, text/event-stream\r\n"
+            . auth_line()
             . "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n";
     for (my $i = 0; $i < length $body; $i += $size) {
         my $piece = substr($body, $i, $size);

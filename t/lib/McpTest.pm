@@ -13,12 +13,29 @@ use HTTP::Response ();
 use JSON::PP ();
 
 our @EXPORT = qw(mcp_request mcp_post rpc json_body rpc_body raw_http
-                 hostport);
+                 hostport token auth_line);
 
 my $JSON = JSON::PP->new->canonical;
 my $UA;
 
 sub hostport { Apache::TestRequest::hostport() }
+
+# The fake Matomo's tokens (t/matomo/tokens.json): token('superuser'),
+# token('viewer'), ...
+my $TOKENS;
+sub token {
+    my $who = shift;
+    unless ($TOKENS) {
+        my $file = Apache::Test::vars('serverroot') . '/matomo/tokens.json';
+        open my $fh, '<', $file or die "cannot read $file: $!";
+        local $/;
+        $TOKENS = JSON::PP->new->decode(<$fh>);
+    }
+    return $TOKENS->{$who} // die "no token for $who";
+}
+
+# An Authorization header line for raw requests.
+sub auth_line { "Authorization: Bearer " . token(shift // 'superuser') . "\r\n" }
 
 # The headers a conforming MCP client sends; a caller's undef removes one.
 my @DEFAULT = ('Content-Type' => 'application/json',
@@ -28,7 +45,8 @@ my @DEFAULT = ('Content-Type' => 'application/json',
 # Perl structure sent as JSON, or undef for none.  Returns HTTP::Response.
 sub mcp_request {
     my ($method, $path, $body, %hdr) = @_;
-    my %h = (@DEFAULT, %hdr);
+    my %h = (@DEFAULT, Authorization => 'Bearer ' . token('superuser'),
+             %hdr);
     my $req = HTTP::Request->new($method,
                                  Apache::TestRequest::resolve_url($path));
     for my $k (sort keys %h) {
