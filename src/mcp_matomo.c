@@ -56,9 +56,9 @@ int mcp_matomo_method_allowed(const char *method)
         return 0;
     }
     action = dot + 1;
-    /* getFoo: a letter after "get", and nothing but letters and digits. */
-    return strncmp(action, "get", 3) == 0 && action[3] >= 'A'
-           && action[3] <= 'Z'
+    /* get, or getFoo: letters and digits only. */
+    return strncmp(action, "get", 3) == 0
+           && (action[3] == '\0' || (action[3] >= 'A' && action[3] <= 'Z'))
            && strspn(action, "abcdefghijklmnopqrstuvwxyz"
                              "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
                   == strlen(action);

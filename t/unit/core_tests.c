@@ -11,7 +11,9 @@
 #include <apr_general.h>
 #include <apr_strings.h>
 
+#include "../../src/mcp_auth.h"
 #include "../../src/mcp_json.h"
+#include "../../src/mcp_matomo.h"
 #include "../../src/mcp_jsonrpc.h"
 #include "../../src/mcp_server.h"
 #include "../../src/mcp_tools.h"
@@ -434,6 +436,172 @@ static void test_dispatch_tools(void)
           "arguments that are not an object: -32602, tool not run");
 }
 
+/* --- credentials ---------------------------------------------------- */
+
+static void test_auth(void)
+{
+    const char *t = NULL;
+    char big[MCP_AUTH_MAX_TOKEN + 16];
+    mcp_verdict_cache *c = NULL;
+    apr_time_t now = apr_time_now();
+
+    CHECK(mcp_auth_parse_bearer(NULL, &t) == MCP_AUTH_MISSING, "no header");
+    CHECK(mcp_auth_parse_bearer("Bearer abc123", &t) == MCP_AUTH_OK
+              && strcmp(t, "abc123") == 0, "a bearer token");
+    CHECK(mcp_auth_parse_bearer("bearer a-b.c_d~e+f/g==", &t) == MCP_AUTH_OK,
+          "scheme in any case, every b64token character");
+    CHECK(mcp_auth_parse_bearer("Basic dXNlcjpwdw==", &t)
+              == MCP_AUTH_MALFORMED, "Basic scheme refused");
+    CHECK(mcp_auth_parse_bearer("Bearer", &t) == MCP_AUTH_MALFORMED
+              && mcp_auth_parse_bearer("Bearer ", &t) == MCP_AUTH_MALFORMED,
+          "no token refused");
+    CHECK(mcp_auth_parse_bearer("Bearer a b", &t) == MCP_AUTH_MALFORMED,
+          "space inside refused");
+    CHECK(mcp_auth_parse_bearer("Bearer a=b", &t) == MCP_AUTH_MALFORMED,
+          "= only at the end");
+    CHECK(mcp_auth_parse_bearer("Bearer abc\r\nX: y", &t)
+              == MCP_AUTH_MALFORMED, "control characters refused");
+    CHECK(mcp_auth_parse_bearer("Bearer t%26module=x", &t)
+              == MCP_AUTH_MALFORMED, "form metacharacters refused");
+    memcpy(big, "Bearer ", 7);
+    memset(big + 7, 'a', MCP_AUTH_MAX_TOKEN + 1);
+    big[7 + MCP_AUTH_MAX_TOKEN + 1] = '\0';
+    CHECK(mcp_auth_parse_bearer(big, &t) == MCP_AUTH_MALFORMED,
+          "over-long token refused");
+
+    CHECK(mcp_auth_looks_like_jwt("eyJhbGciOiJub25lIn0.eyJzdWIiOiJ2In0."),
+          "unsigned JWT shape");
+    CHECK(mcp_auth_looks_like_jwt("eyJhbGciOiJSUzI1NiJ9.eyJzIjoxfQ.c2ln-_"),
+          "signed JWT shape");
+    CHECK(!mcp_auth_looks_like_jwt("feedc0defeedc0defeedc0defeedc0de"),
+          "a token_auth is not a JWT");
+    CHECK(!mcp_auth_looks_like_jwt("eyJa.b") && !mcp_auth_looks_like_jwt(
+              "abc.def.ghi") && !mcp_auth_looks_like_jwt("eyJa..x"),
+          "near misses are not JWTs");
+
+    CHECK(mcp_verdict_cache_create(pool, 2, apr_time_from_sec(60), &c)
+              == APR_SUCCESS, "verdict cache");
+    CHECK(mcp_verdict_cache_get(c, "t1", now) == MCP_VERDICT_UNKNOWN,
+          "unknown token: no verdict");
+    mcp_verdict_cache_put(c, "t1", MCP_VERDICT_VALID, now);
+    mcp_verdict_cache_put(c, "t2", MCP_VERDICT_INVALID, now);
+    CHECK(mcp_verdict_cache_get(c, "t1", now) == MCP_VERDICT_VALID
+              && mcp_verdict_cache_get(c, "t2", now) == MCP_VERDICT_INVALID,
+          "verdicts remembered per token");
+    CHECK(mcp_verdict_cache_get(c, "t1", now + apr_time_from_sec(61))
+              == MCP_VERDICT_UNKNOWN, "verdicts expire");
+    mcp_verdict_cache_put(c, "t3", MCP_VERDICT_VALID, now);
+    CHECK(mcp_verdict_cache_get(c, "t1", now) == MCP_VERDICT_UNKNOWN
+              && mcp_verdict_cache_get(c, "t3", now) == MCP_VERDICT_VALID,
+          "a full cache replaces its oldest entry");
+}
+
+/* --- the Matomo client (without a network) -------------------------- */
+
+static void test_matomo_allow_list(void)
+{
+    apr_array_header_t *params = mcp_matomo_params(pool);
+
+    CHECK(mcp_matomo_method_allowed("VisitsSummary.get")
+              && mcp_matomo_method_allowed("Actions.getPageUrls")
+              && mcp_matomo_method_allowed("API.getProcessedReport")
+              && mcp_matomo_method_allowed(
+                  "SitesManager.getSitesWithAtLeastViewAccess"),
+          "read methods allowed");
+    CHECK(!mcp_matomo_method_allowed("SitesManager.addSite")
+              && !mcp_matomo_method_allowed("UsersManager.getTokenAuth")
+              && !mcp_matomo_method_allowed("Goals.addGoal")
+              && !mcp_matomo_method_allowed("Goals.deleteGoal")
+              && !mcp_matomo_method_allowed("Annotations.add")
+              && !mcp_matomo_method_allowed("API.getBulkRequest")
+              && !mcp_matomo_method_allowed("Actions.get Page")
+              && !mcp_matomo_method_allowed("Actions.getPageUrls&x=1")
+              && !mcp_matomo_method_allowed("Actions.")
+              && !mcp_matomo_method_allowed("Actions.getter")
+              && !mcp_matomo_method_allowed("Actions.got"),
+          "writes, secrets, bulk and odd names refused");
+    CHECK(mcp_matomo_method_allowed("Goals.get")
+              && !mcp_matomo_method_allowed("SitesManager.get")
+              && !mcp_matomo_method_allowed("UsersManager.get"),
+          "Module.get only for report modules");
+
+    mcp_matomo_param_add(params, "idSite", "1");
+    mcp_matomo_param_add(params, "segment", "deviceType==smartphone;x=&y");
+    CHECK_STR(mcp_matomo_form(pool, "VisitsSummary.get", params),
+              "module=API&format=JSON&method=VisitsSummary.get&idSite=1"
+              "&segment=deviceType%3D%3Dsmartphone%3Bx%3D%26y",
+              "form body: values escaped, no credential");
+    CHECK(mcp_matomo_form(pool, "SitesManager.addSite", params) == NULL,
+          "no form for a write method");
+    mcp_matomo_param_add(params, "token_auth", "x");
+    CHECK(mcp_matomo_form(pool, "VisitsSummary.get", params) == NULL,
+          "token_auth cannot be passed as a parameter");
+    params = mcp_matomo_params(pool);
+    mcp_matomo_param_add(params, "method", "SitesManager.addSite");
+    CHECK(mcp_matomo_form(pool, "VisitsSummary.get", params) == NULL,
+          "method cannot be overridden");
+    params = mcp_matomo_params(pool);
+    mcp_matomo_param_add(params, "a&method", "x");
+    CHECK(mcp_matomo_form(pool, "VisitsSummary.get", params) == NULL,
+          "parameter names are checked");
+}
+
+static mcp_matomo_answer classify_answer(long status, const char *body)
+{
+    mcp_matomo_answer a;
+
+    memset(&a, 0, sizeof(a));
+    mcp_matomo_classify(pool, status, body, strlen(body), "s3cr3tt0k3n", &a);
+    return a;
+}
+
+static void test_matomo_answers(void)
+{
+    mcp_matomo_answer a;
+    const char *text;
+
+    a = classify_answer(200, "{\"nb_visits\":3}");
+    CHECK(a.status == MCP_MATOMO_OK && a.json != NULL, "a JSON answer");
+    a = classify_answer(200, "{\"result\":\"error\",\"message\":\"bad "
+                             "date s3cr3tt0k3n token_auth=abc&x\"}");
+    CHECK(a.status == MCP_MATOMO_ERROR, "Matomo's error result");
+    CHECK(strstr(a.message, "bad date") != NULL
+              && strstr(a.message, "s3cr3tt0k3n") == NULL
+              && strstr(a.message, "abc") == NULL,
+          "its message keeps the words, loses credentials");
+    a = classify_answer(401, "{\"result\":\"error\",\"message\":\"no "
+                             "view access\"}");
+    CHECK(a.status == MCP_MATOMO_DENIED
+              && strstr(a.message, "view access") != NULL,
+          "401 with JSON: access denied, Matomo's words");
+    a = classify_answer(401, "<!DOCTYPE html><html>error</html>");
+    CHECK(a.status == MCP_MATOMO_BAD_TOKEN, "401 with HTML: bad token");
+    a = classify_answer(500, "<html>oops</html>");
+    CHECK(a.status == MCP_MATOMO_HTTP_ERROR && strstr(a.message, "500"),
+          "500: names the status");
+    a = classify_answer(200, "<html>login</html>");
+    CHECK(a.status == MCP_MATOMO_BAD_ANSWER, "HTML with 200: bad answer");
+    a = classify_answer(200, "[{\"label\":\"a\",\"nb_vis");
+    CHECK(a.status == MCP_MATOMO_BAD_ANSWER, "truncated JSON: bad answer");
+    a = classify_answer(200, "");
+    CHECK(a.status == MCP_MATOMO_BAD_ANSWER, "empty answer: bad answer");
+
+    a = classify_answer(200, "{\"reportData\":[1],\"imageGraphUrl\":"
+                             "\"index.php?module=API&token_auth=s3cr3tt0k3n\","
+                             "\"metadata\":{\"imageGraphEvolutionUrl\":"
+                             "\"x&token_auth=s3cr3tt0k3n\",\"name\":\"n\"},"
+                             "\"list\":[\"s3cr3tt0k3n\",\"ok\"],"
+                             "\"other\":\"?token_auth=anything\"}");
+    text = json_object_to_json_string(a.json);
+    CHECK(a.status == MCP_MATOMO_OK && strstr(text, "s3cr3tt0k3n") == NULL
+              && strstr(text, "token_auth") == NULL,
+          "every credential-carrying string is gone");
+    CHECK(strstr(text, "\"name\":") != NULL
+              && strstr(text, "reportData") != NULL
+              && strstr(text, "\"ok\"") != NULL,
+          "everything else stays");
+}
+
 int main(void)
 {
     mcp_catalog *c = NULL;
@@ -449,6 +617,9 @@ int main(void)
     five_catalog = c;
     test_dispatch_lifecycle();
     test_dispatch_tools();
+    test_auth();
+    test_matomo_allow_list();
+    test_matomo_answers();
 
     apr_pool_destroy(pool);
     apr_terminate();
