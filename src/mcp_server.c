@@ -1,6 +1,7 @@
 #include "mcp_server.h"
 #include "mcp_json.h"
 #include "mcp_jsonrpc.h"
+#include "mcp_schema.h"
 
 #include <string.h>
 
@@ -242,7 +243,14 @@ static void do_tools_call(mcp_request *req, json_object *params,
                                json_object_new_string(name));
         return;
     }
-    tool->run(req, args, &r);
+    /* Bad arguments are the model's to fix: a tool error, not a protocol
+     * error (MCP 2025-11-25), and Matomo is never called. */
+    r.error = mcp_schema_check(req->pool,
+                               mcp_catalog_input_schema(req->catalog, tool),
+                               args);
+    if (r.error == NULL) {
+        tool->run(req, args, &r);
+    }
     out->result = tool_result_json(req->pool, &r);
 }
 

@@ -54,7 +54,7 @@ static const char *parse_schema(apr_pool_t *p, const mcp_tool *t,
 }
 
 static const char *tool_to_json(apr_pool_t *p, const mcp_tool *t,
-                                json_object **out)
+                                json_object **out, json_object **input)
 {
     json_object *tool, *in = NULL, *outs = NULL;
     const char *err;
@@ -82,10 +82,12 @@ static const char *tool_to_json(apr_pool_t *p, const mcp_tool *t,
     json_object_object_add(tool, "annotations",
                            read_only_annotations(t->title));
     *out = tool;
+    *input = in;
     return NULL;
 }
 
-static const char *build_page(apr_pool_t *p, const mcp_catalog *c, int page,
+static const char *build_page(apr_pool_t *p, const mcp_catalog *c,
+                              json_object **tool_json, int page,
                               const char **out)
 {
     json_object *result = mcp_json_pool_own(p, json_object_new_object());
@@ -94,13 +96,7 @@ static const char *build_page(apr_pool_t *p, const mcp_catalog *c, int page,
 
     json_object_object_add(result, "tools", list);
     for (i = first; i < c->count && i < first + c->page_size; i++) {
-        json_object *tool = NULL;
-        const char *err = tool_to_json(p, &c->tools[i], &tool);
-
-        if (err != NULL) {
-            return err;
-        }
-        json_object_array_add(list, json_object_get(tool));
+        json_object_array_add(list, json_object_get(tool_json[i]));
     }
     if (page + 1 < c->npages) {
         json_object_object_add(result, "nextCursor", json_object_new_string(
@@ -114,6 +110,7 @@ const char *mcp_catalog_build(apr_pool_t *p, const mcp_tool *tools, int count,
                               int page_size, mcp_catalog **out)
 {
     mcp_catalog *c = apr_pcalloc(p, sizeof(*c));
+    json_object **tool_json;
     int page, i, j;
 
     if (page_size < 1) {
@@ -124,14 +121,25 @@ const char *mcp_catalog_build(apr_pool_t *p, const mcp_tool *tools, int count,
     c->page_size = page_size;
     c->npages = count == 0 ? 1 : (count + page_size - 1) / page_size;
     c->pages = apr_pcalloc(p, sizeof(*c->pages) * (apr_size_t)c->npages);
-    for (page = 0; page < c->npages; page++) {
-        const char *err = build_page(p, c, page, &c->pages[page]);
+    c->input_schemas = apr_pcalloc(p, sizeof(json_object *)
+                                          * (apr_size_t)(count + 1));
+    tool_json = apr_pcalloc(p, sizeof(json_object *) * (apr_size_t)(count + 1));
+    for (i = 0; i < count; i++) {
+        const char *err = tool_to_json(p, &tools[i], &tool_json[i],
+                                       &c->input_schemas[i]);
 
         if (err != NULL) {
             return err;
         }
     }
-    /* Names are valid now (build_page checked each entry). */
+    for (page = 0; page < c->npages; page++) {
+        const char *err = build_page(p, c, tool_json, page, &c->pages[page]);
+
+        if (err != NULL) {
+            return err;
+        }
+    }
+    /* Names are valid now (tool_to_json checked each entry). */
     for (i = 0; i < count; i++) {
         for (j = 0; j < i; j++) {
             if (strcmp(tools[i].name, tools[j].name) == 0) {
@@ -142,6 +150,12 @@ const char *mcp_catalog_build(apr_pool_t *p, const mcp_tool *tools, int count,
     }
     *out = c;
     return NULL;
+}
+
+json_object *mcp_catalog_input_schema(const mcp_catalog *catalog,
+                                      const mcp_tool *tool)
+{
+    return catalog->input_schemas[tool - catalog->tools];
 }
 
 const mcp_tool *mcp_catalog_find(const mcp_catalog *catalog, const char *name)

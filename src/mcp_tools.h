@@ -39,6 +39,8 @@ typedef struct {
     /* Serialised tools/list results, one per page, built once. */
     const char **pages;
     int npages;
+    /* Parsed input schemas, by tool index: read-only, shared by threads. */
+    json_object **input_schemas;
 } mcp_catalog;
 
 /* The module's own tools. */
@@ -54,6 +56,10 @@ const char *mcp_catalog_build(apr_pool_t *p, const mcp_tool *tools, int count,
 
 /* The tool called name, or NULL. */
 const mcp_tool *mcp_catalog_find(const mcp_catalog *catalog, const char *name);
+
+/* The parsed inputSchema of a tool of this catalog. */
+json_object *mcp_catalog_input_schema(const mcp_catalog *catalog,
+                                      const mcp_tool *tool);
 
 /* The serialised tools/list result for cursor (NULL: the first page), or
  * NULL when the cursor is not one this catalog issued. */

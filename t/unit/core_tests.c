@@ -229,8 +229,15 @@ static void run_fail(mcp_request *req, json_object *args,
 
 #define OBJ "{\"type\":\"object\",\"additionalProperties\":false}"
 
+#define K_SCHEMA                                                            \
+    "{\"type\":\"object\",\"properties\":{\"k\":{\"type\":\"integer\","       \
+    "\"minimum\":0,\"maximum\":9},\"p\":{\"type\":\"string\",\"enum\":"      \
+    "[\"day\",\"week\"]},\"d\":{\"type\":\"string\",\"pattern\":"           \
+    "\"^[0-9]{4}-[0-9]{2}-[0-9]{2}$\",\"description\":\"YYYY-MM-DD\"}},"      \
+    "\"required\":[\"k\"],\"additionalProperties\":false}"
+
 static const mcp_tool five_tools[] = {
-    { "t1", "T1", "first", OBJ, OBJ, run_echo },
+    { "t1", "T1", "first", K_SCHEMA, OBJ, run_echo },
     { "t2", "T2", "second", OBJ, NULL, run_fail },
     { "t3", "T3", "third", OBJ, NULL, run_echo },
     { "t4", "T4", "fourth", OBJ, NULL, run_echo },
@@ -415,6 +422,34 @@ static void test_dispatch_tools(void)
               "{\"args\":{\"k\":1}}", "the text block repeats it as JSON");
     CHECK(!json_object_object_get_ex(path(r, "result", NULL), "isError", NULL),
           "a good result has no isError");
+    {
+        static const struct { const char *args, *says; } bad[] = {
+            { "{}", "k: required" },
+            { "{\"k\":1,\"zz\":2}", "zz: unknown argument (allowed: k, p, d)" },
+            { "{\"k\":10}", "k: must be from 0 to 9" },
+            { "{\"k\":\"1\"}", "k: must be an integer" },
+            { "{\"k\":1.5}", "k: must be an integer" },
+            { "{\"k\":1,\"p\":\"year\"}", "p: must be one of day, week" },
+            { "{\"k\":1,\"d\":\"2026-1-1\"}",
+              "d: '2026-1-1' is not valid: YYYY-MM-DD" },
+        };
+        size_t i;
+
+        for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+            r = handle(apr_pstrcat(pool, "{\"jsonrpc\":\"2.0\",\"id\":3,"
+                                   "\"method\":\"tools/call\",\"params\":{"
+                                   "\"name\":\"t1\",\"arguments\":",
+                                   bad[i].args, "}}", NULL), &status);
+            CHECK(json_object_get_boolean(path(r, "result", "isError"))
+                      && strcmp(json_object_get_string(json_object_object_get(
+                             json_object_array_get_idx(
+                                 path(r, "result", "content"), 0), "text")),
+                             bad[i].says) == 0
+                      && runs == before + 1,
+                  "arguments %s: isError '%s', tool not run", bad[i].args,
+                  bad[i].says);
+        }
+    }
     r = handle("{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"tools/call\","
                "\"params\":{\"name\":\"t2\"}}", &status);
     CHECK(json_object_get_boolean(path(r, "result", "isError"))
