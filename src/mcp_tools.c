@@ -6,12 +6,6 @@
 
 #include <apr_strings.h>
 
-/* The catalog.  Each Matomo tool arrives as one entry here. */
-const mcp_tool mcp_tools[] = {
-    { NULL, NULL, NULL, NULL, NULL, NULL }
-};
-const int mcp_tools_count = 0;
-
 /* Cursors are "page:N".  They are opaque to clients, stable across
  * children and hosts running the same build, and hold no state. */
 #define CURSOR_PREFIX "page:"

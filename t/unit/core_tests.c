@@ -14,6 +14,7 @@
 #include "../../src/mcp_auth.h"
 #include "../../src/mcp_json.h"
 #include "../../src/mcp_matomo.h"
+#include "../../src/mcp_schema.h"
 #include "../../src/mcp_jsonrpc.h"
 #include "../../src/mcp_server.h"
 #include "../../src/mcp_tools.h"
@@ -637,6 +638,78 @@ static void test_matomo_answers(void)
           "everything else stays");
 }
 
+/* --- the module's catalog ------------------------------------------ */
+
+static const char *check_args(const mcp_catalog *c, const char *tool,
+                              const char *args)
+{
+    return mcp_schema_check(pool, mcp_catalog_input_schema(
+                                      c, mcp_catalog_find(c, tool)),
+                            parsed(args));
+}
+
+static void test_module_catalog(void)
+{
+    mcp_catalog *c = NULL;
+    static const char *good_dates[] = {
+        "today", "yesterday", "2026-11-25", "last7", "previous30",
+        "2026-11-01,2026-11-25"
+    };
+    static const char *bad_dates[] = {
+        "tomorrow", "2026-11-25x", "last", "last1000", "2026/11/25",
+        "2026-11-01;2026-11-25", "yesterday&token_auth=x"
+    };
+    static const char *good_segments[] = {
+        "deviceType==smartphone", "countryCode==de;visitorType==new",
+        "pageUrl=@%2Fproducts,referrerType==search", "visitCount>=3",
+        "pageUrl=^https%3A%2F%2F"
+    };
+    static const char *bad_segments[] = {
+        "deviceType", "==x", "deviceType~~x", "a==b;", "a==b&method=x=y;"
+    };
+    size_t i;
+
+    mcp_catalog_build(pool, mcp_tools, mcp_tools_count, 50, &c);
+    for (i = 0; i < sizeof(good_dates) / sizeof(good_dates[0]); i++) {
+        CHECK(check_args(c, "matomo_traffic_summary", apr_psprintf(pool,
+              "{\"idSite\":1,\"date\":\"%s\"}", good_dates[i])) == NULL,
+              "date %s accepted", good_dates[i]);
+    }
+    for (i = 0; i < sizeof(bad_dates) / sizeof(bad_dates[0]); i++) {
+        const char *err = check_args(c, "matomo_traffic_summary", apr_psprintf(
+            pool, "{\"idSite\":1,\"date\":\"%s\"}", bad_dates[i]));
+
+        CHECK(err != NULL && strncmp(err, "date: ", 6) == 0,
+              "date %s refused naming date", bad_dates[i]);
+    }
+    for (i = 0; i < sizeof(good_segments) / sizeof(good_segments[0]); i++) {
+        CHECK(check_args(c, "matomo_traffic_summary", apr_psprintf(pool,
+              "{\"idSite\":1,\"segment\":\"%s\"}", good_segments[i]))
+                  == NULL,
+              "segment %s accepted", good_segments[i]);
+    }
+    for (i = 0; i < sizeof(bad_segments) / sizeof(bad_segments[0]); i++) {
+        const char *err = check_args(c, "matomo_traffic_summary", apr_psprintf(
+            pool, "{\"idSite\":1,\"segment\":\"%s\"}", bad_segments[i]));
+
+        CHECK(err != NULL && strncmp(err, "segment: ", 9) == 0,
+              "segment %s refused naming segment", bad_segments[i]);
+    }
+    CHECK(check_args(c, "matomo_traffic_summary", "{}") != NULL
+              && check_args(c, "matomo_traffic_summary", "{\"idSite\":0}")
+                     != NULL
+              && check_args(c, "matomo_traffic_summary",
+                            "{\"idSite\":1,\"period\":\"fortnight\"}")
+                     != NULL,
+          "idSite required and positive; period from the list");
+    CHECK(check_args(c, "matomo_list_sites", "{\"limit\":101}") != NULL
+              && check_args(c, "matomo_list_sites", "{\"token_auth\":\"x\"}")
+                     != NULL
+              && check_args(c, "matomo_list_sites", "{\"search\":\"shop\"}")
+                     == NULL,
+          "list_sites: limit capped, no stray arguments");
+}
+
 int main(void)
 {
     mcp_catalog *c = NULL;
@@ -655,6 +728,7 @@ int main(void)
     test_auth();
     test_matomo_allow_list();
     test_matomo_answers();
+    test_module_catalog();
 
     apr_pool_destroy(pool);
     apr_terminate();

@@ -1,0 +1,58 @@
+#include "mcp_shape.h"
+
+static json_object *cell(const mcp_column *col, json_object *row)
+{
+    json_object *v = NULL;
+
+    if (!json_object_object_get_ex(row, col->field, &v) || v == NULL) {
+        return NULL;
+    }
+    if (col->kind == MCP_COL_BOOLEAN) {
+        /* Matomo says 1/0, "1"/"0" or true/false depending on the API. */
+        return json_object_new_boolean(
+            json_object_is_type(v, json_type_string)
+                ? json_object_get_string(v)[0] == '1'
+                : json_object_get_boolean(v));
+    }
+    return json_object_get(v);
+}
+
+json_object *mcp_shape_table(const mcp_column *cols, int ncols,
+                             json_object *rows, size_t first, size_t count)
+{
+    json_object *table = json_object_new_object();
+    json_object *names = json_object_new_array();
+    json_object *out = json_object_new_array();
+    size_t i, n = json_object_array_length(rows);
+    int c;
+
+    for (c = 0; c < ncols; c++) {
+        json_object_array_add(names, json_object_new_string(cols[c].name));
+    }
+    for (i = first; i < n && i < first + count; i++) {
+        json_object *row = json_object_array_get_idx(rows, i);
+        json_object *r = json_object_new_array();
+
+        for (c = 0; c < ncols; c++) {
+            json_object_array_add(r, cell(&cols[c], row));
+        }
+        json_object_array_add(out, r);
+    }
+    json_object_object_add(table, "columns", names);
+    json_object_object_add(table, "rows", out);
+    return table;
+}
+
+void mcp_shape_page(json_object *result, size_t total, size_t offset,
+                    size_t limit)
+{
+    int more = offset + limit < total;
+
+    json_object_object_add(result, "total",
+                           json_object_new_int64((int64_t)total));
+    json_object_object_add(result, "has_more", json_object_new_boolean(more));
+    json_object_object_add(result, "next_offset",
+                           more ? json_object_new_int64(
+                                      (int64_t)(offset + limit))
+                                : NULL);
+}

@@ -1,0 +1,34 @@
+/*
+ * Answer shaping: Matomo's JSON into what a model reads cheaply.  Tables
+ * carry their column names once and rows as arrays; lists are sliced with
+ * an explicit has_more and next offset instead of silent truncation.
+ *
+ * httpd-free: APR and json-c only.
+ */
+#ifndef MCP_SHAPE_H
+#define MCP_SHAPE_H
+
+#include <apr_pools.h>
+#include <json-c/json.h>
+
+/* One output column: its name in the result, the Matomo field it comes
+ * from, and how to read that field. */
+typedef enum { MCP_COL_AS_IS, MCP_COL_BOOLEAN } mcp_col_kind;
+
+typedef struct {
+    const char *name;
+    const char *field;
+    mcp_col_kind kind;
+} mcp_column;
+
+/* {"columns":[names], "rows":[[values]...]} from rows[first, first+count)
+ * of a Matomo array of objects.  A missing field becomes null. */
+json_object *mcp_shape_table(const mcp_column *cols, int ncols,
+                             json_object *rows, size_t first, size_t count);
+
+/* Adds total, has_more and next_offset (null at the end) to result for a
+ * slice [offset, offset+limit) of total rows. */
+void mcp_shape_page(json_object *result, size_t total, size_t offset,
+                    size_t limit);
+
+#endif
