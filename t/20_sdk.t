@@ -1,6 +1,8 @@
 # The official MCP TypeScript SDK client against /mcp: runs
 # t/js/sdk.test.mjs under `node --test` (Debian's Node 20) and turns each of
 # its tests into one here.  Node's own output comes back as TAP comments.
+# The script authenticates with the fake Matomo's superuser token
+# (t/matomo/tokens.json), handed over in MCP_TOKEN, never on a command line.
 use strict;
 use warnings FATAL => 'all';
 
@@ -8,10 +10,11 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 
 use Test::More;
-use MatomoMcp::Clients qw(top_dir mcp_url node20 node_major run_tool as_comments);
+use MatomoMcp::Clients qw(top_dir mcp_url node20 node_major run_tool as_comments
+                          token);
 
 # As many tests as t/js/sdk.test.mjs has: fewer passing means some vanished.
-my $MIN_PASS = 10;
+my $MIN_PASS = 21;
 
 my $top  = top_dir();
 my $node = node20();
@@ -26,7 +29,8 @@ ok(-f "$top/node_modules/\@modelcontextprotocol/sdk/package.json",
 my ($status, @out) = defined $node
     ? run_tool(
         timeout => 120,
-        env     => { MCP_URL => $url, NODE_OPTIONS => '', NO_COLOR => 1 },
+        env     => { MCP_URL => $url, MCP_TOKEN => token('superuser'),
+                     NODE_OPTIONS => '', NO_COLOR => 1 },
         cmd     => [$node, '--test', '--test-reporter=tap',
                     '--test-timeout=30000', 't/js/sdk.test.mjs'])
     : (-1, 'node: not found');

