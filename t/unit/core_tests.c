@@ -14,6 +14,7 @@
 #include "../../src/mcp_auth.h"
 #include "../../src/mcp_json.h"
 #include "../../src/mcp_matomo.h"
+#include "../../src/mcp_period.h"
 #include "../../src/mcp_schema.h"
 #include "../../src/mcp_jsonrpc.h"
 #include "../../src/mcp_server.h"
@@ -638,6 +639,52 @@ static void test_matomo_answers(void)
           "everything else stays");
 }
 
+/* --- periods --------------------------------------------------------- */
+
+static const char *span(const char *period, const char *date, int from_key)
+{
+    mcp_day a, b;
+    int ok = from_key ? mcp_period_from_key(period, date, &a, &b)
+                      : mcp_period_resolve(period, date, &a, &b);
+
+    return ok ? apr_pstrcat(pool, mcp_day_format(pool, a), "..",
+                            mcp_day_format(pool, b), NULL)
+              : "none";
+}
+
+static void test_periods(void)
+{
+    CHECK_STR(span("day", "2026-11-25", 0), "2026-11-25..2026-11-25", "day");
+    CHECK_STR(span("week", "2026-11-25", 0), "2026-11-23..2026-11-29",
+              "a Wednesday's week runs Monday to Sunday");
+    CHECK_STR(span("week", "2026-11-23", 0), "2026-11-23..2026-11-29",
+              "a Monday starts its week");
+    CHECK_STR(span("week", "2026-11-29", 0), "2026-11-23..2026-11-29",
+              "a Sunday ends its week");
+    CHECK_STR(span("week", "2027-01-01", 0), "2026-12-28..2027-01-03",
+              "a week across the new year");
+    CHECK_STR(span("month", "2024-02-10", 0), "2024-02-01..2024-02-29",
+              "February of a leap year");
+    CHECK_STR(span("month", "2100-02-10", 0), "2100-02-01..2100-02-28",
+              "2100 is no leap year");
+    CHECK_STR(span("year", "2026-11-26", 0), "2026-01-01..2026-12-31",
+              "year");
+    CHECK_STR(span("range", "2026-11-12,2026-11-26", 0),
+              "2026-11-12..2026-11-26", "range");
+    CHECK_STR(span("range", "2026-11-26,2026-11-12", 0), "none",
+              "a range that ends before it starts");
+    CHECK_STR(span("day", "2026-02-30", 0), "none", "no February 30");
+    CHECK_STR(span("day", "today", 0), "none",
+              "relative dates are not resolved from this machine's clock");
+    CHECK_STR(span("month", "2026-11", 1), "2026-11-01..2026-11-30",
+              "a month key");
+    CHECK_STR(span("year", "2026", 1), "2026-01-01..2026-12-31", "a year key");
+    CHECK_STR(span("week", "2026-11-16,2026-11-22", 1),
+              "2026-11-16..2026-11-22", "a week key");
+    CHECK_STR(span("day", "2026-11-20", 1), "2026-11-20..2026-11-20",
+              "a day key");
+}
+
 /* --- the module's catalog ------------------------------------------ */
 
 static const char *check_args(const mcp_catalog *c, const char *tool,
@@ -729,6 +776,7 @@ int main(void)
     test_matomo_allow_list();
     test_matomo_answers();
     test_module_catalog();
+    test_periods();
 
     apr_pool_destroy(pool);
     apr_terminate();

@@ -1,0 +1,167 @@
+#include "mcp_period.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include <apr_strings.h>
+
+static int is_leap(int y)
+{
+    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+static int days_in_month(int y, int m)
+{
+    static const int days[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30,
+                                31 };
+
+    return m == 2 && is_leap(y) ? 29 : days[m - 1];
+}
+
+/* Reads exactly n digits. */
+static int digits(const char *s, int n, int *out)
+{
+    int i, v = 0;
+
+    for (i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9') {
+            return 0;
+        }
+        v = v * 10 + (s[i] - '0');
+    }
+    *out = v;
+    return 1;
+}
+
+static int valid(mcp_day d)
+{
+    return d.y >= 1991 && d.y <= 9999 && d.m >= 1 && d.m <= 12 && d.d >= 1
+           && d.d <= days_in_month(d.y, d.m);
+}
+
+int mcp_day_parse(const char *s, mcp_day *out)
+{
+    mcp_day d;
+
+    if (strlen(s) != 10 || s[4] != '-' || s[7] != '-'
+        || !digits(s, 4, &d.y) || !digits(s + 5, 2, &d.m)
+        || !digits(s + 8, 2, &d.d) || !valid(d)) {
+        return 0;
+    }
+    *out = d;
+    return 1;
+}
+
+const char *mcp_day_format(apr_pool_t *p, mcp_day d)
+{
+    return apr_psprintf(p, "%04d-%02d-%02d", d.y, d.m, d.d);
+}
+
+/* Days since 1970-01-01 and back (proleptic Gregorian). */
+static long to_days(mcp_day d)
+{
+    int y = d.m <= 2 ? d.y - 1 : d.y;
+    long era = y / 400;
+    long yoe = y - era * 400;
+    long doy = (153 * (d.m + (d.m > 2 ? -3 : 9)) + 2) / 5 + d.d - 1;
+    long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+
+    return era * 146097 + doe - 719468;
+}
+
+static mcp_day from_days(long z)
+{
+    long era, doe, yoe, doy, mp;
+    mcp_day d;
+
+    z += 719468;
+    era = z / 146097;
+    doe = z - era * 146097;
+    yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    mp = (5 * doy + 2) / 153;
+    d.d = (int)(doy - (153 * mp + 2) / 5 + 1);
+    d.m = (int)(mp < 10 ? mp + 3 : mp - 9);
+    d.y = (int)(yoe + era * 400 + (d.m <= 2 ? 1 : 0));
+    return d;
+}
+
+int mcp_period_bounds(const char *period, mcp_day day, mcp_day *start,
+                      mcp_day *end)
+{
+    if (!strcmp(period, "day")) {
+        *start = *end = day;
+    }
+    else if (!strcmp(period, "week")) {
+        long n = to_days(day);
+        long monday = n - ((n + 3) % 7);   /* 1970-01-01 was a Thursday */
+
+        *start = from_days(monday);
+        *end = from_days(monday + 6);
+    }
+    else if (!strcmp(period, "month")) {
+        start->y = end->y = day.y;
+        start->m = end->m = day.m;
+        start->d = 1;
+        end->d = days_in_month(day.y, day.m);
+    }
+    else if (!strcmp(period, "year")) {
+        start->y = end->y = day.y;
+        start->m = start->d = 1;
+        end->m = 12;
+        end->d = 31;
+    }
+    else {
+        return 0;
+    }
+    return 1;
+}
+
+static int parse_range(const char *s, mcp_day *start, mcp_day *end)
+{
+    char first[11];
+
+    if (strlen(s) != 21 || s[10] != ',') {
+        return 0;
+    }
+    memcpy(first, s, 10);
+    first[10] = '\0';
+    return mcp_day_parse(first, start) && mcp_day_parse(s + 11, end)
+           && to_days(*start) <= to_days(*end);
+}
+
+int mcp_period_from_key(const char *period, const char *key, mcp_day *start,
+                        mcp_day *end)
+{
+    mcp_day d;
+    size_t n = strlen(key);
+
+    if (n == 21) {
+        return parse_range(key, start, end);
+    }
+    if (n == 10) {
+        return mcp_day_parse(key, &d) && mcp_period_bounds(period, d, start,
+                                                           end);
+    }
+    if (n == 7 && key[4] == '-' && digits(key, 4, &d.y)
+        && digits(key + 5, 2, &d.m)) {
+        d.d = 1;
+        return valid(d) && mcp_period_bounds("month", d, start, end);
+    }
+    if (n == 4 && digits(key, 4, &d.y)) {
+        d.m = d.d = 1;
+        return valid(d) && mcp_period_bounds("year", d, start, end);
+    }
+    return 0;
+}
+
+int mcp_period_resolve(const char *period, const char *date, mcp_day *start,
+                       mcp_day *end)
+{
+    mcp_day d;
+
+    if (!strcmp(period, "range")) {
+        return parse_range(date, start, end);
+    }
+    return mcp_day_parse(date, &d) && mcp_period_bounds(period, d, start, end);
+}
