@@ -120,24 +120,56 @@ static char *form_escape(apr_pool_t *p, const char *s)
     return out;
 }
 
-const char *mcp_matomo_form(apr_pool_t *p, const char *method,
-                            const apr_array_header_t *params)
+/* "method=M&name=value..." for an allowed method and safe names, else
+ * NULL. */
+static const char *call_query(apr_pool_t *p, const char *method,
+                              const apr_array_header_t *params)
 {
-    const char *form;
+    const char *q;
     int i;
 
     if (!mcp_matomo_method_allowed(method)) {
         return NULL;
     }
-    form = apr_pstrcat(p, "module=API&format=JSON&method=", method, NULL);
+    q = apr_pstrcat(p, "method=", method, NULL);
     for (i = 0; params != NULL && i < params->nelts; i++) {
         const mcp_param *param = &APR_ARRAY_IDX(params, i, mcp_param);
 
         if (!param_name_ok(param->name)) {
             return NULL;
         }
-        form = apr_pstrcat(p, form, "&", form_escape(p, param->name), "=",
-                           form_escape(p, param->value), NULL);
+        q = apr_pstrcat(p, q, "&", form_escape(p, param->name), "=",
+                        form_escape(p, param->value), NULL);
+    }
+    return q;
+}
+
+const char *mcp_matomo_form(apr_pool_t *p, const char *method,
+                            const apr_array_header_t *params)
+{
+    const char *q = call_query(p, method, params);
+
+    return q != NULL ? apr_pstrcat(p, "module=API&format=JSON&", q, NULL)
+                     : NULL;
+}
+
+/* One API.getBulkRequest for several allowed calls: each urls[i] is a
+ * checked query string, and Matomo runs each with the caller's rights. */
+const char *mcp_matomo_bulk_form(apr_pool_t *p, const mcp_matomo_request *calls,
+                                 int n)
+{
+    const char *form = "module=API&format=JSON&method=API.getBulkRequest";
+    int i;
+
+    for (i = 0; i < n; i++) {
+        const char *q = call_query(p, calls[i].method, calls[i].params);
+
+        if (q == NULL) {
+            return NULL;
+        }
+        form = apr_pstrcat(p, form, "&", form_escape(p, apr_psprintf(
+                               p, "urls[%d]", i)),
+                           "=", form_escape(p, q), NULL);
     }
     return form;
 }
@@ -358,22 +390,16 @@ static void transfer_failed(apr_pool_t *p, const mcp_matomo_backend *b,
     }
 }
 
-void mcp_matomo_call(CURL *easy, apr_pool_t *p, const mcp_matomo_backend *b,
-                     const mcp_credential *cred, const char *method,
-                     const apr_array_header_t *params,
+/* POSTs form (plus the credential) to Matomo and classifies the answer. */
+static void transfer(CURL *easy, apr_pool_t *p, const mcp_matomo_backend *b,
+                     const mcp_credential *cred, const char *form,
                      mcp_matomo_answer *out)
 {
-    const char *form = mcp_matomo_form(p, method, params);
     body_buffer *buf = apr_pcalloc(p, sizeof(*buf));
     struct curl_slist *headers = NULL;
     CURLcode rc;
     long status = 0;
 
-    memset(out, 0, sizeof(*out));
-    if (form == NULL) {
-        set(out, MCP_MATOMO_REFUSED, "refused: not a read-only Matomo call");
-        return;
-    }
     /* The token travels once: in the POST body (never a URL, so never an
      * access log), or in the header for OAuth access tokens. */
     if (use_bearer(b, cred)) {
@@ -424,6 +450,71 @@ void mcp_matomo_call(CURL *easy, apr_pool_t *p, const mcp_matomo_backend *b,
     curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
     mcp_matomo_classify(p, status, buf->data ? buf->data : "", buf->len,
                         cred->token, out);
+}
+
+static void refuse(mcp_matomo_answer *out)
+{
+    set(out, MCP_MATOMO_REFUSED, "refused: not a read-only Matomo call");
+}
+
+void mcp_matomo_call(CURL *easy, apr_pool_t *p, const mcp_matomo_backend *b,
+                     const mcp_credential *cred, const char *method,
+                     const apr_array_header_t *params,
+                     mcp_matomo_answer *out)
+{
+    const char *form = mcp_matomo_form(p, method, params);
+
+    memset(out, 0, sizeof(*out));
+    if (form == NULL) {
+        refuse(out);
+        return;
+    }
+    transfer(easy, p, b, cred, form, out);
+}
+
+void mcp_matomo_bulk(CURL *easy, apr_pool_t *p, const mcp_matomo_backend *b,
+                     const mcp_credential *cred,
+                     const mcp_matomo_request *calls, int n,
+                     mcp_matomo_answer *answers)
+{
+    const char *form = mcp_matomo_bulk_form(p, calls, n);
+    mcp_matomo_answer whole;
+    int i;
+
+    memset(answers, 0, sizeof(*answers) * (size_t)n);
+    memset(&whole, 0, sizeof(whole));
+    if (form == NULL) {
+        refuse(&whole);
+    }
+    else {
+        transfer(easy, p, b, cred, form, &whole);
+    }
+    if (whole.status == MCP_MATOMO_OK
+        && (!json_object_is_type(whole.json, json_type_array)
+            || json_object_array_length(whole.json) != (size_t)n)) {
+        set(&whole, MCP_MATOMO_BAD_ANSWER,
+            "Matomo's bulk answer does not match the request");
+    }
+    for (i = 0; i < n; i++) {
+        json_object *one;
+        const char *result;
+
+        if (whole.status != MCP_MATOMO_OK) {
+            answers[i] = whole;
+            continue;
+        }
+        one = json_object_array_get_idx(whole.json, (size_t)i);
+        result = mcp_json_get_string(one, "result");
+        answers[i].http_status = whole.http_status;
+        if (result != NULL && !strcmp(result, "error")) {
+            set(&answers[i], MCP_MATOMO_ERROR, clean_message(
+                p, mcp_json_get_string(one, "message"), cred->token));
+        }
+        else {
+            answers[i].status = MCP_MATOMO_OK;
+            answers[i].json = one;
+        }
+    }
 }
 
 int mcp_matomo_handle_reusable(const mcp_matomo_answer *answer)

@@ -66,6 +66,12 @@ apr_array_header_t *mcp_matomo_params(apr_pool_t *p);
 void mcp_matomo_param_add(apr_array_header_t *params, const char *name,
                           const char *value);
 
+/* One call of a bulk request. */
+typedef struct {
+    const char *method;
+    const apr_array_header_t *params;
+} mcp_matomo_request;
+
 /* The form body sent for a call, without any credential.  NULL when the
  * method is not allowed or a parameter name is reserved or malformed. */
 const char *mcp_matomo_form(apr_pool_t *p, const char *method,
@@ -78,6 +84,18 @@ void mcp_matomo_call(CURL *easy, apr_pool_t *p, const mcp_matomo_backend *b,
                      const mcp_credential *cred, const char *method,
                      const apr_array_header_t *params,
                      mcp_matomo_answer *out);
+
+/* The form body of an API.getBulkRequest for n calls, or NULL when any of
+ * them is not allowed.  Bulk requests exist only through this function. */
+const char *mcp_matomo_bulk_form(apr_pool_t *p,
+                                 const mcp_matomo_request *calls, int n);
+
+/* Several calls in one round trip (API.getBulkRequest); answers[i] is the
+ * answer to calls[i].  A failure of the whole request is every answer's. */
+void mcp_matomo_bulk(CURL *easy, apr_pool_t *p, const mcp_matomo_backend *b,
+                     const mcp_credential *cred,
+                     const mcp_matomo_request *calls, int n,
+                     mcp_matomo_answer *answers);
 
 int mcp_matomo_handle_reusable(const mcp_matomo_answer *answer);
 

@@ -76,12 +76,9 @@ static json_object *server_info(const mcp_request *req)
     return info;
 }
 
-void mcp_server_call_matomo(mcp_request *req, const char *method,
-                            const apr_array_header_t *params,
-                            mcp_matomo_answer *answer)
+/* After any call: a handle to drop, a token to remember as refused. */
+static void note_answer(mcp_request *req, const mcp_matomo_answer *answer)
 {
-    mcp_matomo_call(req->curl, req->pool, req->backend, &req->credential,
-                    method, params, answer);
     if (!mcp_matomo_handle_reusable(answer)) {
         req->curl_broken = 1;
     }
@@ -91,6 +88,26 @@ void mcp_server_call_matomo(mcp_request *req, const char *method,
             mcp_verdict_cache_put(req->verdicts, req->credential.token,
                                   MCP_VERDICT_INVALID, apr_time_now());
         }
+    }
+}
+
+void mcp_server_call_matomo(mcp_request *req, const char *method,
+                            const apr_array_header_t *params,
+                            mcp_matomo_answer *answer)
+{
+    mcp_matomo_call(req->curl, req->pool, req->backend, &req->credential,
+                    method, params, answer);
+    note_answer(req, answer);
+}
+
+void mcp_server_call_matomo_bulk(mcp_request *req,
+                                 const mcp_matomo_request *calls, int n,
+                                 mcp_matomo_answer *answers)
+{
+    mcp_matomo_bulk(req->curl, req->pool, req->backend, &req->credential,
+                    calls, n, answers);
+    if (n > 0) {
+        note_answer(req, &answers[0]);
     }
 }
 

@@ -64,6 +64,11 @@ void mcp_server_call_matomo(mcp_request *req, const char *method,
                             const apr_array_header_t *params,
                             mcp_matomo_answer *answer);
 
+/* Several calls in one round trip, same bookkeeping. */
+void mcp_server_call_matomo_bulk(mcp_request *req,
+                                 const mcp_matomo_request *calls, int n,
+                                 mcp_matomo_answer *answers);
+
 /* Handles one HTTP body and fills reply. */
 void mcp_server_handle(mcp_request *req, const char *body, apr_size_t len,
                        mcp_reply *reply);
