@@ -403,6 +403,43 @@ sub _without_columns {
     return $copy;
 }
 
+# --- format_metrics=bc --------------------------------------------------------
+
+# Matomo's default, format_metrics=bc, formats only the percentage metrics
+# (core/API/Inconsistencies.php, Formatter::getPrettyPercentFromQuotient):
+# 0.04 -> "4%".  The complete recordings are format_metrics=0, so a request
+# that leaves format_metrics out gets them formatted here.
+my $PERCENT = qr/^(?:bounce_rate|conversion_rate|abandoned_rate|interaction_rate|exit_rate|
+    bounce_rate_returning|nb_visits_percentage|.*_evolution|step_.*_rate|funnel_.*_rate|
+    form_.*_rate|field_.*_rate|Referrers.*_percent)$/x;
+
+sub percent_text {
+    my ($quotient) = @_;
+    my $s = sprintf '%.4f', $quotient * 100;
+    $s =~ s/\.?0+$// if $s =~ /\./;
+    $s = '0' if $s eq '-0';
+    1 while $s =~ s/^(-?\d+)(\d{3})/$1,$2/;
+    return "$s%";
+}
+
+sub format_bc {
+    my ($value) = @_;
+    if (ref $value eq 'ARRAY') {
+        format_bc($_) for @$value;
+    } elsif (ref $value eq 'FakeMatomo::JSON::Object') {
+        for my $key ($value->keys) {
+            my $v = $value->get($key);
+            if (ref $v eq 'FakeMatomo::JSON::Raw') {
+                $value->set($key, FakeMatomo::JSON::str(percent_text($v->value)))
+                    if $key =~ $PERCENT && $v->is_number;
+            } else {
+                format_bc($v);    # maps, subtables, comparisons
+            }
+        }
+    }
+    return $value;
+}
+
 # A processed report over several periods has reportData keyed by period.
 sub _is_map_of_tables {
     my ($obj) = @_;
