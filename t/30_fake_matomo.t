@@ -422,6 +422,9 @@ subtest 'parameters as PHP reads them' => sub {
                                            period => 'range', date => '2026-11-12,2026-11-26',
                                            segment => 'deviceType==smartphone', format_metrics => 0 ]);
     is $enc->content, body_of('visits-segment-smartphone.json'), 'a segment (form-encoded "==")';
+    my $enc2 = api($SU, method => 'VisitsSummary.get', idSite => 1, period => 'range', date => '2026-11-12,2026-11-26',
+                   segment => 'deviceType%3D%3Dsmartphone', format_metrics => 0);
+    is $enc2->content, body_of('visits-segment-smartphone.json'), 'a segment URL-encoded once more, as Matomo\'s UI sends it';
     my $put = $UA->request(HTTP::Request->new(PUT => "$BASE/matomo/index.php"));
     is $put->code, 405, 'PUT: 405';
     is call(path => '/matomo/other.php', form => [])->code, 404, 'only index.php';

@@ -136,14 +136,19 @@ sub handler {
     };
     $entry->{fault} = $fault if $fault;
 
+    my $auth = _authenticate($r, $query, $post);
+    $entry->{auth} = $auth->{auth};
+    $entry->{who}  = $auth->{user} ? $auth->{user}{who} : $auth->{who};
+    $entry->{write_attempt} = FakeMatomo::Api::is_write_method($req->get('method'));
+
     my $res;
     if ($fault && $fault =~ /^(?:500|html|oversized|error)$/) {
+        # A broken Matomo breaks before it looks at the request.
         $res = _fault_answer($r, $fault);
-        @$entry{qw(auth who write_attempt)} = ('none', 'anonymous', 0);
     } else {
         Time::HiRes::sleep(_setting($r, 'FakeMatomoSlowSeconds', 'FAKE_MATOMO_SLOW_SECONDS', 5))
             if $fault && $fault eq 'slow';
-        $res = _api_answer($r, $query, $post, $req, $entry);
+        $res = _api_answer($req, $auth, $entry);
         if ($fault && $fault eq 'truncated') {
             $res->{body}   = substr($res->{body}, 0, int(length($res->{body}) / 2));
             $res->{status} = 200;
@@ -187,18 +192,19 @@ sub _loggable_params {
     return $plain;
 }
 
-sub _api_answer {
-    my ($r, $query, $post, $req, $entry) = @_;
+sub _authenticate {
+    my ($r, $query, $post) = @_;
     my $force = grep { my $v = $_->get('force_api_session'); defined $v && $v =~ /^\s*[1-9]/ } $query, $post;
-    my $auth = $AUTH->authenticate(
+    return $AUTH->authenticate(
         query_token       => _token_param($query),
         post_token        => _token_param($post),
         authorization     => $r->headers_in->{Authorization},
         force_api_session => $force,
     );
-    $entry->{auth} = $auth->{auth};
-    $entry->{who}  = $auth->{user} ? $auth->{user}{who} : $auth->{who};
-    $entry->{write_attempt} = FakeMatomo::Api::is_write_method($req->get('method'));
+}
+
+sub _api_answer {
+    my ($req, $auth, $entry) = @_;
     return { %{ $auth->{error} }, answer => 'auth' } if $auth->{error};
 
     # index.php without module=API is Matomo's web interface, HTML.

@@ -57,7 +57,8 @@ my %NO_ACCESS_CHECK = map { $_ => 1 } qw(
 my $WRITE_ACTION = qr/^(?:add|update|delete|remove|set|create|edit|save|change|rename|
     invalidate|regenerate|generate|reset|send|insert|import|anonymize|activate|deactivate|
     install|uninstall|mark|unmark|clear|move|copy|enable|disable|star|unstar|block|unblock|
-    revoke|approve|deny|upload|purge|run|trigger)/x;
+    revoke|approve|deny|upload|purge|run|trigger|archive|configure|execute|initiate|request|
+    validate|dismiss|skip|register|whatIsNewMark)/x;
 
 sub is_write_method {
     my ($method) = @_;

@@ -150,9 +150,10 @@ sub _numeric_flag {
     return 0;
 }
 
+# SORT_NUMERIC compares numbers (a non-numeric string counts as 0);
+# SORT_NATURAL | SORT_FLAG_CASE compares with strnatcasecmp.
 sub _compare {
     my ($numeric, $x, $y) = @_;
-    return ($x // 0) <=> ($y // 0) if $numeric && _is_numeric($x // 0) && _is_numeric($y // 0);
     return (_is_numeric($x) ? $x : 0) <=> (_is_numeric($y) ? $y : 0) if $numeric;
     return natcasecmp($x // '', $y // '');
 }

@@ -262,10 +262,12 @@ sub identity {
     };
 }
 
-# Matomo takes a segment URL-encoded or not; compare it decoded.
+# Matomo takes a segment URL-encoded as a whole ("deviceType%3D%3Dsmartphone")
+# or not; compare it decoded.  A segment that already shows its operators
+# keeps its %XX: those encode the values (pageUrl=@%2Fshop).
 sub _normal_segment {
     my ($s) = @_;
-    $s = FakeMatomo::Params::url_decode($s) if $s =~ /%[0-9A-Fa-f]{2}/ && $s !~ /[=!<>]@?/;
+    $s = FakeMatomo::Params::url_decode($s) if $s =~ /%[0-9A-Fa-f]{2}/ && $s !~ /[=!<>]/;
     return $s;
 }
 
