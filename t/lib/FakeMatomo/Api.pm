@@ -20,6 +20,7 @@ package FakeMatomo::Api;
 # missing, never an empty success.
 use strict;
 use warnings;
+use sort 'stable';
 use FakeMatomo::JSON qw(php_string);
 use FakeMatomo::Params;
 use FakeMatomo::Store;
@@ -249,7 +250,11 @@ sub _check_segment {
 
 # --- finding the answer ----------------------------------------------------
 
-sub _int { my ($req, $name, $default) = @_; my ($ok, $v) = FakeMatomo::Filters::int_param($req, $name, $default); return $ok ? $v : undef }
+sub _int {
+    my ($req, $name, $default) = @_;
+    my ($ok, $v) = FakeMatomo::Filters::int_param($req, $name, $default);
+    return $ok ? $v : undef;
+}
 
 sub _answer {
     my ($self, $req, $user, $id, $viewable) = @_;
@@ -288,11 +293,16 @@ sub _answer {
     my $needed = !defined $limit || $limit < 0 ? 9**9 : $offset + $limit;
 
     # Numbers (format_metrics=0) can be formatted as asked; a formatted
-    # answer serves only the same formatting.
+    # answer serves only the same formatting, unless nothing in it was
+    # formatted (no rates) or the method's answer is never formatted.
+    my $report = _is_report($method) || $method eq 'API.getProcessedReport';
     my @base = sort {
         $b->{complete} <=> $a->{complete}
         || ($b->{fm} eq $fm) <=> ($a->{fm} eq $fm)
-    } grep { !$_->{filtered} && !$_->{error} && ($_->{fm} eq '0' || $_->{fm} eq $fm) } @recs;
+    } grep {
+        !$_->{filtered} && !$_->{error}
+        && ($_->{fm} eq '0' || $_->{fm} eq $fm || !$_->{formatted} || !$report)
+    } @recs;
 
     # Whole answers first, then cut ones that hold every row asked for,
     # then (no sort, no search asked) cut ones that hold fewer.
@@ -304,7 +314,10 @@ sub _answer {
         next if $mode eq 'partial' && $ordered;
         push @usable, [ $rec, $mode ];
     }
-    @usable = sort { ($a->[1] eq 'partial') <=> ($b->[1] eq 'partial') } @usable;
+    @usable = sort {
+        ($a->[1] eq 'partial') <=> ($b->[1] eq 'partial')
+        || ($a->[1] eq 'partial' ? $b->[0]{limit} <=> $a->[0]{limit} : 0)
+    } @usable;
     if (my $use = $usable[0]) {
         my ($rec, $mode) = @$use;
         my $value = FakeMatomo::JSON::parse($rec->{body});

@@ -145,6 +145,8 @@ sub _index {
     $rec->{id}      = $id;
     $rec->{filters} = filter_signature($p);
     $rec->{fm}      = format_metrics($p);
+    # Whether formatting shows in it: a rate printed as "4%".
+    $rec->{formatted} = $rec->{fm} ne '0' && $rec->{body} =~ /"[^"]*":"-?[\d,.]+%"/ ? 1 : 0;
     $rec->{error}   = $rec->{body} =~ /^\{"result":"error"/ ? 1 : 0;
     $rec->{limit}   = _recorded_limit($p);
     $rec->{filtered} = $rec->{filters} =~ /(?:^|\x1f)(?:filter_sort_column|filter_pattern|showColumns|hideColumns|filter_offset)=/ ? 1 : 0;
