@@ -367,6 +367,8 @@ subtest 'the caller\'s token is echoed where Matomo echoes it' => sub {
     my $jwt = api($VIEWER, method => 'API.getReportMetadata', idSite => 2, period => 'day', date => '2026-11-25',
                   hideMetricsDoc => 1, { headers => [] });
     like $jwt->content, qr/token_auth=\Q$VIEWER\E&/, 'viewer token in site 2 metadata';
+    my $nodate = api($SU, method => 'API.getReportMetadata', idSite => 1, hideMetricsDoc => 1, filter_limit => -1);
+    is $nodate->content, body_of('reportmeta-1.json', $SU), 'report metadata without period and date';
     my $b = call(headers => [ Authorization => "Bearer $JWT" ],
                  form => [ module => 'API', format => 'JSON', method => 'API.getProcessedReport', idSite => 2,
                            period => 'month', date => '2026-11-26', apiModule => 'Actions', apiAction => 'getPageUrls',

@@ -173,12 +173,16 @@ sub _form_body {
     my $type = $r->headers_in->{'Content-Type'} // '';
     my $body = '';
     my $too_big = 0;
-    while (1) {
-        my $n = $r->read(my $buf, 65536);
-        last unless $n;
-        $too_big = 1 if length($body) + $n > MAX_BODY;
-        $body .= $buf unless $too_big;
-    }
+    # A client that hangs up mid-body makes read() die: what arrived is used.
+    eval {
+        while (1) {
+            my $n = $r->read(my $buf, 65536);
+            last unless $n;
+            $too_big = 1 if length($body) + $n > MAX_BODY;
+            $body .= $buf unless $too_big;
+        }
+        1;
+    };
     return '' if $too_big || $type !~ m{^\s*application/x-www-form-urlencoded\s*(?:;|$)}i;
     return $body;
 }

@@ -47,6 +47,10 @@ my %GLOBAL_IDENTITY = map { $_ => 1 } qw(
     callback apiParameters enhanced
 );
 
+# Metadata whose period and date only show in the URLs it prints
+# (imageGraphUrl...): any period and date get the recorded answer.
+my %DATE_FREE = map { $_ => 1 } qw(API.getReportMetadata);
+
 # Flags whose "0" means the same as leaving them out.
 my %FLAG = map { $_ => 1 } qw(
     flat expanded hideMetricsDoc showSubtableReports enhanced abandonedCarts
@@ -228,7 +232,8 @@ sub identity {
             $spec = FakeMatomo::Dates::normalize($period, $d);
             return { error => $spec->{error} } if $spec->{error};
             $date = FakeMatomo::Dates::spec_key($spec);
-        } elsif (defined $period || defined $d) {
+            ($date, $spec) = ('', undef) if $DATE_FREE{$method};
+        } elsif ((defined $period || defined $d) && !$DATE_FREE{$method}) {
             $date = 'raw:' . ($period // '') . ':' . ($d // '');
         }
     }
