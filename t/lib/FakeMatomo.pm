@@ -86,14 +86,15 @@ sub log_path {
     return _setting($r_or_s, 'FakeMatomoLog', 'FAKE_MATOMO_LOG', $default);
 }
 
-# PerlPostConfigHandler: runs as root before the children start; the log
-# must be writable by the user the children run as.
+# PerlPostConfigHandler: runs as root before the children start.  Each
+# server start begins an empty request log, writable by the user the
+# children run as.
 sub post_config {
     my ($conf_pool, $log_pool, $temp_pool, $s) = @_;
     my $path = log_path($s);
     my $dir = dirname($path);
     make_path($dir) unless -d $dir;
-    if (open my $fh, '>>', $path) {
+    if (open my $fh, '>', $path) {
         close $fh;
         if ($> == 0) {
             my ($uid, $gid) = (Apache2::ServerUtil->user_id, Apache2::ServerUtil->group_id);
