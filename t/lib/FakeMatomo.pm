@@ -161,7 +161,9 @@ sub handler {
     $entry->{answer} = $res->{answer} if $res->{answer};
     _log($r, $entry, $query, $post);
     if ($entry->{write_attempt}) {
-        $r->log->warn("fake Matomo: write method $entry->{method} attempted by $entry->{who}");
+        my @writes = $entry->{bulk} ? map { "$_->{method} (in API.getBulkRequest)" } grep { $_->{write} } @{ $entry->{bulk} }
+                   : ($entry->{method});
+        $r->log->warn("fake Matomo: write method @writes attempted by $entry->{who}");
     }
     return _send($r, $res);
 }
