@@ -14,6 +14,7 @@ use strict;
 use warnings;
 use JSON::PP ();
 use FakeMatomo::JSON qw(php_string);
+use FakeMatomo::Store ();
 
 use constant JSON_TYPE => 'application/json; charset=utf-8';
 use constant HTML_TYPE => 'text/html; charset=utf-8';
@@ -22,8 +23,8 @@ use constant HTML_TYPE => 'text/html; charset=utf-8';
 # site 2 only (see t/matomo/recorded/INDEX.md).
 my %USERS = (
     superuser  => { who => 'superuser',  login => 'admin',  superuser => 1 },
-    viewer     => { who => 'viewer',     login => 'viewer', sites => [2] },
-    viewer_jwt => { who => 'viewer_jwt', login => 'viewer', sites => [2] },
+    viewer     => { who => 'viewer',     login => 'viewer', sites => [@FakeMatomo::Store::VIEWER_SITES] },
+    viewer_jwt => { who => 'viewer_jwt', login => 'viewer', sites => [@FakeMatomo::Store::VIEWER_SITES] },
     anonymous  => { who => 'anonymous',  login => 'anonymous', sites => [] },
 );
 

@@ -25,6 +25,9 @@ use FakeMatomo::Dates;
 
 use constant SEP => "\x1f";
 
+# The recorded Matomo's view-only user could view site 2 only (INDEX.md).
+our @VIEWER_SITES = (2);
+
 # Never part of an identity: credentials, output format, and the generic
 # filters the fake applies on top of a complete answer.
 my %NOT_IDENTITY = map { $_ => 1 } qw(
@@ -143,7 +146,7 @@ sub recording { my ($self, $file) = @_; return $self->{by_file}{$file} }
 sub _index {
     my ($self, $rec) = @_;
     my $p = $rec->{params};
-    my $sites = $rec->{who} eq 'viewer' ? [2] : [ $self->site_ids ];
+    my $sites = $rec->{who} eq 'viewer' ? [@VIEWER_SITES] : [ $self->site_ids ];
     my $id = $self->identity($p, $sites) or return;
     return if $id->{error};
     $rec->{id}      = $id;
