@@ -1,0 +1,349 @@
+package FakeMatomo;
+# The fake Matomo: a mod_perl2 response handler that answers Matomo 5.1.2's
+# Reporting API (POST or GET to /matomo/index.php) from answers recorded on
+# a real Matomo 5.1.2, inside the same Apache as mod_matomo_mcp, as Matomo
+# and the module share one Apache in production.  It is the only stand-in
+# for Matomo in the tests, and the demo Matomo of `make run`.
+#
+#   /matomo/index.php                   the API (t/matomo/fake-matomo.conf)
+#   /matomo-fault/<kind>/index.php      a broken Matomo, one kind per path:
+#       500        HTTP 500 with an HTML page
+#       html       HTTP 200, an HTML page instead of JSON
+#       truncated  HTTP 200, JSON cut in half
+#       oversized  HTTP 200, ~40 MB of valid JSON, streamed
+#       slow       the normal answer after 5 s
+#       error      HTTP 200, {"result":"error",...}
+#
+# What it does with a request: FakeMatomo::Params reads the query string and
+# form body as PHP would ($_GET wins over $_POST), FakeMatomo::Auth decides
+# who asks, FakeMatomo::Api answers, and every request goes to the request
+# log (FakeMatomo::Log) without its token.
+#
+# Settings (PerlSetVar, else environment):
+#   FakeMatomoLog / FAKE_MATOMO_LOG              request log path
+#                                                (default <ServerRoot>/logs/fake_matomo.jsonl)
+#   FakeMatomoSlowSeconds / FAKE_MATOMO_SLOW_SECONDS      default 5
+#   FakeMatomoOversizedMB / FAKE_MATOMO_OVERSIZED_MB      default 40
+use strict;
+use warnings;
+use File::Basename qw(dirname);
+use File::Path qw(make_path);
+use File::Spec;
+use Time::HiRes ();
+use POSIX ();
+
+use Apache2::RequestRec ();
+use Apache2::RequestIO ();
+use Apache2::Response ();
+use Apache2::Access ();
+use Apache2::RequestUtil ();
+use Apache2::Connection ();
+use Apache2::ServerRec ();
+use Apache2::ServerUtil ();
+use Apache2::Log ();
+use APR::Table ();
+use Apache2::Const -compile => qw(OK NOT_FOUND HTTP_METHOD_NOT_ALLOWED);
+
+use FakeMatomo::Api;
+use FakeMatomo::Auth;
+use FakeMatomo::Log;
+use FakeMatomo::Params;
+
+use constant JSON_TYPE => 'application/json; charset=utf-8';
+use constant HTML_TYPE => 'text/html; charset=utf-8';
+# PHP's post_max_size: a larger form body reaches Matomo as no body at all.
+use constant MAX_BODY  => 8 * 1024 * 1024;
+
+# t/ of the source tree: t/lib/FakeMatomo.pm -> t/matomo/.
+our $HOME = File::Spec->rel2abs(File::Spec->catdir(dirname(__FILE__), '..', 'matomo'));
+
+# Loaded once, when Apache preloads this module (PerlModule): every Perl
+# interpreter of every child starts from this copy.
+our ($API, $AUTH);
+
+sub init {
+    return if $API;
+    $API  = FakeMatomo::Api->new(home => $HOME);
+    my $page = $API->store->recording('err-bad-token.json')
+        or die "fake Matomo: err-bad-token.json is missing from $HOME/recorded\n";
+    $AUTH = FakeMatomo::Auth->new(home => $HOME, bad_token_page => $page->{body});
+    return;
+}
+init();
+
+# --- settings --------------------------------------------------------------
+
+sub _setting {
+    my ($r_or_s, $var, $env, $default) = @_;
+    my $v = $r_or_s ? $r_or_s->dir_config($var) : undef;
+    $v = $ENV{$env} if !defined $v || $v eq '';
+    return defined $v && $v ne '' ? $v : $default;
+}
+
+sub log_path {
+    my ($r_or_s) = @_;
+    my $default = File::Spec->catfile(Apache2::ServerUtil::server_root(), 'logs', 'fake_matomo.jsonl');
+    return _setting($r_or_s, 'FakeMatomoLog', 'FAKE_MATOMO_LOG', $default);
+}
+
+# PerlPostConfigHandler: runs as root before the children start.  Each
+# server start begins an empty request log, writable by the user the
+# children run as.
+sub post_config {
+    my ($conf_pool, $log_pool, $temp_pool, $s) = @_;
+    my $path = log_path($s);
+    my $dir = dirname($path);
+    make_path($dir) unless -d $dir;
+    if (open my $fh, '>', $path) {
+        close $fh;
+        if ($> == 0) {
+            my ($uid, $gid) = (Apache2::ServerUtil->user_id, Apache2::ServerUtil->group_id);
+            chown $uid, $gid, $path;
+        }
+    } else {
+        $s->log_error("fake Matomo: cannot create request log $path: $!");
+    }
+    return Apache2::Const::OK;
+}
+
+# --- the handler -------------------------------------------------------------
+
+sub handler {
+    my ($r) = @_;
+    my $uri = $r->uri;
+    my $fault;
+    if ($uri =~ m{^/matomo-fault/([a-z0-9]+)/(?:index\.php)?$}) {
+        $fault = $1;
+        return Apache2::Const::NOT_FOUND
+            unless $fault =~ /^(?:500|html|truncated|oversized|slow|error)$/;
+    } elsif ($uri !~ m{^/matomo/(?:index\.php)?$}) {
+        return Apache2::Const::NOT_FOUND;
+    }
+    my $http_method = $r->method;
+    if ($http_method !~ /^(?:GET|POST|HEAD)$/) {
+        $r->allow_methods(1, qw(GET POST));
+        return Apache2::Const::HTTP_METHOD_NOT_ALLOWED;
+    }
+
+    my $query = FakeMatomo::Params->from_string($r->args // '');
+    my $post  = FakeMatomo::Params->from_string(_form_body($r));
+    my $req   = $query->union($post);
+
+    my $entry = {
+        path => $uri, http_method => $http_method, method => $req->get('method'),
+        token_in_query => defined $query->get('token_auth') && $query->get('token_auth') ne '' ? 1 : 0,
+        params => _loggable_params($req),
+        time => POSIX::strftime('%Y-%m-%dT%H:%M:%SZ', gmtime),
+    };
+    $entry->{fault} = $fault if $fault;
+
+    my $auth = _authenticate($r, $query, $post);
+    $entry->{auth} = $auth->{auth};
+    $entry->{who}  = $auth->{user} ? $auth->{user}{who} : $auth->{who};
+    $entry->{write_attempt} = FakeMatomo::Api::is_write_method($req->get('method'));
+
+    my $res;
+    if ($fault && $fault =~ /^(?:500|html|oversized|error)$/) {
+        # A broken Matomo breaks before it looks at the request.
+        $res = _fault_answer($r, $fault);
+    } else {
+        Time::HiRes::sleep(_setting($r, 'FakeMatomoSlowSeconds', 'FAKE_MATOMO_SLOW_SECONDS', 5))
+            if $fault && $fault eq 'slow';
+        $res = _api_answer($req, $auth, $entry);
+        if ($fault && $fault eq 'truncated') {
+            $res->{body}   = substr($res->{body}, 0, int(length($res->{body}) / 2));
+            $res->{status} = 200;
+            $res->{ctype}  = JSON_TYPE;
+        }
+    }
+
+    $entry->{status} = $res->{status};
+    $entry->{answer} = $res->{answer} if $res->{answer};
+    _log($r, $entry, $query, $post);
+    if ($entry->{write_attempt}) {
+        my @writes = $entry->{bulk} ? map { "$_->{method} (in API.getBulkRequest)" } grep { $_->{write} } @{ $entry->{bulk} }
+                   : ($entry->{method});
+        $r->log->warn("fake Matomo: write method @writes attempted by $entry->{who}");
+    }
+    return _send($r, $res);
+}
+
+# The form body, as PHP fills $_POST: only for
+# application/x-www-form-urlencoded, and not at all beyond post_max_size.
+sub _form_body {
+    my ($r) = @_;
+    return '' unless $r->method eq 'POST';
+    my $type = $r->headers_in->{'Content-Type'} // '';
+    my $body = '';
+    my $too_big = 0;
+    # A client that hangs up mid-body makes read() die: what arrived is used.
+    eval {
+        while (1) {
+            my $n = $r->read(my $buf, 65536);
+            last unless $n;
+            $too_big = 1 if length($body) + $n > MAX_BODY;
+            $body .= $buf unless $too_big;
+        }
+        1;
+    };
+    return '' if $too_big || $type !~ m{^\s*application/x-www-form-urlencoded\s*(?:;|$)}i;
+    return $body;
+}
+
+sub _loggable_params {
+    my ($req) = @_;
+    my $plain = $req->as_plain({ token_auth => 1 });
+    if (ref $plain->{urls} eq 'HASH') {
+        $_ = FakeMatomo::Log::without_token_pairs($_) for values %{ $plain->{urls} };
+    }
+    return $plain;
+}
+
+sub _authenticate {
+    my ($r, $query, $post) = @_;
+    my $force = grep { my $v = $_->get('force_api_session'); defined $v && $v =~ /^\s*[1-9]/ } $query, $post;
+    return $AUTH->authenticate(
+        query_token       => _token_param($query),
+        post_token        => _token_param($post),
+        authorization     => $r->headers_in->{Authorization},
+        force_api_session => $force,
+    );
+}
+
+sub _api_answer {
+    my ($req, $auth, $entry) = @_;
+    return { %{ $auth->{error} }, answer => 'auth' } if $auth->{error};
+
+    # index.php without module=API is Matomo's web interface, HTML.
+    my $module = $req->get('module') // '';
+    return { status => 200, ctype => HTML_TYPE, body => _ui_page(), answer => 'ui' }
+        unless $module eq 'API';
+
+    my $res = $API->process($req, $auth->{user});
+    $entry->{write_attempt} = $res->{write} ? 1 : 0;
+    $entry->{bulk} = $res->{bulk} if $res->{bulk};
+    # Matomo prints the caller's token into some answers (imageGraphUrl).
+    $res->{body} =~ s/\@TOKEN_AUTH\@/$auth->{token}/g;
+    return $res;
+}
+
+# token_auth as Common::getRequestVar('token_auth', '', 'string') reads it.
+sub _token_param {
+    my ($params) = @_;
+    return undef if $params->is_array('token_auth');
+    return $params->get('token_auth');
+}
+
+sub _log {
+    my ($r, $entry, $query, $post) = @_;
+    my @presented = grep { defined } map { _token_param($_) } $query, $post;
+    if (($r->headers_in->{Authorization} // '') =~ /^\s*\S+\s+(\S+)/) {
+        push @presented, $1;
+    }
+    my $err = FakeMatomo::Log::append(log_path($r), $entry, $AUTH->secrets, @presented);
+    $r->log_error("fake Matomo: request log: $err") if $err;
+    return;
+}
+
+sub _send {
+    my ($r, $res) = @_;
+    $r->status($res->{status});
+    $r->content_type($res->{ctype});
+    if ($res->{stream}) {
+        $res->{stream}->($r);
+        return Apache2::Const::OK;
+    }
+    my $body = $res->{body};
+    utf8::encode($body) if utf8::is_utf8($body);
+    $r->set_content_length(length $body);
+    # A client that went away (a gateway timeout) is not a server error.
+    eval { $r->print($body) unless $r->header_only; 1 };
+    return Apache2::Const::OK;
+}
+
+# --- pages and faults --------------------------------------------------------
+
+sub _ui_page {
+    return <<'HTML';
+<!DOCTYPE html>
+<html id="ng-app">
+<head>
+    <meta charset="utf-8">
+    <title>Sign in - Matomo</title>
+    <meta name="robots" content="noindex,nofollow">
+</head>
+<body id="loginPage" class="nav-collapsed">
+<div id="logo"><img alt="Matomo" src="plugins/Morpheus/images/logo.svg"/></div>
+<section class="loginSection">
+    <h1>Sign in</h1>
+    <form id="login_form" method="post" action="index.php?module=Login">
+        <input type="text" name="form_login" id="login_form_login" placeholder="Username or e-mail"/>
+        <input type="password" name="form_password" id="login_form_password" placeholder="Password"/>
+        <input type="submit" value="Sign in" id="login_form_submit"/>
+    </form>
+</section>
+</body>
+</html>
+HTML
+}
+
+sub _fault_answer {
+    my ($r, $fault) = @_;
+    if ($fault eq '500') {
+        return { status => 500, ctype => HTML_TYPE, answer => 'fault', body => <<'HTML' };
+<!DOCTYPE html>
+<html>
+<head><title>Matomo &rsaquo; Error</title></head>
+<body>
+<h1>An error occurred</h1>
+<p>SQLSTATE[HY000] [2002] Connection refused (fake Matomo: /matomo-fault/500/)</p>
+</body>
+</html>
+HTML
+    }
+    if ($fault eq 'html') {
+        return { status => 200, ctype => HTML_TYPE, answer => 'fault', body => _ui_page() };
+    }
+    if ($fault eq 'error') {
+        return { status => 200, ctype => JSON_TYPE, answer => 'fault',
+                 body => FakeMatomo::Api::error_body(
+                     'Mysql error: SQLSTATE[HY000] [2002] Connection refused '
+                   . '(fake Matomo: /matomo-fault/error/)') };
+    }
+    my $mb = _setting($r, 'FakeMatomoOversizedMB', 'FAKE_MATOMO_OVERSIZED_MB', 40);
+    return { status => 200, ctype => JSON_TYPE, answer => 'fault',
+             stream => sub { _stream_oversized($_[0], $mb * 1024 * 1024) } };
+}
+
+# A valid JSON list of report rows, about $bytes long, written 64 KB at a
+# time so it is never held whole.  The reader may hang up any time (that is
+# the point): writing then fails, quietly.
+sub _stream_oversized {
+    my ($r, $bytes) = @_;
+    return if $r->header_only;
+    my $sent = 0;
+    my $row  = 0;
+    eval {
+        $r->print('[');
+        while ($sent < $bytes) {
+            my $chunk = '';
+            while (length $chunk < 65536) {
+                $row++;
+                $chunk .= ($row > 1 ? ',' : '')
+                    . sprintf('{"label":"\/oversized\/page-%08d","nb_visits":%d,"nb_hits":%d,'
+                            . '"sum_time_spent":%d,"bounce_rate":0.5,"url":"https:\/\/shop.example.test'
+                            . '\/oversized\/page-%08d"}', $row, $row % 97 + 1, $row % 89 + 2,
+                              $row % 1000, $row);
+            }
+            $r->print($chunk);
+            $r->rflush;
+            $sent += length $chunk;
+            last if $r->connection->aborted;
+        }
+        $r->print(']');
+        1;
+    };
+    return;
+}
+
+1;

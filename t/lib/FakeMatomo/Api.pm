@@ -1,0 +1,460 @@
+package FakeMatomo::Api;
+# One Reporting API request, answered as Matomo 5.1.2's index.php?module=API
+# answers it, from the recorded answers.  No Apache in here: FakeMatomo.pm
+# reads the HTTP request and authenticates; this decides the answer.
+#
+# The checks run in Matomo's order (core/API/Request.php, core/API/Proxy.php,
+# the API methods, core/Archive): format, method name, plugin, method,
+# required parameters, write refusal, access, site, period, date, segment,
+# report; then the answer:
+#
+#   exact     a recording with the same identity, filters and format_metrics
+#   filtered  a complete recording of the same identity + the generic filters
+#   partial   the same from a recording cut by its own filter_limit (asked for
+#             more rows than were recorded; no sort or pattern asked)
+#   derived   put together from recorded periods/sites (date=last7 out of
+#             last14, one day out of last14, idSite=2 out of idSite=all,
+#             the view-only user's rows out of the superuser's)
+#
+# and a request with no such answer gets a Matomo-style error naming what is
+# missing, never an empty success.
+use strict;
+use warnings;
+use sort 'stable';
+use FakeMatomo::JSON qw(php_string);
+use FakeMatomo::Params;
+use FakeMatomo::Store;
+use FakeMatomo::Filters;
+use FakeMatomo::Auth;
+
+use constant JSON_TYPE => 'application/json; charset=utf-8';
+use constant VERSION   => '5.1.2';
+
+# API methods whose answer is a DataTable (generic filters apply); every
+# other method returns a PHP array (ResponseBuilder::handleArray).
+my %REPORT_MODULE = map { $_ => 1 } qw(
+    Actions Referrers DevicesDetection UserCountry UserLanguage VisitsSummary
+    VisitFrequency VisitTime VisitorInterest Events Contents Resolution
+    DevicePlugins UserId PagePerformance MultiSites Ecommerce
+);
+my %REPORT_METHOD = map { $_ => 1 } qw(
+    API.get Goals.get Goals.getMetrics Goals.getItemsSku Goals.getItemsName
+    Goals.getItemsCategory Goals.getDaysToConversion Goals.getVisitsUntilConversion
+    CustomDimensions.getCustomDimension Live.getLastVisitsDetails
+);
+my %NOT_A_REPORT = map { $_ => 1 } qw(UserCountry.getLocationFromIP UserCountry.getCountryCodeMapping);
+
+# Answers that list the asker's own sites.
+my %USER_SITES = map { $_ => 1 } qw(
+    MultiSites.getAll SitesManager.getSitesWithAtLeastViewAccess
+);
+
+# Methods Matomo runs without any access check.
+my %NO_ACCESS_CHECK = map { $_ => 1 } qw(
+    SitesManager.getSitesWithAtLeastViewAccess SitesManager.getSitesIdWithAtLeastViewAccess
+);
+
+# Anything that changes Matomo.  The gateway must never send one.
+my $WRITE_ACTION = qr/^(?:add|update|delete|remove|set|create|edit|save|change|rename|
+    invalidate|regenerate|generate|reset|send|insert|import|anonymize|activate|deactivate|
+    install|uninstall|mark|unmark|clear|move|copy|enable|disable|star|unstar|block|unblock|
+    revoke|approve|deny|upload|purge|run|trigger|archive|configure|execute|initiate|request|
+    validate|dismiss|skip|register|whatIsNewMark)/x;
+
+sub is_write_method {
+    my ($method) = @_;
+    my ($module, $action) = split /\./, $method // '', 2;
+    return 0 unless defined $action;
+    return 1 if $module eq 'UsersManager';
+    return $action =~ $WRITE_ACTION ? 1 : 0;
+}
+
+sub new {
+    my ($class, %opt) = @_;
+    my $store = $opt{store} // FakeMatomo::Store->new(%opt);
+    return bless { store => $store, no_exact => $opt{no_exact} }, $class;
+}
+
+sub store { $_[0]{store} }
+
+# --- errors ------------------------------------------------------------------
+
+package FakeMatomo::Api::Error {
+    sub new { my ($class, %e) = @_; return bless {%e}, $class }
+}
+
+# Matomo's exception rendering: the message through
+# Renderer::formatValueXml (HTML-escaped), newlines turned into spaces.
+sub _fail {
+    my ($message, $status) = @_;
+    die FakeMatomo::Api::Error->new(status => $status // 200, message => $message);
+}
+
+sub error_body {
+    my ($message) = @_;
+    my %esc = ('&' => '&amp;', '<' => '&lt;', '>' => '&gt;', '"' => '&quot;');
+    $message =~ s/([&<>"])/$esc{$1}/g;
+    $message =~ s/\r?\n/ /g;
+    return '{"result":"error","message":' . php_string($message) . '}';
+}
+
+# --- the request -----------------------------------------------------------
+
+# $req: FakeMatomo::Params ($_GET + $_POST); $user from FakeMatomo::Auth.
+# Returns { status, ctype, body, method, write, answer, bulk }.
+sub process {
+    my ($self, $req, $user, %opt) = @_;
+    $req = $req->clone;
+    # API\Controller: over HTTP, no filter_limit means 100 (sub-requests of
+    # a bulk request inherit the outer request's).
+    $req->set(filter_limit => '100') unless $opt{nested} || $req->has('filter_limit');
+    my $method = $req->get('method');
+    my $res = eval { $self->_dispatch($req, $user, %opt) };
+    unless ($res) {
+        my $err = $@;
+        die $err unless ref $err eq 'FakeMatomo::Api::Error';
+        $res = $err->{xml} ? $err->{xml}
+             : { status => $err->{status}, ctype => JSON_TYPE,
+                 body => error_body($err->{message}), answer => 'error' };
+    }
+    $res->{method} //= $method;
+    $res->{write}  //= is_write_method($method);
+    return $res;
+}
+
+sub _dispatch {
+    my ($self, $req, $user, %opt) = @_;
+    my $store = $self->{store};
+
+    # Matomo's default format is XML.  Only JSON answers were recorded: any
+    # other format gets Matomo's XML error document, which a JSON client
+    # cannot read, as it could not read Matomo's real XML.
+    my $format = lc($req->get('format') // 'xml');
+    if ($format ne 'json') {
+        my $msg = "fake Matomo: only format=JSON answers are recorded (format=$format)";
+        die FakeMatomo::Api::Error->new(xml => {
+            status => 200, ctype => 'text/xml; charset=utf-8', answer => 'error',
+            body => qq{<?xml version="1.0" encoding="utf-8" ?>\n<result>\n\t<error message="$msg" />\n</result>},
+        });
+    }
+
+    my $method = $req->get('method');
+    _fail("The parameter 'method' isn't set in the Request, and a default value wasn't provided.")
+        unless defined $method && $method ne '';
+    my @parts = split /\./, $method, -1;
+    _fail("The method name is invalid. Expected 'module.methodName'") unless @parts == 2;
+    my ($module, $action) = @parts;
+    _fail("The plugin $module is not enabled. You can activate the plugin on Settings > Plugins page in Matomo.")
+        unless $store->plugin_active($module);
+    my $info = $store->method_info($module, $action)
+        or _fail("The method '$action' does not exist or is not available in the module '\\Piwik\\Plugins\\$module\\API'.");
+    for my $name (@{ $info->{required} }) {
+        _fail("Please specify a value for '$name'.") unless $req->has($name);
+    }
+
+    if (is_write_method($method)) {
+        _fail("You can't access this resource as it requires a 'superuser' access.", 401)
+            unless $user->{superuser};
+        _fail('fake Matomo: write methods are never recorded');
+    }
+
+    return $self->_bulk($req, $user) if $method eq 'API.getBulkRequest';
+
+    my @viewable = FakeMatomo::Auth::viewable($user, $store->site_ids);
+    $self->_check_access($req, $user, $info, \@viewable, $method);
+
+    if ($method eq 'SitesManager.getSitesIdWithAtLeastViewAccess') {
+        my $list = FakeMatomo::Filters::filter_array(
+            [ map { FakeMatomo::JSON::raw($_) } @viewable ], $req);
+        return _ok('[' . join(',', map { $$_ } @$list) . ']', 'derived');
+    }
+
+    my $id = $store->identity($req, \@viewable);
+    _fail("fake Matomo: cannot read this request") unless $id;
+    _fail($id->{error}) if $id->{error};
+    _check_segment($store, $req->get('segment'));
+    if ($method eq 'API.getProcessedReport') {
+        my $report = ($req->get('apiModule') // '') . '.' . ($req->get('apiAction') // '');
+        my ($site) = @{ $id->{sites} };
+        _fail("Requested report $report for Website id=$site not found in the list of available reports. \n")
+            if defined $site && !$store->report_exists($site, $report);
+    }
+
+    my $answer = $self->_answer($req, $user, $id, \@viewable)
+        or _fail($self->_no_recording_message($req, $id));
+    return $answer;
+}
+
+sub _ok {
+    my ($body, $mode, $status) = @_;
+    return { status => $status // 200, ctype => JSON_TYPE, body => $body, answer => $mode };
+}
+
+# --- access ----------------------------------------------------------------
+
+sub _check_access {
+    my ($self, $req, $user, $info, $viewable, $method) = @_;
+    return if $NO_ACCESS_CHECK{$method};
+    my %declared = map { $_ => 1 } @{ $info->{params} };
+    for my $name (qw(idSite idSites)) {
+        next unless $declared{$name} && $req->has($name);
+        my $value = $req->get($name) // '';
+        next if $name eq 'idSites' && $value eq '';
+        return $self->_check_view($value, $user, $viewable);
+    }
+    # Everything else needs view access to at least one site.
+    _fail("You can't access this resource as it requires view access for at least one website.", 401)
+        unless $user->{superuser} || @$viewable;
+    return;
+}
+
+# Access::checkUserHasViewAccess, then the site's existence (Site).
+sub _check_view {
+    my ($self, $raw, $user, $viewable) = @_;
+    my $store = $self->{store};
+    my (undef, $ids) = $store->site_spec($raw, $viewable);
+    if (!$user->{superuser}) {
+        _fail("The parameter 'idSite=' is missing from the request.", 401) unless @$ids;
+        my %can = map { $_ => 1 } @$viewable;
+        for my $id (@$ids) {
+            _fail("You can't access this resource as it requires 'view' access for the website id = $id.", 401)
+                unless $can{$id};
+        }
+        return;
+    }
+    return if $raw eq 'all';
+    my @check = @$ids ? @$ids : ($raw);
+    for my $id (@check) {
+        _fail("An unexpected website was found in the request: website id was set to '$id' .")
+            unless $store->site_exists($id);
+    }
+    return;
+}
+
+# SegmentExpression::parseOperand, then Segment's name check.
+sub _check_segment {
+    my ($store, $segment) = @_;
+    return unless defined $segment && $segment ne '';
+    for my $operand (split /[;,]/, $segment) {
+        my $decoded = FakeMatomo::Params::url_decode($operand);
+        $decoded =~ /^(.+?)(==|!=|>=|>|<=|<|=@|!@|=\^|=\$)(.*)$/s
+            or _fail("The segment condition '$decoded' is not valid.");
+        my ($name, $op, $value) = ($1, $2, $3);
+        _fail("The segment '$decoded' has no value specified. You can leave this value empty only "
+            . "when you use the operators: != (is not) or == (is)")
+            if $value eq '' && $op ne '==' && $op ne '!=';
+        _fail("Segment '$name' is not a supported segment.") unless $store->segment_known($name);
+    }
+    return;
+}
+
+# --- finding the answer ----------------------------------------------------
+
+sub _int {
+    my ($req, $name, $default) = @_;
+    my ($ok, $v) = FakeMatomo::Filters::int_param($req, $name, $default);
+    return $ok ? $v : undef;
+}
+
+sub _answer {
+    my ($self, $req, $user, $id, $viewable) = @_;
+    my $store  = $self->{store};
+    my $method = $id->{method};
+    my $sig    = FakeMatomo::Store::filter_signature($req);
+    my $fm     = FakeMatomo::Store::format_metrics($req);
+
+    # The asker's own site list: a superuser's recording answers a
+    # superuser, a viewer's a viewer; anyone else gets the superuser's
+    # answer cut down to the sites they can view.
+    my $own_sites = $USER_SITES{$method};
+    my $mine = sub {
+        my ($rec) = @_;
+        return 1 unless $own_sites;
+        return $rec->{who} eq 'admin' if $user->{superuser};
+        return $rec->{who} eq 'viewer' && $user->{login} eq 'viewer';
+    };
+    my @recs = $store->recordings_for($id->{key});
+
+    unless ($self->{no_exact}) {
+        for my $rec (grep { $mine->($_) } @recs) {
+            return _ok($rec->{body}, 'exact', $rec->{status})
+                if $rec->{filters} eq $sig && $rec->{fm} eq $fm;
+        }
+    }
+    # Matomo's own error for this question (a report that does not exist...).
+    if (my ($err) = grep { $_->{error} } @recs) {
+        return _ok($err->{body}, 'exact', $err->{status});
+    }
+
+    my $ordered = grep { defined $req->get($_) && $req->get($_) ne '' }
+                  qw(filter_sort_column filter_sort_order filter_pattern);
+    my $offset = _int($req, 'filter_offset', 0) // 0;
+    my $limit  = _int($req, 'filter_limit');
+    my $needed = !defined $limit || $limit < 0 ? 9**9 : $offset + $limit;
+
+    # Numbers (format_metrics=0) can be formatted as asked; a formatted
+    # answer serves only the same formatting, unless nothing in it was
+    # formatted (no rates) or the method's answer is never formatted.
+    my $report = _is_report($method) || $method eq 'API.getProcessedReport';
+    my @base = sort {
+        $b->{complete} <=> $a->{complete}
+        || ($b->{fm} eq $fm) <=> ($a->{fm} eq $fm)
+    } grep {
+        !$_->{filtered} && !$_->{error}
+        && ($_->{fm} eq '0' || $_->{fm} eq $fm || !$_->{formatted} || !$report)
+    } @recs;
+
+    # Whole answers first, then cut ones that hold every row asked for,
+    # then (no sort, no search asked) cut ones that hold fewer.
+    my @mine = grep { $mine->($_) } @base;
+    my @others = $own_sites && !$user->{superuser} ? grep { $_->{who} eq 'admin' } @base : ();
+    my @usable;
+    for my $rec (@mine, @others) {
+        my $mode = $rec->{complete} || $needed <= $rec->{limit} ? 'filtered' : 'partial';
+        next if $mode eq 'partial' && $ordered;
+        push @usable, [ $rec, $mode ];
+    }
+    @usable = sort {
+        ($a->[1] eq 'partial') <=> ($b->[1] eq 'partial')
+        || ($a->[1] eq 'partial' ? $b->[0]{limit} <=> $a->[0]{limit} : 0)
+    } @usable;
+    if (my $use = $usable[0]) {
+        my ($rec, $mode) = @$use;
+        my $value = FakeMatomo::JSON::parse($rec->{body});
+        unless ($mine->($rec)) {
+            $value = _only_sites($value, $viewable);
+            $mode = 'derived';
+        }
+        return _ok($self->_filtered($value, $req, $id, $rec->{fm}), $mode);
+    }
+
+    my $derived = $self->_derive($id) // return undef;
+    return _ok($self->_filtered(FakeMatomo::JSON::parse($derived), $req, $id, '0'), 'derived');
+}
+
+# The rows of a site list that belong to the given sites.
+sub _only_sites {
+    my ($value, $sites) = @_;
+    return $value unless ref $value eq 'ARRAY';
+    my %keep = map { $_ => 1 } @$sites;
+    return [ grep {
+        ref $_ eq 'FakeMatomo::JSON::Object' && $_->has('idsite') && $keep{ $_->get('idsite')->value }
+    } @$value ];
+}
+
+# API.get's Referrers_*_percent columns are shares of the whole answer:
+# a date-keyed API.get shows other values than single periods (seen in the
+# recordings), so its periods cannot be cut out or put together.
+my %WHOLE_ANSWER_ONLY = ('API.get' => 1);
+
+# Put an answer together from recorded periods or sites.
+sub _derive {
+    my ($self, $id) = @_;
+    my $store = $self->{store};
+    my $spec  = $id->{spec};
+    return undef if $WHOLE_ANSWER_ONLY{ $id->{method} };
+    if ($id->{site_multi}) {
+        return undef if $spec && $spec->{kind} eq 'multi';
+        my @parts;
+        for my $site (@{ $id->{sites} }) {
+            my $cell = $store->site_cell($id, $site) // return undef;
+            push @parts, php_string("$site") . ':' . $cell;
+        }
+        return '{' . join(',', @parts) . '}';
+    }
+    return undef unless $spec;
+    if ($spec->{kind} eq 'multi') {
+        my @parts;
+        for my $key (@{ $spec->{keys} }) {
+            my $cell = $store->date_cell($id, $spec->{period}, $key) // return undef;
+            push @parts, php_string($key) . ':' . $cell;
+        }
+        return '{' . join(',', @parts) . '}';
+    }
+    if ($spec->{kind} eq 'single') {
+        my $cell = $store->date_cell($id, $spec->{period}, $spec->{key});
+        # A period a date-keyed answer shows as [] has no single-period
+        # spelling we could trust (a simple report answers zeros).
+        return defined $cell && $cell ne '[]' ? $cell : undef;
+    }
+    return undef;
+}
+
+sub _is_report {
+    my ($method) = @_;
+    my ($module) = split /\./, $method;
+    return 0 if $NOT_A_REPORT{$method};
+    return $REPORT_METHOD{$method} || $REPORT_MODULE{$module} ? 1 : 0;
+}
+
+# The generic filters, as Matomo applies them to this kind of answer.
+# $fm is the format_metrics of the recording the value comes from.
+sub _filtered {
+    my ($self, $value, $req, $id, $fm) = @_;
+    my $method = $id->{method};
+    if ($method eq 'API.getProcessedReport') {
+        # Not emulated: without format_metrics=0 Matomo pretty-prints every
+        # metric of a processed report ("7 min 46s", "$8,579.68").
+        $value = FakeMatomo::Filters::filter_processed($value, $req);
+    } elsif (_is_report($method)) {
+        my $depth = ($id->{site_multi} ? 1 : 0) + ($id->{spec} && $id->{spec}{kind} eq 'multi' ? 1 : 0);
+        $value = FakeMatomo::Filters::filter_report($value, $req, $depth,
+                                                    live => ($method =~ /^Live\./ ? 1 : 0));
+        # format_metrics=1/all (money, durations) is not emulated: numbers.
+        FakeMatomo::Filters::format_bc($value)
+            if FakeMatomo::Store::format_metrics($req) eq 'bc' && $fm eq '0';
+    } else {
+        $value = FakeMatomo::Filters::filter_array($value, $req);
+    }
+    return FakeMatomo::JSON::encode($value);
+}
+
+# "No recorded answer": what was asked, and what was recorded instead.
+sub _no_recording_message {
+    my ($self, $req, $id) = @_;
+    my @asked = grep { !/^(?:module|method|format|format_metrics|token_auth|filter_limit)=/ }
+                $req->flat_pairs;
+    my %seen;
+    my @recorded = grep { !$seen{$_}++ } map {
+        join ' ', grep { !/^(?:module|method|format|format_metrics|filter_limit)=/ }
+                  $_->{params}->flat_pairs
+    } grep { !$_->{error} } $self->{store}->variants($id->{method});
+    my $more = @recorded > 8 ? sprintf(' and %d more', @recorded - 8) : '';
+    $#recorded = 7 if @recorded > 8;
+    return "fake Matomo " . VERSION . ": no recorded answer for $id->{method}"
+         . (@asked ? ' with ' . join(', ', @asked) : '')
+         . (@recorded ? '. Recorded: ' . join('; ', map { $_ eq '' ? '(no parameters)' : $_ } @recorded) . $more
+                      : '. Nothing was recorded for this method')
+         . '.';
+}
+
+# --- API.getBulkRequest ------------------------------------------------------
+
+# Each urls[i] is a query string run as its own request with the caller's
+# rights; the outer parameters fill in what it leaves out, format is JSON,
+# and a nested bulk request is skipped (plugins/API/API.php).  Errors of a
+# sub-request appear in place; the HTTP status stays 200.
+sub _bulk {
+    my ($self, $req, $user) = @_;
+    my @urls = $req->get_array('urls');
+    my $outer = $req->clone;
+    $outer->delete('urls');
+    my (@bodies, @subs);
+    for my $url (@urls) {
+        my $sub = FakeMatomo::Params->from_string($url);
+        $sub->set(format => 'json');
+        $sub = $sub->union($outer);
+        my $method = $sub->get('method') // '';
+        next if $method eq 'API.getBulkRequest';
+        my $res = $self->process($sub, $user, nested => 1);
+        push @bodies, $res->{body};
+        push @subs, { method => $method, write => $res->{write}, status => $res->{status},
+                      answer => $res->{answer} };
+    }
+    my $res = _ok('[' . join(',', @bodies) . ']', 'bulk');
+    $res->{bulk}  = \@subs;
+    $res->{write} = (grep { $_->{write} } @subs) ? 1 : 0;
+    return $res;
+}
+
+1;
