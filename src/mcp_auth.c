@@ -143,13 +143,17 @@ apr_status_t mcp_verdict_cache_create(apr_pool_t *p, int capacity,
     return APR_SUCCESS;
 }
 
-static void token_key(const mcp_verdict_cache *c, const char *token,
+static void token_key(const mcp_verdict_cache *c, const char *scope,
+                      const char *token,
                       unsigned char key[APR_SHA1_DIGESTSIZE])
 {
     apr_sha1_ctx_t ctx;
 
     apr_sha1_init(&ctx);
     apr_sha1_update_binary(&ctx, c->salt, sizeof(c->salt));
+    /* The NUL keeps scope "a" + token "bc" apart from "ab" + "c". */
+    apr_sha1_update_binary(&ctx, (const unsigned char *)scope,
+                           (unsigned int)strlen(scope) + 1);
     apr_sha1_update(&ctx, token, (unsigned int)strlen(token));
     apr_sha1_final(key, &ctx);
 }
@@ -167,14 +171,14 @@ static verdict_entry *find(mcp_verdict_cache *c, const unsigned char *key)
     return NULL;
 }
 
-mcp_verdict mcp_verdict_cache_get(mcp_verdict_cache *c, const char *token,
-                                  apr_time_t now)
+mcp_verdict mcp_verdict_cache_get(mcp_verdict_cache *c, const char *scope,
+                                  const char *token, apr_time_t now)
 {
     unsigned char key[APR_SHA1_DIGESTSIZE];
     mcp_verdict v = MCP_VERDICT_UNKNOWN;
     verdict_entry *e;
 
-    token_key(c, token, key);
+    token_key(c, scope, token, key);
     apr_thread_mutex_lock(c->lock);
     if ((e = find(c, key)) != NULL && e->expires > now) {
         v = e->verdict;
@@ -183,13 +187,14 @@ mcp_verdict mcp_verdict_cache_get(mcp_verdict_cache *c, const char *token,
     return v;
 }
 
-void mcp_verdict_cache_put(mcp_verdict_cache *c, const char *token,
-                           mcp_verdict verdict, apr_time_t now)
+void mcp_verdict_cache_put(mcp_verdict_cache *c, const char *scope,
+                           const char *token, mcp_verdict verdict,
+                           apr_time_t now)
 {
     unsigned char key[APR_SHA1_DIGESTSIZE];
     verdict_entry *e;
 
-    token_key(c, token, key);
+    token_key(c, scope, token, key);
     apr_thread_mutex_lock(c->lock);
     if ((e = find(c, key)) == NULL) {
         e = &c->entries[c->next];

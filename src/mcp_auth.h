@@ -64,10 +64,14 @@ apr_status_t mcp_verdict_cache_create(apr_pool_t *p, int capacity,
                                       apr_interval_time_t ttl,
                                       mcp_verdict_cache **out);
 
-mcp_verdict mcp_verdict_cache_get(mcp_verdict_cache *c, const char *token,
-                                  apr_time_t now);
+/* A verdict is about a token at one Matomo, reached one way: scope names
+ * that (backend URL and forwarding mode), so one endpoint's verdict never
+ * decides for another's. */
+mcp_verdict mcp_verdict_cache_get(mcp_verdict_cache *c, const char *scope,
+                                  const char *token, apr_time_t now);
 
-void mcp_verdict_cache_put(mcp_verdict_cache *c, const char *token,
-                           mcp_verdict verdict, apr_time_t now);
+void mcp_verdict_cache_put(mcp_verdict_cache *c, const char *scope,
+                           const char *token, mcp_verdict verdict,
+                           apr_time_t now);
 
 #endif

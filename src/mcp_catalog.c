@@ -197,8 +197,8 @@ const mcp_tool mcp_tools[] = {
         "\"required\":[\"columns\",\"rows\"]},"
         "\"total\":{\"type\":\"integer\"},"
         "\"has_more\":{\"type\":\"boolean\"},"
-        "\"next_offset\":{\"type\":[\"integer\",\"null\"]}},"
-        "\"required\":[\"sites\",\"total\",\"has_more\",\"next_offset\"]}",
+        "\"next_offset\":{\"type\":\"integer\"}},"
+        "\"required\":[\"sites\",\"total\",\"has_more\"]}",
         run_list_sites
     },
     {
@@ -216,7 +216,7 @@ const mcp_tool mcp_tools[] = {
         "{\"type\":\"object\",\"properties\":{"
         "\"idSite\":{\"type\":\"integer\"},"
         "\"period\":{\"type\":\"string\"},\"date\":{\"type\":\"string\"},"
-        "\"metrics\":{\"type\":[\"object\",\"array\"]}},"
+        "\"metrics\":{\"type\":\"object\"}},"
         "\"required\":[\"idSite\",\"period\",\"date\",\"metrics\"]}",
         run_traffic_summary
     },

@@ -76,6 +76,22 @@ static json_object *server_info(const mcp_request *req)
     return info;
 }
 
+/* What a verdict on the caller's token is about: this Matomo, reached
+ * this way. */
+static const char *verdict_scope(const mcp_request *req)
+{
+    return apr_psprintf(req->pool, "%s|%d", req->backend->url,
+                        (int)req->backend->forwarding);
+}
+
+static void remember(mcp_request *req, mcp_verdict v)
+{
+    if (req->verdicts != NULL) {
+        mcp_verdict_cache_put(req->verdicts, verdict_scope(req),
+                              req->credential.token, v, apr_time_now());
+    }
+}
+
 /* After any call: a handle to drop, a token to remember as refused. */
 static void note_answer(mcp_request *req, const mcp_matomo_answer *answer)
 {
@@ -84,10 +100,7 @@ static void note_answer(mcp_request *req, const mcp_matomo_answer *answer)
     }
     if (answer->status == MCP_MATOMO_BAD_TOKEN) {
         req->token_rejected = 1;
-        if (req->verdicts != NULL) {
-            mcp_verdict_cache_put(req->verdicts, req->credential.token,
-                                  MCP_VERDICT_INVALID, apr_time_now());
-        }
+        remember(req, MCP_VERDICT_INVALID);
     }
 }
 
@@ -111,34 +124,30 @@ void mcp_server_call_matomo_bulk(mcp_request *req,
     }
 }
 
-static mcp_verdict cached_verdict(const mcp_request *req)
-{
-    return req->verdicts != NULL
-               ? mcp_verdict_cache_get(req->verdicts, req->credential.token,
-                                       apr_time_now())
-               : MCP_VERDICT_UNKNOWN;
-}
-
-/* Asks Matomo once whether the token is any good, so that a client meets
- * 401 at initialize rather than broken tool calls.  API.getMatomoVersion
+/* Asks Matomo whether it knows the caller's token, once per token and
+ * endpoint for a while, so that a client meets 401 on its first request
+ * (initialize) rather than broken tool calls.  API.getMatomoVersion
  * answers any user with view access; an unknown token gets 401 with HTML,
  * a token Matomo ignores (anonymous) 401 with JSON.  An outage proves
  * nothing and is not remembered. */
 static void verify_token(mcp_request *req)
 {
-    mcp_verdict v = cached_verdict(req);
+    mcp_verdict v = MCP_VERDICT_UNKNOWN;
     mcp_matomo_answer answer;
 
-    if (v == MCP_VERDICT_UNKNOWN && req->backend != NULL) {
+    if (req->verdicts != NULL) {
+        v = mcp_verdict_cache_get(req->verdicts, verdict_scope(req),
+                                  req->credential.token, apr_time_now());
+    }
+    if (v == MCP_VERDICT_UNKNOWN) {
         mcp_server_call_matomo(req, "API.getMatomoVersion", NULL, &answer);
         v = answer.status == MCP_MATOMO_OK ? MCP_VERDICT_VALID
             : answer.status == MCP_MATOMO_BAD_TOKEN
                       || answer.status == MCP_MATOMO_DENIED
                 ? MCP_VERDICT_INVALID
                 : MCP_VERDICT_UNKNOWN;
-        if (v != MCP_VERDICT_UNKNOWN && req->verdicts != NULL) {
-            mcp_verdict_cache_put(req->verdicts, req->credential.token, v,
-                                  apr_time_now());
+        if (v != MCP_VERDICT_UNKNOWN) {
+            remember(req, v);
         }
     }
     if (v == MCP_VERDICT_INVALID) {
@@ -156,12 +165,6 @@ static void do_initialize(mcp_request *req, json_object *params,
         fail(out, MCP_JSONRPC_INVALID_PARAMS,
              "initialize needs params.protocolVersion (a string)");
         return;
-    }
-    if (req->credential.token != NULL) {
-        verify_token(req);
-        if (req->token_rejected) {
-            return;
-        }
     }
     result = mcp_json_pool_own(req->pool, json_object_new_object());
     caps = json_object_new_object();
@@ -299,18 +302,17 @@ static void answer_request(mcp_request *req, const mcp_jsonrpc_msg *msg,
     method_outcome out = { NULL, 0, NULL, NULL };
     method_fn *fn = find_method(msg->method);
 
-    if (req->credential.token != NULL
-        && cached_verdict(req) == MCP_VERDICT_INVALID) {
-        req->token_rejected = 1;
+    if (req->credential.token != NULL && req->backend != NULL) {
+        verify_token(req);
     }
-    else if (fn == NULL) {
+    if (!req->token_rejected && fn == NULL) {
         fail(&out, MCP_JSONRPC_METHOD_NOT_FOUND, "Method not found");
         out.error_data = mcp_json_pool_own(req->pool,
                                            json_object_new_object());
         json_object_object_add(out.error_data, "method",
                                json_object_new_string(msg->method));
     }
-    else {
+    else if (!req->token_rejected) {
         fn(req, msg->params, &out);
     }
     if (req->token_rejected) {

@@ -51,8 +51,9 @@ void mcp_shape_page(json_object *result, size_t total, size_t offset,
     json_object_object_add(result, "total",
                            json_object_new_int64((int64_t)total));
     json_object_object_add(result, "has_more", json_object_new_boolean(more));
-    json_object_object_add(result, "next_offset",
-                           more ? json_object_new_int64(
-                                      (int64_t)(offset + limit))
-                                : NULL);
+    if (more) {
+        json_object_object_add(result, "next_offset",
+                               json_object_new_int64((int64_t)(offset
+                                                               + limit)));
+    }
 }

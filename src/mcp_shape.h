@@ -26,8 +26,9 @@ typedef struct {
 json_object *mcp_shape_table(const mcp_column *cols, int ncols,
                              json_object *rows, size_t first, size_t count);
 
-/* Adds total, has_more and next_offset (null at the end) to result for a
- * slice [offset, offset+limit) of total rows. */
+/* Adds total, has_more and, when there is more, next_offset to result for
+ * a slice [offset, offset+limit) of total rows.  (Absent rather than null:
+ * single-type schemas are the portable ones.) */
 void mcp_shape_page(json_object *result, size_t total, size_t offset,
                     size_t limit);
 

@@ -371,8 +371,10 @@ static int read_credential(request_rec *r, mcp_credential *cred)
         return challenge(r, 0, "Unauthorized: send your Matomo token as "
                                "Authorization: Bearer <token>");
     case MCP_AUTH_MALFORMED:
-        return challenge(r, header != NULL
-                                && !strncasecmp(header, "Bearer ", 7),
+        /* A Bearer attempt with a bad token is an invalid token; another
+         * scheme is no token at all (RFC 6750, section 3.1). */
+        return challenge(r, !strncasecmp(header, "Bearer", 6)
+                                && (header[6] == '\0' || header[6] == ' '),
                          "Unauthorized: expected Authorization: Bearer "
                          "<token>");
     case MCP_AUTH_OK:

@@ -518,18 +518,20 @@ static void test_auth(void)
 
     CHECK(mcp_verdict_cache_create(pool, 2, apr_time_from_sec(60), &c)
               == APR_SUCCESS, "verdict cache");
-    CHECK(mcp_verdict_cache_get(c, "t1", now) == MCP_VERDICT_UNKNOWN,
+    CHECK(mcp_verdict_cache_get(c, "s", "t1", now) == MCP_VERDICT_UNKNOWN,
           "unknown token: no verdict");
-    mcp_verdict_cache_put(c, "t1", MCP_VERDICT_VALID, now);
-    mcp_verdict_cache_put(c, "t2", MCP_VERDICT_INVALID, now);
-    CHECK(mcp_verdict_cache_get(c, "t1", now) == MCP_VERDICT_VALID
-              && mcp_verdict_cache_get(c, "t2", now) == MCP_VERDICT_INVALID,
+    mcp_verdict_cache_put(c, "s", "t1", MCP_VERDICT_VALID, now);
+    mcp_verdict_cache_put(c, "s", "t2", MCP_VERDICT_INVALID, now);
+    CHECK(mcp_verdict_cache_get(c, "s", "t1", now) == MCP_VERDICT_VALID
+              && mcp_verdict_cache_get(c, "s", "t2", now) == MCP_VERDICT_INVALID,
           "verdicts remembered per token");
-    CHECK(mcp_verdict_cache_get(c, "t1", now + apr_time_from_sec(61))
+    CHECK(mcp_verdict_cache_get(c, "other", "t1", now) == MCP_VERDICT_UNKNOWN,
+          "a verdict holds for its own endpoint only");
+    CHECK(mcp_verdict_cache_get(c, "s", "t1", now + apr_time_from_sec(61))
               == MCP_VERDICT_UNKNOWN, "verdicts expire");
-    mcp_verdict_cache_put(c, "t3", MCP_VERDICT_VALID, now);
-    CHECK(mcp_verdict_cache_get(c, "t1", now) == MCP_VERDICT_UNKNOWN
-              && mcp_verdict_cache_get(c, "t3", now) == MCP_VERDICT_VALID,
+    mcp_verdict_cache_put(c, "s", "t3", MCP_VERDICT_VALID, now);
+    CHECK(mcp_verdict_cache_get(c, "s", "t1", now) == MCP_VERDICT_UNKNOWN
+              && mcp_verdict_cache_get(c, "s", "t3", now) == MCP_VERDICT_VALID,
           "a full cache replaces its oldest entry");
 }
 
