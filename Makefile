@@ -3,6 +3,7 @@
 #   make            build .libs/mod_matomo_mcp.so
 #   make run        serve /mcp on 127.0.0.1:$(PORT) (MATOMO_URL=… for a real Matomo)
 #   make test       install what is missing, build, run every suite
+#                   (TESTS="t/13_gateway.t ..." runs only those)
 #   make install    install the module with apxs (DESTDIR-aware)
 
 APXS      ?= apxs
@@ -84,7 +85,7 @@ test: deps
 	@$(MAKE) --no-print-directory all $(UNIT_BIN)
 	@$(if $(TEST_USER),t/bin/grant-www-data)
 	@perl t/TEST.PL -clean >/dev/null 2>&1
-	perl t/TEST.PL $(TEST_ARGS)
+	perl t/TEST.PL $(TEST_ARGS) $(TESTS)
 
 run: deps
 	@$(MAKE) --no-print-directory all

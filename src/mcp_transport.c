@@ -427,6 +427,9 @@ static thread_curl *curl_for(request_rec *r)
     }
     if (tc->easy == NULL) {
         tc->easy = curl_easy_init();
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
+                      "new libcurl handle for %s", thd != NULL
+                          ? "this worker thread" : "this request only");
     }
     return tc;
 }

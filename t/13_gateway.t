@@ -228,6 +228,24 @@ for my $f (sort keys %fault) {
     ok(!$body->{result}{isError}, 'after every fault, the server serves on');
 }
 
+# --- connections to Matomo are reused ---------------------------------------
+{
+    my $mark = fake_log_mark();
+    call_tool('/mcp', 'matomo_list_sites') for 1 .. 300;
+    my @ports = map { $_->{client_port} }
+                grep { $_->{method} ne 'API.getMatomoVersion' }
+                fake_log_since($mark);
+    is(scalar @ports, 300, '300 tool calls, 300 Matomo calls');
+    # One libcurl handle per worker thread, each keeping its connection: once
+    # the threads have warmed up, calls ride connections opened before.
+    # (Requests land on any of the test server's ~100 threads, so a few new
+    # connections still appear; one per call would make 100.)
+    my %warm = map { $_ => 1 } @ports[0 .. 199];
+    my $fresh = grep { !$warm{$_} } @ports[200 .. 299];
+    cmp_ok($fresh, '<', 50,
+           "steady state: $fresh new connections for the last 100 calls");
+}
+
 # --- read-only by construction ---------------------------------------------
 {
     my $mark = fake_log_mark();

@@ -42,6 +42,7 @@ use Apache2::ServerRec ();
 use Apache2::ServerUtil ();
 use Apache2::Log ();
 use APR::Table ();
+use APR::SockAddr ();
 use Apache2::Const -compile => qw(OK NOT_FOUND HTTP_METHOD_NOT_ALLOWED);
 
 use FakeMatomo::Api;
@@ -240,6 +241,8 @@ sub _log {
     if (($r->headers_in->{Authorization} // '') =~ /^\s*\S+\s+(\S+)/) {
         push @presented, $1;
     }
+    # Which TCP connection carried the call: lets tests see connection reuse.
+    $entry->{client_port} = $r->connection->client_addr->port;
     my $err = FakeMatomo::Log::append(log_path($r), $entry, $AUTH->secrets, @presented);
     $r->log_error("fake Matomo: request log: $err") if $err;
     return;
