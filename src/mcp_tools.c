@@ -100,8 +100,8 @@ static const char *build_page(apr_pool_t *p, const mcp_catalog *c,
     return NULL;
 }
 
-const char *mcp_catalog_build(apr_pool_t *p, const mcp_tool *tools, int count,
-                              int page_size, mcp_catalog **out)
+const char *mcp_catalog_build(apr_pool_t *p, const mcp_tool *const *tools,
+                              int count, int page_size, mcp_catalog **out)
 {
     mcp_catalog *c = apr_pcalloc(p, sizeof(*c));
     json_object **tool_json;
@@ -119,7 +119,7 @@ const char *mcp_catalog_build(apr_pool_t *p, const mcp_tool *tools, int count,
                                           * (apr_size_t)(count + 1));
     tool_json = apr_pcalloc(p, sizeof(json_object *) * (apr_size_t)(count + 1));
     for (i = 0; i < count; i++) {
-        const char *err = tool_to_json(p, &tools[i], &tool_json[i],
+        const char *err = tool_to_json(p, tools[i], &tool_json[i],
                                        &c->input_schemas[i]);
 
         if (err != NULL) {
@@ -136,9 +136,9 @@ const char *mcp_catalog_build(apr_pool_t *p, const mcp_tool *tools, int count,
     /* Names are valid now (tool_to_json checked each entry). */
     for (i = 0; i < count; i++) {
         for (j = 0; j < i; j++) {
-            if (strcmp(tools[i].name, tools[j].name) == 0) {
+            if (strcmp(tools[i]->name, tools[j]->name) == 0) {
                 return apr_psprintf(p, "tool %s is listed twice",
-                                    tools[i].name);
+                                    tools[i]->name);
             }
         }
     }
@@ -149,7 +149,14 @@ const char *mcp_catalog_build(apr_pool_t *p, const mcp_tool *tools, int count,
 json_object *mcp_catalog_input_schema(const mcp_catalog *catalog,
                                       const mcp_tool *tool)
 {
-    return catalog->input_schemas[tool - catalog->tools];
+    int i;
+
+    for (i = 0; i < catalog->count; i++) {
+        if (catalog->tools[i] == tool) {
+            return catalog->input_schemas[i];
+        }
+    }
+    return NULL;
 }
 
 const mcp_tool *mcp_catalog_find(const mcp_catalog *catalog, const char *name)
@@ -157,8 +164,8 @@ const mcp_tool *mcp_catalog_find(const mcp_catalog *catalog, const char *name)
     int i;
 
     for (i = 0; i < catalog->count; i++) {
-        if (strcmp(catalog->tools[i].name, name) == 0) {
-            return &catalog->tools[i];
+        if (strcmp(catalog->tools[i]->name, name) == 0) {
+            return catalog->tools[i];
         }
     }
     return NULL;

@@ -33,7 +33,7 @@ typedef struct {
 } mcp_tool;
 
 typedef struct {
-    const mcp_tool *tools;
+    const mcp_tool *const *tools;
     int count;
     int page_size;
     /* Serialised tools/list results, one per page, built once. */
@@ -43,16 +43,16 @@ typedef struct {
     json_object **input_schemas;
 } mcp_catalog;
 
-/* The module's own tools. */
-extern const mcp_tool mcp_tools[];
+/* The module's own tools (src/mcp_catalog.c), in tools/list order. */
+extern const mcp_tool *const mcp_tools[];
 extern const int mcp_tools_count;
 
 /* Validates every entry (names, schema JSON) and serialises the tools/list
  * pages.  Returns NULL and sets *out, or an error message naming the bad
  * entry.  Everything lives in p; the result is read-only afterwards, so it
  * can be shared by all threads of a process. */
-const char *mcp_catalog_build(apr_pool_t *p, const mcp_tool *tools, int count,
-                              int page_size, mcp_catalog **out);
+const char *mcp_catalog_build(apr_pool_t *p, const mcp_tool *const *tools,
+                              int count, int page_size, mcp_catalog **out);
 
 /* The tool called name, or NULL. */
 const mcp_tool *mcp_catalog_find(const mcp_catalog *catalog, const char *name);

@@ -238,13 +238,12 @@ static void run_fail(mcp_request *req, json_object *args,
     "\"^[0-9]{4}-[0-9]{2}-[0-9]{2}$\",\"description\":\"YYYY-MM-DD\"}},"      \
     "\"required\":[\"k\"],\"additionalProperties\":false}"
 
-static const mcp_tool five_tools[] = {
-    { "t1", "T1", "first", K_SCHEMA, OBJ, run_echo },
-    { "t2", "T2", "second", OBJ, NULL, run_fail },
-    { "t3", "T3", "third", OBJ, NULL, run_echo },
-    { "t4", "T4", "fourth", OBJ, NULL, run_echo },
-    { "t5", "T5", "fifth", OBJ, NULL, run_echo },
-};
+static const mcp_tool t1 = { "t1", "T1", "first", K_SCHEMA, OBJ, run_echo };
+static const mcp_tool t2 = { "t2", "T2", "second", OBJ, NULL, run_fail };
+static const mcp_tool t3 = { "t3", "T3", "third", OBJ, NULL, run_echo };
+static const mcp_tool t4 = { "t4", "T4", "fourth", OBJ, NULL, run_echo };
+static const mcp_tool t5 = { "t5", "T5", "fifth", OBJ, NULL, run_echo };
+static const mcp_tool *const five_tools[] = { &t1, &t2, &t3, &t4, &t5 };
 
 static json_object *parsed(const char *s)
 {
@@ -257,13 +256,17 @@ static json_object *parsed(const char *s)
 static void test_catalog(void)
 {
     mcp_catalog *c = NULL;
-    const mcp_tool bad_name[] = { { "no spaces", "x", "x", OBJ, NULL,
-                                    run_echo } };
-    const mcp_tool bad_schema[] = { { "x", "x", "x", "{\"type\":\"string\"}",
-                                      NULL, run_echo } };
-    const mcp_tool broken_json[] = { { "x", "x", "x", "{", NULL, run_echo } };
-    const mcp_tool twice[] = { { "x", "x", "x", OBJ, NULL, run_echo },
-                               { "x", "y", "y", OBJ, NULL, run_echo } };
+    static const mcp_tool spaced = { "no spaces", "x", "x", OBJ, NULL,
+                                     run_echo };
+    static const mcp_tool stringy = { "x", "x", "x", "{\"type\":\"string\"}",
+                                      NULL, run_echo };
+    static const mcp_tool broken = { "x", "x", "x", "{", NULL, run_echo };
+    static const mcp_tool x1 = { "x", "x", "x", OBJ, NULL, run_echo };
+    static const mcp_tool x2 = { "x", "y", "y", OBJ, NULL, run_echo };
+    const mcp_tool *const bad_name[] = { &spaced };
+    const mcp_tool *const bad_schema[] = { &stringy };
+    const mcp_tool *const broken_json[] = { &broken };
+    const mcp_tool *const twice[] = { &x1, &x2 };
     json_object *page, *tool, *ann;
 
     CHECK(mcp_catalog_build(pool, mcp_tools, mcp_tools_count, 50, &c) == NULL,
@@ -311,7 +314,7 @@ static void test_catalog(void)
     CHECK(json_object_object_get_ex(tool, "outputSchema", NULL)
               && json_object_object_get_ex(tool, "inputSchema", NULL),
           "schemas are listed");
-    CHECK(mcp_catalog_find(c, "t4") == &five_tools[3]
+    CHECK(mcp_catalog_find(c, "t4") == &t4
               && mcp_catalog_find(c, "t9") == NULL,
           "lookup by name");
 }
