@@ -165,3 +165,69 @@ int mcp_period_resolve(const char *period, const char *date, mcp_day *start,
     }
     return mcp_day_parse(date, &d) && mcp_period_bounds(period, d, start, end);
 }
+
+mcp_day mcp_period_shift(const char *period, mcp_day day, int n)
+{
+    long months;
+
+    if (!strcmp(period, "week")) {
+        return from_days(to_days(day) + 7L * n);
+    }
+    if (!strcmp(period, "month") || !strcmp(period, "year")) {
+        months = day.y * 12L + (day.m - 1) + (long)n * (period[0] == 'y' ? 12
+                                                                          : 1);
+        day.y = (int)(months / 12);
+        day.m = (int)(months % 12) + 1;
+        /* Only the period matters: the 1st is in every month. */
+        day.d = 1;
+        return day;
+    }
+    return from_days(to_days(day) + n);   /* day, range: days */
+}
+
+static int count_after(const char *s, const char *prefix, int *n)
+{
+    size_t len = strlen(prefix), i;
+
+    if (strncmp(s, prefix, len) != 0 || s[len] == '\0' || strlen(s) > len + 4) {
+        return 0;
+    }
+    for (i = len, *n = 0; s[i] != '\0'; i++) {
+        if (s[i] < '0' || s[i] > '9') {
+            return 0;
+        }
+        *n = *n * 10 + (s[i] - '0');
+    }
+    return *n >= 1;
+}
+
+int mcp_period_span(const char *period, const char *date, mcp_day today,
+                    mcp_day *start, mcp_day *end)
+{
+    const char *unit = !strcmp(period, "range") ? "day" : period;
+    mcp_day first, last, ignored;
+    int n;
+
+    if (mcp_period_resolve(period, date, start, end)) {
+        return 1;
+    }
+    if (!strcmp(date, "today") || !strcmp(date, "yesterday")) {
+        mcp_day d = date[0] == 'y' ? mcp_period_shift("day", today, -1)
+                                   : today;
+
+        return strcmp(period, "range") != 0
+               && mcp_period_bounds(period, d, start, end);
+    }
+    if (count_after(date, "last", &n)) {
+        last = today;
+    }
+    else if (count_after(date, "previous", &n)) {
+        last = mcp_period_shift(unit, today, -1);
+    }
+    else {
+        return 0;
+    }
+    first = mcp_period_shift(unit, last, -(n - 1));
+    return mcp_period_bounds(unit, first, start, &ignored)
+           && mcp_period_bounds(unit, last, &ignored, end);
+}

@@ -38,4 +38,16 @@ int mcp_period_from_key(const char *period, const char *key, mcp_day *start,
 int mcp_period_resolve(const char *period, const char *date, mcp_day *start,
                        mcp_day *end);
 
+/* Start and end of (period, date) for any date the tools accept, with
+ * today being the site's current day (Matomo resolves relative dates in
+ * the site's timezone; the caller learns today from Matomo).  today and
+ * yesterday name the period holding that day; lastN the N periods ending
+ * with today's; previousN the N periods before today's.  With period
+ * range, lastN and previousN count days.  0 when date is not one of these. */
+int mcp_period_span(const char *period, const char *date, mcp_day today,
+                    mcp_day *start, mcp_day *end);
+
+/* The day n periods after day (n may be negative). */
+mcp_day mcp_period_shift(const char *period, mcp_day day, int n);
+
 #endif

@@ -1,5 +1,9 @@
 #include "mcp_shape.h"
 
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
 static json_object *cell(const mcp_column *col, json_object *row)
 {
     json_object *v = NULL;
@@ -56,4 +60,34 @@ void mcp_shape_page(json_object *result, size_t total, size_t offset,
                                json_object_new_int64((int64_t)(offset
                                                                + limit)));
     }
+}
+
+json_object *mcp_shape_number(json_object *v)
+{
+    const char *s;
+    char *end;
+    size_t digits;
+
+    if (!json_object_is_type(v, json_type_string)) {
+        return json_object_get(v);
+    }
+    s = json_object_get_string(v);
+    digits = strspn(s + (*s == '-'), "0123456789");
+    if (digits == 0 || digits > 15) {
+        return json_object_get(v);
+    }
+    if (s[(*s == '-') + digits] == '\0') {
+        return json_object_new_int64(strtoll(s, NULL, 10));
+    }
+    if (s[(*s == '-') + digits] == '.'
+        && strspn(s + (*s == '-') + digits + 1, "0123456789") > 0) {
+        double d;
+
+        errno = 0;
+        d = strtod(s, &end);
+        if (*end == '\0' && errno == 0) {
+            return json_object_new_double(d);
+        }
+    }
+    return json_object_get(v);
 }

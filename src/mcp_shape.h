@@ -26,6 +26,11 @@ typedef struct {
 json_object *mcp_shape_table(const mcp_column *cols, int ncols,
                              json_object *rows, size_t first, size_t count);
 
+/* A new reference to v, with a string that holds a plain decimal number
+ * ("10", "-2.5") turned into that number: Matomo sends some metrics as
+ * strings even with format_metrics=0. */
+json_object *mcp_shape_number(json_object *v);
+
 /* Adds total, has_more and, when there is more, next_offset to result for
  * a slice [offset, offset+limit) of total rows.  (Absent rather than null:
  * single-type schemas are the portable ones.) */

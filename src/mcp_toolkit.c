@@ -1,5 +1,10 @@
 #include "mcp_toolkit.h"
 #include "mcp_json.h"
+#include "mcp_period.h"
+
+#include <string.h>
+
+#include <apr_strings.h>
 
 int mcp_arg_int(json_object *args, const char *name, int fallback)
 {
@@ -31,3 +36,110 @@ int mcp_answered(const mcp_matomo_answer *a, mcp_tool_result *res)
     return 0;
 }
 
+
+void mcp_mark_untrusted(json_object *result)
+{
+    json_object_object_add(result, "note",
+                           json_object_new_string(MCP_UNTRUSTED_NOTE));
+}
+
+int mcp_date_is_relative(const char *date)
+{
+    return !strcmp(date, "today") || !strcmp(date, "yesterday")
+           || !strncmp(date, "last", 4) || !strncmp(date, "previous", 8);
+}
+
+/* The site's today: the later key of VisitsSummary.get for the last two
+ * days, which Matomo dates in the site's timezone. */
+static void today_call(apr_pool_t *p, int id_site, mcp_matomo_request *call)
+{
+    apr_array_header_t *params = mcp_matomo_params(p);
+
+    mcp_matomo_param_add(params, "idSite", apr_itoa(p, id_site));
+    mcp_matomo_param_add(params, "period", "day");
+    mcp_matomo_param_add(params, "date", "last2");
+    mcp_matomo_param_add(params, "format_metrics", "0");
+    mcp_matomo_param_add(params, "showColumns", "nb_visits");
+    call->method = "VisitsSummary.get";
+    call->params = params;
+}
+
+/* The latest YYYY-MM-DD key of a date-keyed answer. */
+static int latest_day_key(json_object *map, mcp_day *latest)
+{
+    int found = 0;
+
+    json_object_object_foreach(map, key, val) {
+        mcp_day d;
+
+        (void)val;
+        if (mcp_day_parse(key, &d)
+            && (!found || d.y * 10000 + d.m * 100 + d.d
+                              > latest->y * 10000 + latest->m * 100
+                                    + latest->d)) {
+            *latest = d;
+            found = 1;
+        }
+    }
+    return found;
+}
+
+static int today_from(const mcp_matomo_answer *a, mcp_day *today)
+{
+    return a->status == MCP_MATOMO_OK
+           && json_object_is_type(a->json, json_type_object)
+           && latest_day_key(a->json, today);
+}
+
+static json_object *span_json(apr_pool_t *p, const char *period,
+                              const char *date, const mcp_day *today)
+{
+    json_object *span = json_object_new_object();
+    mcp_day start, end;
+    mcp_day none = { 0, 0, 0 };
+
+    json_object_object_add(span, "period", json_object_new_string(period));
+    json_object_object_add(span, "date", json_object_new_string(date));
+    if (mcp_period_span(period, date, today ? *today : none, &start, &end)) {
+        json_object_object_add(span, "start", json_object_new_string(
+                                                  mcp_day_format(p, start)));
+        json_object_object_add(span, "end", json_object_new_string(
+                                                mcp_day_format(p, end)));
+    }
+    return span;
+}
+
+void mcp_call_dated(mcp_request *req, int id_site, const char *period,
+                    const char *date, const mcp_matomo_request *calls, int n,
+                    mcp_matomo_answer *answers, json_object **span)
+{
+    apr_pool_t *p = req->pool;
+    mcp_day today;
+
+    if (!mcp_date_is_relative(date)) {
+        if (n == 1) {
+            mcp_server_call_matomo(req, calls[0].method, calls[0].params,
+                                   &answers[0]);
+        }
+        else {
+            mcp_server_call_matomo_bulk(req, calls, n, answers);
+        }
+        *span = mcp_json_pool_own(p, span_json(p, period, date, NULL));
+        return;
+    }
+    {
+        mcp_matomo_request *all = apr_pcalloc(p, sizeof(*all)
+                                                     * (apr_size_t)(n + 1));
+        mcp_matomo_answer *got = apr_pcalloc(p, sizeof(*got)
+                                                    * (apr_size_t)(n + 1));
+        int found;
+
+        today_call(p, id_site, &all[0]);
+        memcpy(all + 1, calls, sizeof(*calls) * (size_t)n);
+        mcp_server_call_matomo_bulk(req, all, n + 1, got);
+        memcpy(answers, got + 1, sizeof(*answers) * (size_t)n);
+        found = today_from(&got[0], &today);
+        *span = mcp_json_pool_own(p, span_json(p, period, date,
+                                               found ? &today : NULL));
+    }
+}

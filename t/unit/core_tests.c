@@ -657,8 +657,43 @@ static const char *span(const char *period, const char *date, int from_key)
               : "none";
 }
 
+static const char *rel(const char *period, const char *date)
+{
+    mcp_day today = { 2026, 11, 26 }, a, b;
+
+    return mcp_period_span(period, date, today, &a, &b)
+               ? apr_pstrcat(pool, mcp_day_format(pool, a), "..",
+                             mcp_day_format(pool, b), NULL)
+               : "none";
+}
+
 static void test_periods(void)
 {
+    /* Today is Thursday 2026-11-26, as in the recorded Matomo. */
+    CHECK_STR(rel("day", "today"), "2026-11-26..2026-11-26", "today");
+    CHECK_STR(rel("day", "yesterday"), "2026-11-25..2026-11-25", "yesterday");
+    CHECK_STR(rel("week", "today"), "2026-11-23..2026-11-29", "this week");
+    CHECK_STR(rel("month", "yesterday"), "2026-11-01..2026-11-30",
+              "the month of yesterday");
+    CHECK_STR(rel("day", "last7"), "2026-11-20..2026-11-26",
+              "last7 days end today");
+    CHECK_STR(rel("day", "previous7"), "2026-11-19..2026-11-25",
+              "previous7 days end yesterday");
+    CHECK_STR(rel("week", "last4"), "2026-11-02..2026-11-29",
+              "last4 weeks, whole weeks");
+    CHECK_STR(rel("month", "last3"), "2026-09-01..2026-11-30", "last3 months");
+    CHECK_STR(rel("month", "previous1"), "2026-10-01..2026-10-31",
+              "last month");
+    CHECK_STR(rel("year", "previous1"), "2025-01-01..2025-12-31",
+              "last year");
+    CHECK_STR(rel("month", "last13"), "2025-11-01..2026-11-30",
+              "months across years");
+    CHECK_STR(rel("range", "last7"), "2026-11-20..2026-11-26",
+              "range of the last 7 days");
+    CHECK_STR(rel("range", "today"), "none", "range needs two dates");
+    CHECK_STR(rel("week", "2026-11-18"), "2026-11-16..2026-11-22",
+              "absolute dates need no today");
+    CHECK_STR(rel("day", "last0"), "none", "last0 is nothing");
     CHECK_STR(span("day", "2026-11-25", 0), "2026-11-25..2026-11-25", "day");
     CHECK_STR(span("week", "2026-11-25", 0), "2026-11-23..2026-11-29",
               "a Wednesday's week runs Monday to Sunday");

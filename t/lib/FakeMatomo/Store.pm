@@ -135,6 +135,9 @@ sub _load_recordings {
                 [ map { [ map { $_->value } @$_ ] } @{ $wrap->get('params') } ]),
         };
         utf8::encode($rec->{body}) if utf8::is_utf8($rec->{body});
+        # Reports recorded flattened are the hierarchical ones.
+        $self->{hierarchical}{ _report_of($rec->{params}) } = 1
+            if ($rec->{params}->get('flat') // '') eq '1';
         $self->{by_file}{ $rec->{file} } = $rec;
         push @{ $self->{recordings} }, $rec;
     }
@@ -142,6 +145,16 @@ sub _load_recordings {
 }
 
 sub recording { my ($self, $file) = @_; return $self->{by_file}{$file} }
+
+# The report a request is about: the method, or for a processed report its
+# apiModule.apiAction.
+sub _report_of {
+    my ($p) = @_;
+    my $method = $p->get('method') // '';
+    return $method eq 'API.getProcessedReport'
+        ? ($p->get('apiModule') // '') . '.' . ($p->get('apiAction') // '')
+        : $method;
+}
 
 sub _index {
     my ($self, $rec) = @_;
@@ -254,6 +267,9 @@ sub identity {
         next if $v eq '';
         $v = '1' if $FLAG{$name} && $v eq 'true';
         next if $FLAG{$name} && ($v eq '0' || $v eq 'false');
+        # As in Matomo, flat changes nothing in a report without subtables.
+        next if $name eq 'flat' && $self->{hierarchical}
+             && !$self->{hierarchical}{ _report_of($p) };
         $v = _normal_segment($v) if $name eq 'segment';
         push @rest, "$name=$v";
     }

@@ -1,0 +1,449 @@
+/*
+ * Tools over Matomo's report catalog: what reports a site has, and any one
+ * of them as a compact table.
+ *
+ * httpd-free: APR and json-c only.
+ */
+#include "mcp_json.h"
+#include "mcp_shape.h"
+#include "mcp_toolkit.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <apr_strings.h>
+
+/* Report ids as the catalog gives them: Module_action, then any report
+ * parameters as _name--value (e.g. Goals_get_idGoal--1). */
+#define REPORT_ID_PATTERN                                                     \
+    "^[A-Z][A-Za-z0-9]*[._]get[A-Za-z0-9]*(_[A-Za-z]+--[A-Za-z0-9]+)*$"
+
+/* --- matomo_list_reports ------------------------------------------- */
+
+static const mcp_column report_columns[] = {
+    { "id", "uniqueId", MCP_COL_AS_IS },
+    { "name", "name", MCP_COL_AS_IS },
+    { "category", "category", MCP_COL_AS_IS },
+    { "subcategory", "subcategory", MCP_COL_AS_IS },
+    { "dimension", "dimension", MCP_COL_AS_IS },
+    { "metrics", "metric_ids", MCP_COL_AS_IS },
+};
+
+static int contains(const char *haystack, const char *needle)
+{
+    return haystack != NULL && strcasestr(haystack, needle) != NULL;
+}
+
+/* The metric ids a report has, plain and processed, as one array. */
+static json_object *metric_ids(json_object *report)
+{
+    static const char *const groups[] = { "metrics", "processedMetrics" };
+    json_object *ids = json_object_new_array();
+    size_t g;
+
+    for (g = 0; g < sizeof(groups) / sizeof(groups[0]); g++) {
+        json_object *m = mcp_json_get_typed(report, groups[g],
+                                            json_type_object);
+
+        if (m != NULL) {
+            json_object_object_foreach(m, key, val) {
+                (void)val;
+                json_object_array_add(ids, json_object_new_string(key));
+            }
+        }
+    }
+    return ids;
+}
+
+static int report_matches(json_object *r, const char *search,
+                          const char *category)
+{
+    if (category != NULL
+        && strcasecmp(mcp_json_get_string(r, "category")
+                          ? mcp_json_get_string(r, "category") : "",
+                      category) != 0) {
+        return 0;
+    }
+    return search == NULL || contains(mcp_json_get_string(r, "name"), search)
+           || contains(mcp_json_get_string(r, "uniqueId"), search)
+           || contains(mcp_json_get_string(r, "category"), search)
+           || contains(mcp_json_get_string(r, "subcategory"), search)
+           || contains(mcp_json_get_string(r, "dimension"), search);
+}
+
+static void run_list_reports(mcp_request *req, json_object *args,
+                             mcp_tool_result *res)
+{
+    apr_array_header_t *params = mcp_matomo_params(req->pool);
+    const char *search = mcp_arg_string(args, "search", NULL);
+    const char *category = mcp_arg_string(args, "category", NULL);
+    size_t limit = (size_t)mcp_arg_int(args, "limit", 50);
+    size_t offset = (size_t)mcp_arg_int(args, "offset", 0);
+    json_object *matching, *result;
+    mcp_matomo_answer a;
+    size_t i;
+
+    mcp_matomo_param_add(params, "idSite", apr_itoa(
+                             req->pool, mcp_arg_int(args, "idSite", 0)));
+    mcp_matomo_param_add(params, "period", "day");
+    mcp_matomo_param_add(params, "date", "yesterday");
+    mcp_matomo_param_add(params, "hideMetricsDoc", "1");
+    mcp_server_call_matomo(req, "API.getReportMetadata", params, &a);
+    if (!mcp_answered(&a, res)) {
+        return;
+    }
+    if (!json_object_is_type(a.json, json_type_array)) {
+        res->error = "Matomo's report metadata is not a list";
+        return;
+    }
+    matching = mcp_json_pool_own(req->pool, json_object_new_array());
+    for (i = 0; i < json_object_array_length(a.json); i++) {
+        json_object *r = json_object_array_get_idx(a.json, i);
+
+        if (report_matches(r, search, category)) {
+            json_object_object_add(r, "metric_ids", metric_ids(r));
+            json_object_array_add(matching, json_object_get(r));
+        }
+    }
+    result = mcp_json_pool_own(req->pool, json_object_new_object());
+    json_object_object_add(result, "reports", mcp_shape_table(
+        report_columns,
+        (int)(sizeof(report_columns) / sizeof(report_columns[0])), matching,
+        offset, limit));
+    mcp_shape_page(result, json_object_array_length(matching), offset, limit);
+    res->structured = result;
+}
+
+const mcp_tool mcp_tool_list_reports = {
+    "matomo_list_reports",
+    "List a site's reports",
+    "The reports Matomo has for a site (pages, entry pages, referrers, "
+    "campaigns, countries, devices, goals, ...): id (pass it to "
+    "matomo_get_report), name, category, dimension and metric ids. search "
+    "matches names, ids, categories and dimensions; category filters "
+    "exactly (e.g. Visitors, Actions, Referrers, Goals, Ecommerce). Pages: "
+    "when has_more is true, call again with offset=next_offset.",
+    "{\"type\":\"object\",\"properties\":{" MCP_PROP_ID_SITE ","
+    "\"search\":{\"type\":\"string\",\"minLength\":1,\"maxLength\":100},"
+    "\"category\":{\"type\":\"string\",\"minLength\":1,\"maxLength\":100},"
+    "\"limit\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":200,"
+    "\"default\":50},"
+    "\"offset\":{\"type\":\"integer\",\"minimum\":0,\"default\":0}},"
+    "\"required\":[\"idSite\"],\"additionalProperties\":false}",
+    "{\"type\":\"object\",\"properties\":{"
+    "\"reports\":{\"type\":\"object\",\"properties\":{"
+    "\"columns\":{\"type\":\"array\",\"items\":{\"type\":\"string\"}},"
+    "\"rows\":{\"type\":\"array\",\"items\":{\"type\":\"array\"}}},"
+    "\"required\":[\"columns\",\"rows\"]},"
+    "\"total\":{\"type\":\"integer\"},\"has_more\":{\"type\":\"boolean\"},"
+    "\"next_offset\":{\"type\":\"integer\"}},"
+    "\"required\":[\"reports\",\"total\",\"has_more\"]}",
+    run_list_reports
+};
+
+/* --- matomo_get_report --------------------------------------------- */
+
+/* Splits a report id into apiModule, apiAction and its parameters. */
+static int add_report_params(apr_pool_t *p, const char *id,
+                             apr_array_header_t *params)
+{
+    char *copy = apr_pstrdup(p, id);
+    char *sep = strpbrk(copy, "._");
+    char *action, *rest, *state = NULL, *part;
+    char module[64], method[160];
+
+    if (sep == NULL || (size_t)(sep - copy) >= sizeof(module)) {
+        return 0;
+    }
+    *sep = '\0';
+    apr_cpystrn(module, copy, sizeof(module));
+    action = sep + 1;
+    rest = strchr(action, '_');
+    if (rest != NULL) {
+        *rest++ = '\0';
+    }
+    apr_snprintf(method, sizeof(method), "%s.%s", module, action);
+    /* A report is read through the same allow-list as a method call. */
+    if (!mcp_matomo_method_allowed(method)) {
+        return 0;
+    }
+    mcp_matomo_param_add(params, "apiModule", apr_pstrdup(p, module));
+    mcp_matomo_param_add(params, "apiAction", action);
+    for (part = rest ? apr_strtok(rest, "_", &state) : NULL; part != NULL;
+         part = apr_strtok(NULL, "_", &state)) {
+        char *dashes = strstr(part, "--");
+
+        if (dashes == NULL) {
+            return 0;
+        }
+        *dashes = '\0';
+        mcp_matomo_param_add(params, part, dashes + 2);
+    }
+    return 1;
+}
+
+static void add_optional(apr_array_header_t *params, const char *name,
+                         const char *value)
+{
+    if (value != NULL) {
+        mcp_matomo_param_add(params, name, value);
+    }
+}
+
+static const char *joined(apr_pool_t *p, json_object *list)
+{
+    const char *s = NULL;
+    size_t i;
+
+    for (i = 0; list != NULL && i < json_object_array_length(list); i++) {
+        const char *v = json_object_get_string(
+            json_object_array_get_idx(list, i));
+
+        s = s ? apr_pstrcat(p, s, ",", v, NULL) : v;
+    }
+    return s;
+}
+
+/* The Matomo parameters of a get_report call, from checked arguments. */
+static int report_call(apr_pool_t *p, json_object *args, size_t limit,
+                       size_t offset, apr_array_header_t *params)
+{
+    json_object *columns = mcp_json_get_typed(args, "columns",
+                                              json_type_array);
+    json_object *flat = mcp_json_get_typed(args, "flat", json_type_boolean);
+    json_object *goals = mcp_json_get_typed(args, "goal_metrics",
+                                            json_type_boolean);
+    json_object *sub = mcp_json_get_typed(args, "subtable", json_type_int);
+
+    if (!add_report_params(p, mcp_arg_string(args, "report", ""), params)) {
+        return 0;
+    }
+    mcp_matomo_param_add(params, "idSite",
+                         apr_itoa(p, mcp_arg_int(args, "idSite", 0)));
+    mcp_matomo_param_add(params, "period", mcp_arg_string(args, "period",
+                                                          "day"));
+    mcp_matomo_param_add(params, "date", mcp_arg_string(args, "date",
+                                                        "yesterday"));
+    add_optional(params, "segment", mcp_arg_string(args, "segment", NULL));
+    mcp_matomo_param_add(params, "format_metrics", "0");
+    mcp_matomo_param_add(params, "hideMetricsDoc", "1");
+    /* One row more than asked tells whether there is more. */
+    mcp_matomo_param_add(params, "filter_limit",
+                         apr_psprintf(p, "%lu", (unsigned long)limit + 1));
+    if (offset > 0) {
+        mcp_matomo_param_add(params, "filter_offset",
+                             apr_psprintf(p, "%lu", (unsigned long)offset));
+    }
+    add_optional(params, "filter_sort_column",
+                 mcp_arg_string(args, "sort_by", NULL));
+    add_optional(params, "filter_sort_order",
+                 mcp_arg_string(args, "sort_order", NULL));
+    add_optional(params, "filter_pattern",
+                 mcp_arg_string(args, "filter", NULL));
+    if (columns != NULL) {
+        mcp_matomo_param_add(params, "showColumns", joined(p, columns));
+    }
+    if (flat == NULL || json_object_get_boolean(flat)) {
+        mcp_matomo_param_add(params, "flat", "1");
+    }
+    if (goals != NULL && json_object_get_boolean(goals)) {
+        mcp_matomo_param_add(params, "idGoal", "0");
+        mcp_matomo_param_add(params,
+                             "filter_update_columns_when_show_all_goals", "1");
+    }
+    if (sub != NULL) {
+        mcp_matomo_param_add(params, "idSubtable",
+                             apr_itoa(p, json_object_get_int(sub)));
+    }
+    return 1;
+}
+
+/* The column ids to show: Matomo's "columns" of the report (label first),
+ * as ids; goal metrics ride along when asked for. */
+static json_object *column_ids(json_object *report)
+{
+    json_object *cols = mcp_json_get_typed(report, "columns",
+                                           json_type_object);
+    json_object *ids = json_object_new_array();
+
+    if (cols != NULL) {
+        json_object_object_foreach(cols, key, val) {
+            (void)val;
+            json_object_array_add(ids, json_object_new_string(key));
+        }
+    }
+    return ids;
+}
+
+/* Rows as arrays in the order of ids; the row's URL (from Matomo's row
+ * metadata) as a last column when the report has URLs. */
+static json_object *rows_of(json_object *data, json_object *meta,
+                            json_object *ids, size_t limit, int with_url)
+{
+    json_object *rows = json_object_new_array();
+    size_t i, c, n = json_object_array_length(data);
+
+    for (i = 0; i < n && i < limit; i++) {
+        json_object *row = json_object_array_get_idx(data, i);
+        json_object *out = json_object_new_array();
+
+        for (c = 0; c < json_object_array_length(ids); c++) {
+            json_object *v = NULL;
+
+            json_object_object_get_ex(row, json_object_get_string(
+                json_object_array_get_idx(ids, c)), &v);
+            /* The label stays text; metrics become numbers. */
+            json_object_array_add(out, c == 0 ? json_object_get(v)
+                                              : mcp_shape_number(v));
+        }
+        if (with_url) {
+            json_object *m = meta ? json_object_array_get_idx(meta, i) : NULL;
+            json_object *url = NULL;
+
+            json_object_object_get_ex(m, "url", &url);
+            json_object_array_add(out, json_object_get(url));
+        }
+        json_object_array_add(rows, out);
+    }
+    return rows;
+}
+
+static int has_urls(json_object *meta)
+{
+    size_t i;
+
+    for (i = 0; meta != NULL && i < json_object_array_length(meta); i++) {
+        if (json_object_object_get_ex(json_object_array_get_idx(meta, i),
+                                      "url", NULL)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static void shape_report(json_object *answer, size_t limit, size_t offset,
+                         json_object *result)
+{
+    json_object *meta = mcp_json_get_typed(answer, "metadata",
+                                           json_type_object);
+    json_object *data = mcp_json_get_typed(answer, "reportData",
+                                           json_type_array);
+    json_object *rowmeta = mcp_json_get_typed(answer, "reportMetadata",
+                                              json_type_array);
+    json_object *ids = column_ids(answer), *report = json_object_new_object();
+    int with_url = has_urls(rowmeta);
+    size_t n = data ? json_object_array_length(data) : 0;
+
+    json_object_object_add(report, "id", json_object_get(
+        meta ? json_object_object_get(meta, "uniqueId") : NULL));
+    json_object_object_add(report, "name", json_object_get(
+        meta ? json_object_object_get(meta, "name") : NULL));
+    json_object_object_add(report, "dimension", json_object_get(
+        meta ? json_object_object_get(meta, "dimension") : NULL));
+    json_object_object_add(result, "report", report);
+    json_object_object_add(result, "rows", data ? rows_of(data, rowmeta, ids,
+                                                          limit, with_url)
+                                                : json_object_new_array());
+    if (with_url) {
+        json_object_array_add(ids, json_object_new_string("url"));
+    }
+    json_object_object_add(result, "columns", ids);
+    json_object_object_add(result, "has_more",
+                           json_object_new_boolean(n > limit));
+    if (n > limit) {
+        json_object_object_add(result, "next_offset", json_object_new_int64(
+                                   (int64_t)(offset + limit)));
+    }
+}
+
+static void run_get_report(mcp_request *req, json_object *args,
+                           mcp_tool_result *res)
+{
+    apr_array_header_t *params = mcp_matomo_params(req->pool);
+    size_t limit = (size_t)mcp_arg_int(args, "limit", 20);
+    size_t offset = (size_t)mcp_arg_int(args, "offset", 0);
+    const char *period = mcp_arg_string(args, "period", "day");
+    const char *date = mcp_arg_string(args, "date", "yesterday");
+    mcp_matomo_request call = { "API.getProcessedReport", NULL };
+    json_object *result, *span = NULL;
+    mcp_matomo_answer a;
+
+    if (!report_call(req->pool, args, limit, offset, params)) {
+        res->error = "report: not a readable report id (matomo_list_reports "
+                     "lists them, e.g. Actions_getPageUrls)";
+        return;
+    }
+    call.params = params;
+    mcp_call_dated(req, mcp_arg_int(args, "idSite", 0), period, date, &call,
+                   1, &a, &span);
+    if (!mcp_answered(&a, res)) {
+        return;
+    }
+    if (!json_object_is_type(mcp_json_get_typed(a.json, "reportData",
+                                                json_type_array),
+                             json_type_array)) {
+        res->error = "this report has one entry per period here: use "
+                     "matomo_get_trend for evolutions, or a single date";
+        return;
+    }
+    result = mcp_json_pool_own(req->pool, json_object_new_object());
+    json_object_object_add(result, "idSite", json_object_new_int(
+                                                 mcp_arg_int(args, "idSite",
+                                                             0)));
+    json_object_object_add(result, "period", json_object_get(span));
+    shape_report(a.json, limit, offset, result);
+    mcp_mark_untrusted(result);
+    res->structured = result;
+}
+
+const mcp_tool mcp_tool_get_report = {
+    "matomo_get_report",
+    "Get a report",
+    "Any report of the site's catalog as a table (columns once, rows as "
+    "arrays), numbers as numbers (rates are fractions: 0.12 is 12%). report "
+    "is an id from matomo_list_reports (Actions_getEntryPageUrls, "
+    "Referrers_getCampaigns, UserCountry_getCountry, "
+    "DevicesDetection_getType, ...; Module.action also works). Rows come "
+    "sorted as Matomo sorts them unless sort_by/sort_order say otherwise; "
+    "limit caps them (has_more and next_offset tell about the rest); "
+    "filter keeps labels matching a pattern; columns picks metric ids; "
+    "flat (default true) lists nested reports such as page URLs in full; "
+    "goal_metrics adds conversions, conversion rate and revenue per row. "
+    "Dates are in the site's timezone; 'today' is partial; period range "
+    "with YYYY-MM-DD,YYYY-MM-DD gives one aggregate.",
+    "{\"type\":\"object\",\"properties\":{" MCP_PROP_ID_SITE ","
+    "\"report\":{\"type\":\"string\",\"maxLength\":120,\"pattern\":\""
+    REPORT_ID_PATTERN "\",\"description\":\"a report id from "
+    "matomo_list_reports, e.g. Actions_getPageUrls\"},"
+    MCP_PROP_PERIOD "," MCP_PROP_DATE "," MCP_PROP_SEGMENT ","
+    "\"sort_by\":{\"type\":\"string\",\"maxLength\":64,\"pattern\":"
+    "\"^[A-Za-z0-9_]+$\",\"description\":\"a metric id, e.g. nb_visits\"},"
+    "\"sort_order\":{\"type\":\"string\",\"enum\":[\"asc\",\"desc\"]},"
+    "\"limit\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":500,"
+    "\"default\":20},"
+    "\"offset\":{\"type\":\"integer\",\"minimum\":0,\"default\":0},"
+    "\"filter\":{\"type\":\"string\",\"minLength\":1,\"maxLength\":200,"
+    "\"description\":\"keep rows whose label matches this pattern\"},"
+    "\"columns\":{\"type\":\"array\",\"maxItems\":20,\"items\":{"
+    "\"type\":\"string\",\"pattern\":\"^[A-Za-z0-9_]+$\"}},"
+    "\"flat\":{\"type\":\"boolean\",\"default\":true},"
+    "\"goal_metrics\":{\"type\":\"boolean\",\"default\":false},"
+    "\"subtable\":{\"type\":\"integer\",\"minimum\":1,\"description\":"
+    "\"the idsubdatatable of a row, with flat false\"}},"
+    "\"required\":[\"idSite\",\"report\"],\"additionalProperties\":false}",
+    "{\"type\":\"object\",\"properties\":{"
+    "\"idSite\":{\"type\":\"integer\"},"
+    "\"period\":{\"type\":\"object\",\"properties\":{"
+    "\"period\":{\"type\":\"string\"},\"date\":{\"type\":\"string\"},"
+    "\"start\":{\"type\":\"string\"},\"end\":{\"type\":\"string\"}},"
+    "\"required\":[\"period\",\"date\"]},"
+    "\"report\":{\"type\":\"object\"},"
+    "\"columns\":{\"type\":\"array\",\"items\":{\"type\":\"string\"}},"
+    "\"rows\":{\"type\":\"array\",\"items\":{\"type\":\"array\"}},"
+    "\"has_more\":{\"type\":\"boolean\"},"
+    "\"next_offset\":{\"type\":\"integer\"},"
+    "\"note\":{\"type\":\"string\"}},"
+    "\"required\":[\"idSite\",\"period\",\"report\",\"columns\",\"rows\","
+    "\"has_more\"]}",
+    run_get_report
+};
