@@ -1,4 +1,5 @@
 #include "mcp_shape.h"
+#include "mcp_json.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -90,4 +91,20 @@ json_object *mcp_shape_number(json_object *v)
         }
     }
     return json_object_get(v);
+}
+
+json_object *mcp_shape_filter(apr_pool_t *p, json_object *list,
+                              mcp_row_filter *keep, void *baton)
+{
+    json_object *kept = mcp_json_pool_own(p, json_object_new_array());
+    size_t i;
+
+    for (i = 0; i < json_object_array_length(list); i++) {
+        json_object *row = json_object_array_get_idx(list, i);
+
+        if (keep(row, baton)) {
+            json_object_array_add(kept, json_object_get(row));
+        }
+    }
+    return kept;
 }

@@ -26,6 +26,12 @@ typedef struct {
 json_object *mcp_shape_table(const mcp_column *cols, int ncols,
                              json_object *rows, size_t first, size_t count);
 
+/* The rows of list for which keep() says 1, in order, as a new array
+ * owned by p.  keep() may add fields to a row it keeps. */
+typedef int mcp_row_filter(json_object *row, void *baton);
+json_object *mcp_shape_filter(apr_pool_t *p, json_object *list,
+                              mcp_row_filter *keep, void *baton);
+
 /* A new reference to v, with a string that holds a plain decimal number
  * ("10", "-2.5") turned into that number: Matomo sends some metrics as
  * strings even with format_metrics=0. */

@@ -55,34 +55,45 @@ static json_object *metric_ids(json_object *report)
     return ids;
 }
 
-static int report_matches(json_object *r, const char *search,
-                          const char *category)
+typedef struct {
+    const char *search, *category;
+} report_query;
+
+/* Keeps the reports asked for, each with its metric ids added. */
+static int report_matches(json_object *r, void *baton)
 {
+    const report_query *q = baton;
+    const char *search = q->search, *category = q->category;
+
     if (category != NULL
         && strcasecmp(mcp_json_get_string(r, "category")
                           ? mcp_json_get_string(r, "category") : "",
                       category) != 0) {
         return 0;
     }
-    return search == NULL || contains(mcp_json_get_string(r, "name"), search)
-           || contains(mcp_json_get_string(r, "uniqueId"), search)
-           || contains(mcp_json_get_string(r, "category"), search)
-           || contains(mcp_json_get_string(r, "subcategory"), search)
-           || contains(mcp_json_get_string(r, "dimension"), search);
+    if (search != NULL && !contains(mcp_json_get_string(r, "name"), search)
+        && !contains(mcp_json_get_string(r, "uniqueId"), search)
+        && !contains(mcp_json_get_string(r, "category"), search)
+        && !contains(mcp_json_get_string(r, "subcategory"), search)
+        && !contains(mcp_json_get_string(r, "dimension"), search)) {
+        return 0;
+    }
+    json_object_object_add(r, "metric_ids", metric_ids(r));
+    return 1;
 }
 
 static void run_list_reports(mcp_request *req, json_object *args,
                              mcp_tool_result *res)
 {
     apr_array_header_t *params = mcp_matomo_params(req->pool);
-    const char *search = mcp_arg_string(args, "search", NULL);
-    const char *category = mcp_arg_string(args, "category", NULL);
+    report_query q;
     size_t limit = (size_t)mcp_arg_int(args, "limit", 50);
     size_t offset = (size_t)mcp_arg_int(args, "offset", 0);
     json_object *matching, *result;
     mcp_matomo_answer a;
-    size_t i;
 
+    q.search = mcp_arg_string(args, "search", NULL);
+    q.category = mcp_arg_string(args, "category", NULL);
     mcp_matomo_param_add(params, "idSite", apr_itoa(
                              req->pool, mcp_arg_int(args, "idSite", 0)));
     mcp_matomo_param_add(params, "period", "day");
@@ -96,15 +107,7 @@ static void run_list_reports(mcp_request *req, json_object *args,
         res->error = "Matomo's report metadata is not a list";
         return;
     }
-    matching = mcp_json_pool_own(req->pool, json_object_new_array());
-    for (i = 0; i < json_object_array_length(a.json); i++) {
-        json_object *r = json_object_array_get_idx(a.json, i);
-
-        if (report_matches(r, search, category)) {
-            json_object_object_add(r, "metric_ids", metric_ids(r));
-            json_object_array_add(matching, json_object_get(r));
-        }
-    }
+    matching = mcp_shape_filter(req->pool, a.json, report_matches, &q);
     result = mcp_json_pool_own(req->pool, json_object_new_object());
     json_object_object_add(result, "reports", mcp_shape_table(
         report_columns,

@@ -22,8 +22,9 @@ static const mcp_column site_columns[] = {
     { "ecommerce", "ecommerce", MCP_COL_BOOLEAN },
 };
 
-static int site_matches(json_object *site, const char *search)
+static int site_matches(json_object *site, void *baton)
 {
+    const char *search = baton;
     const char *name = mcp_json_get_string(site, "name");
     const char *url = mcp_json_get_string(site, "main_url");
 
@@ -40,7 +41,6 @@ static void run_list_sites(mcp_request *req, json_object *args,
     size_t offset = (size_t)mcp_arg_int(args, "offset", 0);
     json_object *matching, *result;
     mcp_matomo_answer a;
-    size_t i;
 
     mcp_server_call_matomo(req, "SitesManager.getSitesWithAtLeastViewAccess",
                            NULL, &a);
@@ -51,14 +51,8 @@ static void run_list_sites(mcp_request *req, json_object *args,
         res->error = "Matomo's list of sites is not a list";
         return;
     }
-    matching = mcp_json_pool_own(req->pool, json_object_new_array());
-    for (i = 0; i < json_object_array_length(a.json); i++) {
-        json_object *site = json_object_array_get_idx(a.json, i);
-
-        if (site_matches(site, search)) {
-            json_object_array_add(matching, json_object_get(site));
-        }
-    }
+    matching = mcp_shape_filter(req->pool, a.json, site_matches,
+                                (void *)search);
     result = mcp_json_pool_own(req->pool, json_object_new_object());
     json_object_object_add(result, "sites", mcp_shape_table(
         site_columns, (int)(sizeof(site_columns) / sizeof(site_columns[0])),
