@@ -18,6 +18,17 @@ WARNINGS  := -Wall -Wextra -Werror -Wstrict-prototypes -Wmissing-prototypes \
 CFLAGS_EXTRA ?=
 LDFLAGS_EXTRA ?=
 
+# make test SANITIZE=1: module and unit tests built with AddressSanitizer
+# and UndefinedBehaviorSanitizer; httpd gets the runtimes preloaded, and a
+# report lands in t/logs/error_log, which t/99_error_log.t fails on.
+ifeq ($(SANITIZE),1)
+SAN_FLAGS     := -fsanitize=address,undefined -fno-omit-frame-pointer
+CFLAGS_EXTRA  += $(SAN_FLAGS) -fno-sanitize-recover=undefined
+LDFLAGS_EXTRA += $(SAN_FLAGS)
+SAN_ENV       := LD_PRELOAD="$$(gcc -print-file-name=libasan.so):$$(gcc -print-file-name=libubsan.so)" \
+                 ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=print_stacktrace=1
+endif
+
 CORE_SRC  := src/mcp_json.c src/mcp_jsonrpc.c src/mcp_server.c src/mcp_tools.c \
              src/mcp_auth.c src/mcp_matomo.c src/mcp_schema.c \
              src/mcp_shape.c src/mcp_catalog.c src/mcp_period.c \
@@ -48,11 +59,18 @@ TEST_USER := $(shell [ "$$(id -u)" = 0 ] && echo "-user www-data -group www-data
 TEST_ARGS = -apxs $(shell command -v $(APXS)) \
              -httpd_conf $(CURDIR)/t/conf/base.conf -port select $(TEST_USER)
 
-.PHONY: all install run test deps clean
+.PHONY: all install run test deps clean FORCE
 
 all: $(MODULE)
 
-$(MODULE): $(SOURCES) $(HEADERS) Makefile
+# Rebuild when the extra flags change (a sanitizer build and a plain one).
+.build-flags: FORCE
+	@echo '$(CFLAGS_EXTRA) $(LDFLAGS_EXTRA)' | cmp -s - $@ 2>/dev/null || \
+	    echo '$(CFLAGS_EXTRA) $(LDFLAGS_EXTRA)' > $@
+
+FORCE:
+
+$(MODULE): $(SOURCES) $(HEADERS) Makefile .build-flags
 	@echo "  APXS  $@"
 	@$(APXS) -c -o mod_matomo_mcp.la \
 	    $(foreach f,$(WARNINGS) -fvisibility=hidden $(CFLAGS_EXTRA),-Wc,$(f)) \
@@ -62,7 +80,7 @@ $(MODULE): $(SOURCES) $(HEADERS) Makefile
 	    { cat .build.log; rm -f .build.log; exit 1; }
 	@rm -f .build.log
 
-$(UNIT_BIN): t/unit/core_tests.c $(CORE_SRC) $(HEADERS) Makefile
+$(UNIT_BIN): t/unit/core_tests.c $(CORE_SRC) $(HEADERS) Makefile .build-flags
 	@echo "  CC    $@"
 	@$(CC) $(WARNINGS) -g -O1 $(CFLAGS_EXTRA) $(CORE_CFLAGS) -o $@ \
 	    t/unit/core_tests.c $(CORE_SRC) $(CORE_LIBS) $(LDFLAGS_EXTRA)
@@ -84,10 +102,10 @@ deps:
 	fi
 
 test: deps
-	@$(MAKE) --no-print-directory all $(UNIT_BIN)
+	@$(MAKE) --no-print-directory all $(UNIT_BIN) SANITIZE=$(SANITIZE)
 	@$(if $(TEST_USER),t/bin/grant-www-data)
 	@perl t/TEST.PL -clean >/dev/null 2>&1
-	perl t/TEST.PL $(TEST_ARGS) $(TESTS)
+	$(SAN_ENV) perl t/TEST.PL $(TEST_ARGS) $(TESTS)
 
 run: deps
 	@$(MAKE) --no-print-directory all
@@ -100,6 +118,6 @@ install: $(MODULE)
 	    -n matomo_mcp mod_matomo_mcp.la
 
 clean:
-	rm -rf .libs *.la *.lo *.slo *.o src/*.lo src/*.slo src/*.o src/.libs \
+	rm -rf .libs *.la *.lo *.slo *.o src/*.lo src/*.slo src/*.o src/.libs .build-flags \
 	    t/unit/core_tests
 	-[ -f t/TEST.PL ] && perl t/TEST.PL -clean >/dev/null 2>&1 || true
