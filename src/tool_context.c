@@ -715,7 +715,11 @@ static json_object *action_title(apr_pool_t *p, json_object *act)
     if (!strcmp(type, "ecommerceOrder")) {
         return json_object_get(member(act, "orderId"));
     }
-    if (member(act, "pageTitle") != NULL) {
+    /* Pageviews, downloads and outlinks: the page title when there is one
+     * (the URL says the rest); Matomo's generic titles ("Download",
+     * "Abandoned Cart") repeat the type. */
+    if (!strcmp(type, "action") || !strcmp(type, "download")
+        || !strcmp(type, "outlink")) {
         return json_object_get(member(act, "pageTitle"));
     }
     return strncmp(type, "ecommerce", 9) ? json_object_get(member(act, "title"))
@@ -907,7 +911,8 @@ const mcp_tool mcp_tool_visitor_log = {
     "time_spent_s, revenue] (type action is a pageview; event titles are "
     "category / action / name; search titles the search term), at most 20 "
     "per visit (actions_cut says when more were cut). period/date choose "
-    "the visits (default today; 'today' is partial); segment narrows them; "
+    "the visits (default today, in the site's timezone; 'today' is "
+    "partial; lastN or a range widen the span); segment narrows them; "
     "limit (default 10, max 100) and offset page through them (has_more, "
     "next_offset). counters: visits, actions, visitors and converted visits "
     "of the last minutes (default 30, up to 2880), whatever the period.",

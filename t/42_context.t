@@ -478,6 +478,31 @@ for my $site (1, 2, 3) {
     unlike(sub_call($seen->[0], 'Live.getLastVisitsDetails'), qr/doNotFetchActions/,
            'visitor_log: actions fetched by default');
 
+    # Every step of the 20 recorded visits, as Matomo recorded it.
+    ($r) = call('matomo_visitor_log', { idSite => 1, date => '2026-11-26', limit => 20 });
+    my @steps = map { @$_ } @{ column($r->{structuredContent}{visits}, 'action_list') };
+    my @want = map {
+        my $a = $_;
+        my $title = $a->{type} eq 'event'
+                        ? join(' / ', grep { defined && length }
+                                   @$a{qw(eventCategory eventAction eventName)})
+                  : $a->{type} eq 'search' ? $a->{siteSearchKeyword}
+                  : $a->{type} eq 'goal' ? $a->{goalName}
+                  : $a->{type} eq 'ecommerceOrder' ? $a->{orderId}
+                  : $a->{type} =~ /^(action|download|outlink)$/ ? $a->{pageTitle}
+                  : $a->{type} =~ /^ecommerce/ ? undef
+                  : $a->{title};
+        [ $a->{type}, $a->{url}, $title, $a->{timeSpent}, $a->{revenue} ]
+    } map { @{ $_->{actionDetails} } } @visits[0 .. 19];
+    is(scalar @steps, scalar @want, 'visitor_log: every step of 20 visits');
+    is_deeply(\@steps, \@want,
+              'visitor_log: steps (pageviews, events, searches, downloads, goals, '
+              . 'orders, carts) with url, title, time spent and revenue');
+    my %types = map { $_->[0] => 1 } @steps;
+    ok($types{event} && $types{search} && $types{download} && $types{ecommerceOrder}
+       && $types{ecommerceAbandonedCart} && $types{goal},
+       '... which hold every kind of step');
+
     ($r, $seen) = call('matomo_visitor_log',
                        { idSite => 1, date => '2026-11-26', limit => 3, offset => 15 });
     is_deeply(column($r->{structuredContent}{visits}, 'id'),
