@@ -13,6 +13,10 @@ const mcp_tool *const mcp_tools[] = {
     &mcp_tool_traffic_summary,
     &mcp_tool_list_reports,
     &mcp_tool_get_report,
+    &mcp_tool_list_goals,
+    &mcp_tool_list_segments,
+    &mcp_tool_visitor_log,
+    &mcp_tool_annotations,
 };
 
 const int mcp_tools_count = (int)(sizeof(mcp_tools) / sizeof(mcp_tools[0]));

@@ -71,5 +71,9 @@ extern const mcp_tool mcp_tool_list_sites;
 extern const mcp_tool mcp_tool_traffic_summary;
 extern const mcp_tool mcp_tool_list_reports;
 extern const mcp_tool mcp_tool_get_report;
+extern const mcp_tool mcp_tool_list_goals;
+extern const mcp_tool mcp_tool_list_segments;
+extern const mcp_tool mcp_tool_visitor_log;
+extern const mcp_tool mcp_tool_annotations;
 
 #endif
