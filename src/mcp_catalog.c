@@ -13,6 +13,8 @@ const mcp_tool *const mcp_tools[] = {
     &mcp_tool_traffic_summary,
     &mcp_tool_list_reports,
     &mcp_tool_get_report,
+    &mcp_tool_page_performance,
+    &mcp_tool_tracking_health,
 };
 
 const int mcp_tools_count = (int)(sizeof(mcp_tools) / sizeof(mcp_tools[0]));

@@ -71,5 +71,7 @@ extern const mcp_tool mcp_tool_list_sites;
 extern const mcp_tool mcp_tool_traffic_summary;
 extern const mcp_tool mcp_tool_list_reports;
 extern const mcp_tool mcp_tool_get_report;
+extern const mcp_tool mcp_tool_page_performance;
+extern const mcp_tool mcp_tool_tracking_health;
 
 #endif
