@@ -761,10 +761,17 @@ static json_object *health_site_entry(apr_pool_t *p, const health_site *s,
     return entry;
 }
 
-/* The visible sites, by id (SitesManager has no cheaper way to list ids
- * with names). */
-static int visible_sites(mcp_request *req, health_site **out, int *total,
-                         mcp_tool_result *res)
+static int by_id(const void *a, const void *b)
+{
+    const health_site *x = a, *y = b;
+
+    return (x->id > y->id) - (x->id < y->id);
+}
+
+/* The visible sites, by id: *count of them (at most HEALTH_SITE_CAP) out of
+ * *total.  (SitesManager has no cheaper way to list ids with names.) */
+static int visible_sites(mcp_request *req, health_site **out, int *count,
+                         int *total, mcp_tool_result *res)
 {
     apr_array_header_t *params = mcp_matomo_params(req->pool);
     health_site *sites;
@@ -785,7 +792,7 @@ static int visible_sites(mcp_request *req, health_site **out, int *total,
     }
     n = json_object_array_length(a.json);
     sites = apr_pcalloc(req->pool, sizeof(*sites) * (n ? n : 1));
-    for (i = 0; i < n && k < HEALTH_SITE_CAP; i++) {
+    for (i = 0; i < n; i++) {
         json_object *site = json_object_array_get_idx(a.json, i);
         json_object *id = NULL;
         int v;
@@ -798,8 +805,10 @@ static int visible_sites(mcp_request *req, health_site **out, int *total,
             k++;
         }
     }
+    qsort(sites, (size_t)k, sizeof(*sites), by_id);
     *out = sites;
-    *total = (int)n;
+    *total = k;
+    *count = k < HEALTH_SITE_CAP ? k : HEALTH_SITE_CAP;
     return 1;
 }
 
@@ -826,11 +835,8 @@ static void run_tracking_health(mcp_request *req, json_object *args,
         single.name = NULL;
         sites = &single;
     }
-    else if (!visible_sites(req, &sites, &total, res)) {
+    else if (!visible_sites(req, &sites, &nsites, &total, res)) {
         return;
-    }
-    else {
-        nsites = total < HEALTH_SITE_CAP ? total : HEALTH_SITE_CAP;
     }
     calls = apr_pcalloc(p, sizeof(*calls) * (apr_size_t)(per_site * nsites
                                                          + 1));
