@@ -17,6 +17,8 @@ const mcp_tool *const mcp_tools[] = {
     &mcp_tool_list_segments,
     &mcp_tool_visitor_log,
     &mcp_tool_annotations,
+    &mcp_tool_page_performance,
+    &mcp_tool_tracking_health,
 };
 
 const int mcp_tools_count = (int)(sizeof(mcp_tools) / sizeof(mcp_tools[0]));

@@ -75,5 +75,7 @@ extern const mcp_tool mcp_tool_list_goals;
 extern const mcp_tool mcp_tool_list_segments;
 extern const mcp_tool mcp_tool_visitor_log;
 extern const mcp_tool mcp_tool_annotations;
+extern const mcp_tool mcp_tool_page_performance;
+extern const mcp_tool mcp_tool_tracking_health;
 
 #endif

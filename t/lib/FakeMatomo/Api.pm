@@ -26,6 +26,7 @@ use FakeMatomo::Params;
 use FakeMatomo::Store;
 use FakeMatomo::Filters;
 use FakeMatomo::Auth;
+use FakeMatomo::Dates;
 
 use constant JSON_TYPE => 'application/json; charset=utf-8';
 use constant VERSION   => '5.1.2';
@@ -328,8 +329,42 @@ sub _answer {
         return _ok($self->_filtered($value, $req, $id, $rec->{fm}), $mode);
     }
 
+    if (my $latest = $self->_latest_visits($req, $user, $id, $viewable)) {
+        return $latest;
+    }
     my $derived = $self->_derive($id) // return undef;
     return _ok($self->_filtered(FakeMatomo::JSON::parse($derived), $req, $id, '0'), 'derived');
+}
+
+# Live.getLastVisitsDetails without period and date lists the latest visits
+# of all time (Live\Model::queryLogVisits without a date range).  The
+# recorded visits end today, so those are the latest visits of today's
+# recording as far as it holds as many as asked; a site without a single
+# visit in the whole recorded span answers [].
+sub _latest_visits {
+    my ($self, $req, $user, $id, $viewable) = @_;
+    return undef unless $id->{method} eq 'Live.getLastVisitsDetails' && $id->{date} eq ''
+        && !$id->{site_multi} && @{ $id->{sites} } == 1;
+    my $store = $self->{store};
+    my $day = $req->clone;
+    $day->set(period => 'day');
+    $day->set(date => FakeMatomo::Dates::TODAY);
+    my $day_id = $store->identity($day, $viewable) or return undef;
+    my $res = $self->_answer($day, $user, $day_id, $viewable) or return undef;
+    my $visits = FakeMatomo::JSON::parse($res->{body});
+    return undef unless ref $visits eq 'ARRAY';
+    my $limit = _int($req, 'filter_limit', 100) // return undef;
+    return _ok($res->{body}, 'derived') if $limit >= 0 && @$visits >= $limit;
+    return undef if @$visits;
+    my $all = FakeMatomo::Params->from_pairs([
+        [ method => 'VisitsSummary.get' ], [ idSite => $id->{sites}[0] ],
+        [ period => 'range' ], [ date => '2026-10-01,' . FakeMatomo::Dates::TODAY ],
+        [ format_metrics => '0' ], [ filter_limit => '-1' ] ]);
+    my $all_id = $store->identity($all, $viewable) or return undef;
+    my $sum = $self->_answer($all, $user, $all_id, $viewable) or return undef;
+    my $obj = FakeMatomo::JSON::parse($sum->{body});
+    return undef unless ref $obj eq 'FakeMatomo::JSON::Object' && $obj->has('nb_visits');
+    return $obj->get('nb_visits')->value == 0 ? _ok('[]', 'derived') : undef;
 }
 
 # The rows of a site list that belong to the given sites.

@@ -1,0 +1,990 @@
+/*
+ * Tools about a site's technical health: how fast its pages load, and
+ * whether its pages (and the site) still send tracking data.
+ *
+ * httpd-free: APR and json-c only.
+ */
+#include "mcp_json.h"
+#include "mcp_period.h"
+#include "mcp_shape.h"
+#include "mcp_toolkit.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <apr_hash.h>
+#include <apr_strings.h>
+#include <apr_time.h>
+
+/* The JSON Schema of a resolved period, as results carry it. */
+#define SPAN_SCHEMA                                                           \
+    "{\"type\":\"object\",\"properties\":{"                                   \
+    "\"period\":{\"type\":\"string\"},\"date\":{\"type\":\"string\"},"        \
+    "\"start\":{\"type\":\"string\"},\"end\":{\"type\":\"string\"}},"         \
+    "\"required\":[\"period\",\"date\"]}"
+
+/* A number of seconds rounded to the millisecond, printed as such (Matomo
+ * sends per-page averages such as 1.5189999999999997); null stays null. */
+static json_object *seconds(json_object *v)
+{
+    char text[64];
+    double d;
+    size_t n;
+
+    if (v == NULL || json_object_is_type(v, json_type_null)) {
+        return NULL;
+    }
+    if (json_object_is_type(v, json_type_string)) {
+        char *end;
+        const char *s = json_object_get_string(v);
+
+        d = strtod(s, &end);
+        if (end == s || *end != '\0') {
+            return NULL;
+        }
+    }
+    else if (json_object_is_type(v, json_type_double)
+             || json_object_is_type(v, json_type_int)) {
+        d = json_object_get_double(v);
+    }
+    else {
+        return NULL;
+    }
+    apr_snprintf(text, sizeof(text), "%.3f", d);
+    /* 1.500 -> 1.5, 2.000 -> 2 */
+    n = strlen(text);
+    while (n > 0 && text[n - 1] == '0') {
+        text[--n] = '\0';
+    }
+    if (n > 0 && text[n - 1] == '.') {
+        text[--n] = '\0';
+    }
+    if (!strcmp(text, "-0")) {
+        apr_cpystrn(text, "0", sizeof(text));
+    }
+    return json_object_new_double_s(strtod(text, NULL), text);
+}
+
+/* period range takes a date pair (or lastN/previousN days); the others one
+ * date each.  NULL when they fit. */
+static const char *check_period_date(const char *period, const char *date)
+{
+    int range = !strcmp(period, "range");
+    int relative_n = !strncmp(date, "last", 4) || !strncmp(date, "previous", 8);
+
+    if (range && !relative_n && strchr(date, ',') == NULL) {
+        return "date: period range takes YYYY-MM-DD,YYYY-MM-DD, lastN or "
+               "previousN (N days); a single date takes period day, week, "
+               "month or year";
+    }
+    if (!range && strchr(date, ',') != NULL) {
+        return "date: YYYY-MM-DD,YYYY-MM-DD needs period range";
+    }
+    if (!range && relative_n) {
+        return "date: lastN/previousN would give one entry per period; here "
+               "use period range with lastN/previousN for one aggregate over "
+               "those days (matomo_get_trend gives one entry per period)";
+    }
+    return NULL;
+}
+
+/* --- matomo_page_performance ---------------------------------------- */
+
+/* Matomo's timing metrics, total first, and their names in results. */
+static const mcp_column timing_columns[] = {
+    { "page_load_s", "avg_page_load_time", MCP_COL_AS_IS },
+    { "network_s", "avg_time_network", MCP_COL_AS_IS },
+    { "server_s", "avg_time_server", MCP_COL_AS_IS },
+    { "transfer_s", "avg_time_transfer", MCP_COL_AS_IS },
+    { "dom_processing_s", "avg_time_dom_processing", MCP_COL_AS_IS },
+    { "dom_completion_s", "avg_time_dom_completion", MCP_COL_AS_IS },
+    { "on_load_s", "avg_time_on_load", MCP_COL_AS_IS },
+};
+#define NTIMINGS ((int)(sizeof(timing_columns) / sizeof(timing_columns[0])))
+
+#define ALL_VISITS "all visits"
+
+typedef struct {
+    const char *label;     /* as the caller wrote it, or ALL_VISITS */
+    const char *segment;   /* sent to Matomo; NULL: none */
+} perf_segment;
+
+static void add_timings(json_object *row, json_object *figures)
+{
+    int c;
+
+    for (c = 0; c < NTIMINGS; c++) {
+        json_object *v = NULL;
+
+        json_object_object_get_ex(figures, timing_columns[c].field, &v);
+        json_object_array_add(row, seconds(v));
+    }
+}
+
+static json_object *perf_columns(int by_page)
+{
+    json_object *cols = json_object_new_array();
+    int c;
+
+    if (by_page) {
+        json_object_array_add(cols, json_object_new_string("label"));
+        json_object_array_add(cols, json_object_new_string("url"));
+        json_object_array_add(cols, json_object_new_string("hits"));
+    }
+    else {
+        json_object_array_add(cols, json_object_new_string("segment"));
+    }
+    for (c = 0; c < NTIMINGS; c++) {
+        json_object_array_add(cols,
+                              json_object_new_string(timing_columns[c].name));
+    }
+    return cols;
+}
+
+static const char *timing_fields(apr_pool_t *p)
+{
+    const char *s = "nb_hits";
+    int c;
+
+    for (c = 0; c < NTIMINGS; c++) {
+        s = apr_pstrcat(p, s, ",", timing_columns[c].field, NULL);
+    }
+    return s;
+}
+
+/* One call: the site's timings (PagePerformance.get as a processed report,
+ * which Matomo answers under any segment), or its pages slowest first
+ * (Actions.getPageUrls: only the plain method carries the per-page timing
+ * columns; API.getProcessedReport drops them). */
+static mcp_matomo_request perf_call(apr_pool_t *p, json_object *args,
+                                    int by_page, const char *segment,
+                                    size_t limit, size_t offset)
+{
+    apr_array_header_t *params = mcp_matomo_params(p);
+    mcp_matomo_request call;
+
+    mcp_matomo_param_add(params, "idSite",
+                         apr_itoa(p, mcp_arg_int(args, "idSite", 0)));
+    mcp_matomo_param_add(params, "period",
+                         mcp_arg_string(args, "period", "day"));
+    mcp_matomo_param_add(params, "date",
+                         mcp_arg_string(args, "date", "yesterday"));
+    if (segment != NULL) {
+        mcp_matomo_param_add(params, "segment", segment);
+    }
+    mcp_matomo_param_add(params, "format_metrics", "0");
+    if (by_page) {
+        call.method = "Actions.getPageUrls";
+        mcp_matomo_param_add(params, "flat", "1");
+        mcp_matomo_param_add(params, "filter_sort_column",
+                             "avg_page_load_time");
+        mcp_matomo_param_add(params, "filter_sort_order", "desc");
+        /* One row more than asked tells whether there is more. */
+        mcp_matomo_param_add(params, "filter_limit", apr_psprintf(
+                                 p, "%lu", (unsigned long)limit + 1));
+        if (offset > 0) {
+            mcp_matomo_param_add(params, "filter_offset", apr_psprintf(
+                                     p, "%lu", (unsigned long)offset));
+        }
+        mcp_matomo_param_add(params, "showColumns", timing_fields(p));
+    }
+    else {
+        call.method = "API.getProcessedReport";
+        mcp_matomo_param_add(params, "apiModule", "PagePerformance");
+        mcp_matomo_param_add(params, "apiAction", "get");
+        mcp_matomo_param_add(params, "hideMetricsDoc", "1");
+    }
+    call.params = params;
+    return call;
+}
+
+/* The segments to report on: each of compare_segments (ANDed with segment
+ * when both are given), else segment alone, else all visits. */
+static int perf_segments(apr_pool_t *p, json_object *args, perf_segment **out,
+                         const char **error)
+{
+    json_object *cmp = mcp_json_get_typed(args, "compare_segments",
+                                          json_type_array);
+    const char *segment = mcp_arg_string(args, "segment", NULL);
+    perf_segment *segs;
+    size_t i, n;
+
+    if (cmp == NULL) {
+        segs = apr_pcalloc(p, sizeof(*segs));
+        segs[0].label = segment ? segment : ALL_VISITS;
+        segs[0].segment = segment;
+        *out = segs;
+        return 1;
+    }
+    n = json_object_array_length(cmp);
+    if (n == 0) {
+        *error = "compare_segments: give 1 to 4 segment expressions, e.g. "
+                 "[\"deviceType==smartphone\",\"deviceType==desktop\"]";
+        return 0;
+    }
+    segs = apr_pcalloc(p, sizeof(*segs) * n);
+    for (i = 0; i < n; i++) {
+        const char *s = json_object_get_string(
+            json_object_array_get_idx(cmp, i));
+
+        segs[i].label = apr_pstrdup(p, s);
+        /* ; (AND) binds loosest in Matomo's segments: a plain join. */
+        segs[i].segment = segment ? apr_pstrcat(p, segment, ";", s, NULL)
+                                  : segs[i].label;
+    }
+    *out = segs;
+    return (int)n;
+}
+
+static json_object *perf_site_row(const perf_segment *seg, json_object *answer)
+{
+    json_object *figures = mcp_json_get_typed(answer, "reportData",
+                                              json_type_object);
+    json_object *row;
+
+    if (figures == NULL) {
+        return NULL;
+    }
+    row = json_object_new_array();
+    json_object_array_add(row, json_object_new_string(seg->label));
+    add_timings(row, figures);
+    return row;
+}
+
+static json_object *perf_pages(const perf_segment *seg, json_object *answer,
+                               size_t limit, size_t offset)
+{
+    json_object *entry, *rows;
+    size_t i, n;
+
+    if (!json_object_is_type(answer, json_type_array)) {
+        return NULL;
+    }
+    n = json_object_array_length(answer);
+    entry = json_object_new_object();
+    rows = json_object_new_array();
+    for (i = 0; i < n && i < limit; i++) {
+        json_object *page = json_object_array_get_idx(answer, i);
+        json_object *row = json_object_new_array();
+        json_object *v = NULL;
+
+        json_object_object_get_ex(page, "label", &v);
+        json_object_array_add(row, json_object_get(v));
+        v = NULL;
+        json_object_object_get_ex(page, "url", &v);
+        json_object_array_add(row, json_object_get(v));
+        v = NULL;
+        json_object_object_get_ex(page, "nb_hits", &v);
+        json_object_array_add(row, mcp_shape_number(v));
+        add_timings(row, page);
+        json_object_array_add(rows, row);
+    }
+    json_object_object_add(entry, "segment",
+                           json_object_new_string(seg->label));
+    json_object_object_add(entry, "rows", rows);
+    json_object_object_add(entry, "has_more",
+                           json_object_new_boolean(n > limit));
+    if (n > limit) {
+        json_object_object_add(entry, "next_offset", json_object_new_int64(
+                                   (int64_t)(offset + limit)));
+    }
+    return entry;
+}
+
+static void run_page_performance(mcp_request *req, json_object *args,
+                                 mcp_tool_result *res)
+{
+    apr_pool_t *p = req->pool;
+    const char *period = mcp_arg_string(args, "period", "day");
+    const char *date = mcp_arg_string(args, "date", "yesterday");
+    int by_page = !strcmp(mcp_arg_string(args, "by", "site"), "page");
+    size_t limit = (size_t)mcp_arg_int(args, "limit", 10);
+    size_t offset = (size_t)mcp_arg_int(args, "offset", 0);
+    const char *error = check_period_date(period, date);
+    mcp_matomo_request *calls;
+    mcp_matomo_answer *answers;
+    perf_segment *segs = NULL;
+    json_object *result, *list, *span = NULL;
+    int n, i;
+
+    if (error != NULL || !(n = perf_segments(p, args, &segs, &error))) {
+        res->error = error;
+        return;
+    }
+    calls = apr_pcalloc(p, sizeof(*calls) * (apr_size_t)n);
+    answers = apr_pcalloc(p, sizeof(*answers) * (apr_size_t)n);
+    for (i = 0; i < n; i++) {
+        calls[i] = perf_call(p, args, by_page, segs[i].segment, limit, offset);
+    }
+    mcp_call_dated(req, mcp_arg_int(args, "idSite", 0), period, date, calls,
+                   n, answers, &span);
+    list = mcp_json_pool_own(p, json_object_new_array());
+    for (i = 0; i < n; i++) {
+        json_object *item;
+
+        if (!mcp_answered(&answers[i], res)) {
+            if (n > 1 && answers[i].status != MCP_MATOMO_DENIED) {
+                res->error = apr_psprintf(p, "segment %s: %s", segs[i].label,
+                                          res->error);
+            }
+            return;
+        }
+        item = by_page ? perf_pages(&segs[i], answers[i].json, limit, offset)
+                       : perf_site_row(&segs[i], answers[i].json);
+        if (item == NULL) {
+            res->error = "Matomo's page performance answer has an "
+                         "unexpected shape";
+            return;
+        }
+        json_object_array_add(list, item);
+    }
+    result = mcp_json_pool_own(p, json_object_new_object());
+    json_object_object_add(result, "idSite", json_object_new_int(
+                                                 mcp_arg_int(args, "idSite",
+                                                             0)));
+    json_object_object_add(result, "period", json_object_get(span));
+    json_object_object_add(result, "by", json_object_new_string(
+                                             by_page ? "page" : "site"));
+    json_object_object_add(result, "columns", perf_columns(by_page));
+    json_object_object_add(result, by_page ? "segments" : "rows",
+                           json_object_get(list));
+    if (by_page) {
+        mcp_mark_untrusted(result);
+    }
+    res->structured = result;
+}
+
+const mcp_tool mcp_tool_page_performance = {
+    "matomo_page_performance",
+    "Page load times",
+    "How fast pages load for visitors, in seconds (columns ending in _s): "
+    "page_load_s is the average total page load time, split into network, "
+    "server, transfer, DOM processing, DOM completion and on-load time. "
+    "by 'site' (default) gives the site's averages, one row; by 'page' "
+    "lists pages slowest first (label, url, hits = pageviews, then the "
+    "timings); limit/offset page through them (has_more, next_offset). "
+    "compare_segments (up to 4 segment expressions, e.g. "
+    "[\"deviceType==smartphone\",\"deviceType==desktop\"]) gives the same "
+    "figures for each segment side by side, e.g. mobile against desktop "
+    "visitors; segment narrows everything (combined with each compared "
+    "segment). 0 or null means no timing was measured. Dates are in the "
+    "site's timezone; 'today' is partial; period range with "
+    "YYYY-MM-DD,YYYY-MM-DD or lastN gives one aggregate.",
+    "{\"type\":\"object\",\"properties\":{" MCP_PROP_ID_SITE ","
+    MCP_PROP_PERIOD "," MCP_PROP_DATE "," MCP_PROP_SEGMENT ","
+    "\"by\":{\"type\":\"string\",\"enum\":[\"site\",\"page\"],"
+    "\"default\":\"site\",\"description\":\"site: the site's averages; "
+    "page: pages, slowest first\"},"
+    "\"compare_segments\":{\"type\":\"array\",\"minItems\":1,"
+    "\"maxItems\":4,\"items\":{\"type\":\"string\",\"maxLength\":2000,"
+    "\"pattern\":\"^" MCP_SEGMENT_COND "([;,]" MCP_SEGMENT_COND ")*$\"},"
+    "\"description\":\"segments to compare side by side, e.g. "
+    "[\\\"deviceType==smartphone\\\",\\\"deviceType==desktop\\\"]\"},"
+    "\"limit\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":100,"
+    "\"default\":10,\"description\":\"pages per segment (by page)\"},"
+    "\"offset\":{\"type\":\"integer\",\"minimum\":0,\"maximum\":100000,"
+    "\"default\":0}},"
+    "\"required\":[\"idSite\"],\"additionalProperties\":false}",
+    "{\"type\":\"object\",\"properties\":{"
+    "\"idSite\":{\"type\":\"integer\"},"
+    "\"period\":" SPAN_SCHEMA ","
+    "\"by\":{\"type\":\"string\",\"enum\":[\"site\",\"page\"]},"
+    "\"columns\":{\"type\":\"array\",\"items\":{\"type\":\"string\"}},"
+    "\"rows\":{\"type\":\"array\",\"items\":{\"type\":\"array\"}},"
+    "\"segments\":{\"type\":\"array\",\"items\":{\"type\":\"object\","
+    "\"properties\":{\"segment\":{\"type\":\"string\"},"
+    "\"rows\":{\"type\":\"array\",\"items\":{\"type\":\"array\"}},"
+    "\"has_more\":{\"type\":\"boolean\"},"
+    "\"next_offset\":{\"type\":\"integer\"}},"
+    "\"required\":[\"segment\",\"rows\",\"has_more\"]}},"
+    "\"note\":{\"type\":\"string\"}},"
+    "\"required\":[\"idSite\",\"period\",\"by\",\"columns\"]}",
+    run_page_performance
+};
+
+/* --- matomo_tracking_health ----------------------------------------- */
+
+/* Pages compared per period (most viewed first); beyond it the comparison
+ * says it is capped rather than guessing. */
+#define HEALTH_PAGE_CAP 5000
+/* Sites checked in one call when idSite is left out (by id). */
+#define HEALTH_SITE_CAP 50
+
+typedef struct {
+    int id;
+    const char *name;
+    int first;          /* its first call in the bulk request */
+    int today_call;     /* whether calls[first] asks for the site's today */
+} health_site;
+
+static const mcp_column stopped_columns[] = {
+    { "label", "label", MCP_COL_AS_IS },
+    { "url", "url", MCP_COL_AS_IS },
+    { "hits_before", "nb_hits", MCP_COL_AS_IS },
+};
+
+/* The site's today, as Matomo dates it in the site's timezone: the later
+ * key of VisitsSummary.get for the last two days. */
+static mcp_matomo_request today_call(apr_pool_t *p, int id_site)
+{
+    apr_array_header_t *params = mcp_matomo_params(p);
+    mcp_matomo_request call;
+
+    mcp_matomo_param_add(params, "idSite", apr_itoa(p, id_site));
+    mcp_matomo_param_add(params, "period", "day");
+    mcp_matomo_param_add(params, "date", "last2");
+    mcp_matomo_param_add(params, "format_metrics", "0");
+    mcp_matomo_param_add(params, "showColumns", "nb_visits");
+    call.method = "VisitsSummary.get";
+    call.params = params;
+    return call;
+}
+
+static int latest_day(json_object *map, mcp_day *latest)
+{
+    int found = 0;
+
+    json_object_object_foreach(map, key, val) {
+        mcp_day d;
+
+        (void)val;
+        if (mcp_day_parse(key, &d)
+            && (!found || d.y * 10000 + d.m * 100 + d.d
+                              > latest->y * 10000 + latest->m * 100
+                                    + latest->d)) {
+            *latest = d;
+            found = 1;
+        }
+    }
+    return found;
+}
+
+static mcp_matomo_request pages_call(apr_pool_t *p, int id_site,
+                                     const char *period, const char *date)
+{
+    apr_array_header_t *params = mcp_matomo_params(p);
+    mcp_matomo_request call;
+
+    mcp_matomo_param_add(params, "idSite", apr_itoa(p, id_site));
+    mcp_matomo_param_add(params, "period", period);
+    mcp_matomo_param_add(params, "date", date);
+    mcp_matomo_param_add(params, "apiModule", "Actions");
+    mcp_matomo_param_add(params, "apiAction", "getPageUrls");
+    mcp_matomo_param_add(params, "flat", "1");
+    mcp_matomo_param_add(params, "format_metrics", "0");
+    mcp_matomo_param_add(params, "hideMetricsDoc", "1");
+    mcp_matomo_param_add(params, "showColumns", "nb_hits");
+    mcp_matomo_param_add(params, "filter_sort_column", "nb_hits");
+    mcp_matomo_param_add(params, "filter_sort_order", "desc");
+    mcp_matomo_param_add(params, "filter_limit",
+                         apr_itoa(p, HEALTH_PAGE_CAP));
+    call.method = "API.getProcessedReport";
+    call.params = params;
+    return call;
+}
+
+/* The latest visit of all time: Live without period and date. */
+static mcp_matomo_request last_hit_call(apr_pool_t *p, int id_site)
+{
+    apr_array_header_t *params = mcp_matomo_params(p);
+    mcp_matomo_request call;
+
+    mcp_matomo_param_add(params, "idSite", apr_itoa(p, id_site));
+    mcp_matomo_param_add(params, "filter_limit", "1");
+    mcp_matomo_param_add(params, "showColumns",
+                         "lastActionTimestamp,lastActionDateTime");
+    call.method = "Live.getLastVisitsDetails";
+    call.params = params;
+    return call;
+}
+
+/* The date that names the previous period.  An absolute date: the day one
+ * period earlier.  today (day): yesterday.  Otherwise previous2, the two
+ * periods before today's, of which the tool picks one (prev_index). */
+static const char *previous_date(apr_pool_t *p, const char *period,
+                                 const char *date)
+{
+    mcp_day d;
+
+    if (mcp_day_parse(date, &d)) {
+        return mcp_day_format(p, mcp_period_shift(period, d, -1));
+    }
+    if (!strcmp(date, "today") && !strcmp(period, "day")) {
+        return "yesterday";
+    }
+    return "previous2";
+}
+
+/* Which of previous2's two periods is the one before date's period. */
+static int prev_index(const char *period, const char *date, mcp_day today)
+{
+    mcp_day yesterday = mcp_period_shift("day", today, -1);
+    mcp_day s1, e1, s2, e2;
+
+    if (!strcmp(date, "today")) {
+        return 1;
+    }
+    /* yesterday: in today's period, or in the one before */
+    return mcp_period_bounds(period, yesterday, &s1, &e1)
+                   && mcp_period_bounds(period, today, &s2, &e2)
+                   && s1.y == s2.y && s1.m == s2.m && s1.d == s2.d
+               ? 1
+               : 0;
+}
+
+static json_object *span_of(apr_pool_t *p, const char *period,
+                            const char *date, mcp_day start, mcp_day end,
+                            int known)
+{
+    json_object *span = json_object_new_object();
+
+    json_object_object_add(span, "period", json_object_new_string(period));
+    json_object_object_add(span, "date", json_object_new_string(date));
+    if (known) {
+        json_object_object_add(span, "start", json_object_new_string(
+                                                  mcp_day_format(p, start)));
+        json_object_object_add(span, "end", json_object_new_string(
+                                                mcp_day_format(p, end)));
+    }
+    return span;
+}
+
+/* This period's span and the previous one's, for a site whose today is
+ * *today (NULL: unknown). */
+static void health_spans(apr_pool_t *p, const char *period, const char *date,
+                         const mcp_day *today, json_object **now,
+                         json_object **before)
+{
+    mcp_day none = { 0, 0, 0 }, s, e, ps, pe;
+    int known = mcp_period_span(period, date, today ? *today : none, &s, &e);
+
+    *now = span_of(p, period, date, s, e, known);
+    if (known) {
+        known = mcp_period_bounds(period, mcp_period_shift(period, s, -1),
+                                  &ps, &pe);
+    }
+    *before = span_of(p, period, known ? mcp_day_format(p, ps) : "previous",
+                      ps, pe, known);
+}
+
+/* The member of a date-keyed object at position index (Matomo keeps the
+ * periods in order). */
+static json_object *nth_member(json_object *map, int n)
+{
+    int i = 0;
+
+    json_object_object_foreach(map, key, val) {
+        (void)key;
+        if (i++ == n) {
+            return val;
+        }
+    }
+    return NULL;
+}
+
+/* The rows and row metadata of a processed report; of a date-keyed one
+ * (several periods), its index-th period. */
+static int report_rows(json_object *answer, int n, json_object **rows,
+                       json_object **meta)
+{
+    json_object *data = NULL, *m = NULL;
+
+    json_object_object_get_ex(answer, "reportData", &data);
+    json_object_object_get_ex(answer, "reportMetadata", &m);
+    if (json_object_is_type(data, json_type_object)) {
+        data = nth_member(data, n);
+        m = json_object_is_type(m, json_type_object) ? nth_member(m, n)
+                                                     : NULL;
+    }
+    if (!json_object_is_type(data, json_type_array)) {
+        return 0;
+    }
+    *rows = data;
+    *meta = json_object_is_type(m, json_type_array) ? m : NULL;
+    return 1;
+}
+
+/* Pages of the previous period (most viewed first) without a hit in this
+ * one, as Matomo rows {label, url, nb_hits}.  Rows without row metadata
+ * are Matomo's summary row ("Others"), not a page: left out. */
+static json_object *stopped_pages(apr_pool_t *p, json_object *now,
+                                  json_object *before, json_object *before_meta)
+{
+    apr_hash_t *seen = apr_hash_make(p);
+    json_object *out = json_object_new_array();
+    size_t i, n = json_object_array_length(now);
+    size_t nmeta;
+
+    for (i = 0; i < n; i++) {
+        const char *label = mcp_json_get_string(
+            json_object_array_get_idx(now, i), "label");
+
+        if (label != NULL) {
+            apr_hash_set(seen, label, APR_HASH_KEY_STRING, label);
+        }
+    }
+    n = json_object_array_length(before);
+    nmeta = before_meta ? json_object_array_length(before_meta) : n;
+    for (i = 0; i < n && i < nmeta; i++) {
+        json_object *row = json_object_array_get_idx(before, i);
+        json_object *hits = NULL, *page;
+        const char *label = mcp_json_get_string(row, "label");
+        const char *url = mcp_json_get_string(
+            json_object_array_get_idx(before_meta, i), "url");
+
+        json_object_object_get_ex(row, "nb_hits", &hits);
+        if (label == NULL || apr_hash_get(seen, label, APR_HASH_KEY_STRING)
+            || json_object_get_double(hits) <= 0) {
+            continue;
+        }
+        page = json_object_new_object();
+        json_object_object_add(page, "label", json_object_new_string(label));
+        if (url != NULL) {
+            json_object_object_add(page, "url", json_object_new_string(url));
+        }
+        json_object_object_add(page, "nb_hits", mcp_shape_number(hits));
+        json_object_array_add(out, page);
+    }
+    return out;
+}
+
+/* "2026-11-26T10:17:35Z" from the latest visit's last action, or NULL. */
+static const char *last_hit(apr_pool_t *p, json_object *visits)
+{
+    json_object *visit = json_object_is_type(visits, json_type_array)
+                             ? json_object_array_get_idx(visits, 0)
+                             : NULL;
+    json_object *ts = mcp_json_get_typed(visit, "lastActionTimestamp",
+                                         json_type_int);
+    apr_time_exp_t t;
+
+    if (ts == NULL) {
+        return mcp_json_get_string(visit, "lastActionDateTime");
+    }
+    if (apr_time_exp_gmt(&t, apr_time_from_sec(json_object_get_int64(ts)))
+        != APR_SUCCESS) {
+        return NULL;
+    }
+    return apr_psprintf(p, "%04d-%02d-%02dT%02d:%02d:%02dZ", t.tm_year + 1900,
+                        t.tm_mon + 1, t.tm_mday, t.tm_hour, t.tm_min,
+                        t.tm_sec);
+}
+
+/* One site's entry; NULL with *error set when its pages could not be read.
+ * *now_span / *before_span: the periods compared for it. */
+static json_object *health_site_entry(apr_pool_t *p, const health_site *s,
+                                      const char *period, const char *date,
+                                      const mcp_matomo_answer *answers,
+                                      size_t limit, size_t offset,
+                                      json_object **now_span,
+                                      json_object **before_span,
+                                      const char **error)
+{
+    const mcp_matomo_answer *a = answers + s->first;
+    json_object *entry, *now_rows, *now_meta, *before_rows, *before_meta;
+    json_object *stopped;
+    mcp_day today;
+    int have_today = 0, which = 0;
+    const char *name = s->name, *hit;
+    size_t total;
+
+    if (s->today_call) {
+        if (a->status != MCP_MATOMO_OK
+            || !json_object_is_type(a->json, json_type_object)
+            || !latest_day(a->json, &today)) {
+            *error = a->status != MCP_MATOMO_OK
+                         ? a->message
+                         : "Matomo did not tell the site's current day";
+            return NULL;
+        }
+        have_today = 1;
+        if (!strcmp(previous_date(p, period, date), "previous2")) {
+            which = prev_index(period, date, today);
+        }
+        a++;
+    }
+    health_spans(p, period, date, have_today ? &today : NULL, now_span,
+                 before_span);
+    if (a[0].status != MCP_MATOMO_OK || a[1].status != MCP_MATOMO_OK) {
+        *error = a[0].status != MCP_MATOMO_OK ? a[0].message : a[1].message;
+        return NULL;
+    }
+    if (!report_rows(a[0].json, 0, &now_rows, &now_meta)
+        || !report_rows(a[1].json, which, &before_rows, &before_meta)) {
+        *error = "Matomo's page URL report has an unexpected shape";
+        return NULL;
+    }
+    if (name == NULL) {
+        name = mcp_json_get_string(a[0].json, "website");
+    }
+    stopped = mcp_json_pool_own(p, stopped_pages(p, now_rows, before_rows,
+                                                 before_meta));
+    total = json_object_array_length(stopped);
+    entry = json_object_new_object();
+    json_object_object_add(entry, "idSite", json_object_new_int(s->id));
+    if (name != NULL) {
+        json_object_object_add(entry, "name", json_object_new_string(name));
+    }
+    if (a[2].status == MCP_MATOMO_OK) {
+        hit = last_hit(p, a[2].json);
+        if (hit != NULL) {
+            json_object_object_add(entry, "last_hit",
+                                   json_object_new_string(hit));
+        }
+    }
+    else {
+        json_object_object_add(entry, "last_hit_error", json_object_new_string(
+                                   a[2].message ? a[2].message
+                                                : "Matomo did not answer"));
+    }
+    json_object_object_add(entry, "pages_before", json_object_new_int64(
+                               (int64_t)json_object_array_length(
+                                   before_rows)));
+    json_object_object_add(entry, "pages_now", json_object_new_int64(
+                               (int64_t)json_object_array_length(now_rows)));
+    if (json_object_array_length(before_rows) >= HEALTH_PAGE_CAP
+        || json_object_array_length(now_rows) >= HEALTH_PAGE_CAP) {
+        json_object_object_add(entry, "capped", json_object_new_boolean(1));
+    }
+    json_object_object_add(entry, "pages_stopped", mcp_shape_table(
+        stopped_columns,
+        (int)(sizeof(stopped_columns) / sizeof(stopped_columns[0])), stopped,
+        offset, limit));
+    json_object_object_add(entry, "stopped_total",
+                           json_object_new_int64((int64_t)total));
+    json_object_object_add(entry, "has_more",
+                           json_object_new_boolean(offset + limit < total));
+    if (offset + limit < total) {
+        json_object_object_add(entry, "next_offset", json_object_new_int64(
+                                   (int64_t)(offset + limit)));
+    }
+    return entry;
+}
+
+static int by_id(const void *a, const void *b)
+{
+    const health_site *x = a, *y = b;
+
+    return (x->id > y->id) - (x->id < y->id);
+}
+
+/* The visible sites, by id: *count of them (at most HEALTH_SITE_CAP) out of
+ * *total.  (SitesManager has no cheaper way to list ids with names.) */
+static int visible_sites(mcp_request *req, health_site **out, int *count,
+                         int *total, mcp_tool_result *res)
+{
+    apr_array_header_t *params = mcp_matomo_params(req->pool);
+    health_site *sites;
+    mcp_matomo_answer a;
+    size_t i, n;
+    int k = 0;
+
+    mcp_matomo_param_add(params, "filter_limit", "-1");
+    mcp_matomo_param_add(params, "showColumns", "idsite,name");
+    mcp_server_call_matomo(req, "SitesManager.getSitesWithAtLeastViewAccess",
+                           params, &a);
+    if (!mcp_answered(&a, res)) {
+        return 0;
+    }
+    if (!json_object_is_type(a.json, json_type_array)) {
+        res->error = "Matomo's list of sites is not a list";
+        return 0;
+    }
+    n = json_object_array_length(a.json);
+    sites = apr_pcalloc(req->pool, sizeof(*sites) * (n ? n : 1));
+    for (i = 0; i < n; i++) {
+        json_object *site = json_object_array_get_idx(a.json, i);
+        json_object *id = NULL;
+        int v;
+
+        json_object_object_get_ex(site, "idsite", &id);
+        v = json_object_get_int(id);    /* 1 or "1" */
+        if (v > 0) {
+            sites[k].id = v;
+            sites[k].name = mcp_json_get_string(site, "name");
+            k++;
+        }
+    }
+    qsort(sites, (size_t)k, sizeof(*sites), by_id);
+    *out = sites;
+    *total = k;
+    *count = k < HEALTH_SITE_CAP ? k : HEALTH_SITE_CAP;
+    return 1;
+}
+
+static void run_tracking_health(mcp_request *req, json_object *args,
+                                mcp_tool_result *res)
+{
+    apr_pool_t *p = req->pool;
+    const char *period = mcp_arg_string(args, "period", "day");
+    const char *date = mcp_arg_string(args, "date", "yesterday");
+    size_t limit = (size_t)mcp_arg_int(args, "limit", 20);
+    size_t offset = (size_t)mcp_arg_int(args, "offset", 0);
+    int one = mcp_arg_int(args, "idSite", 0);
+    int relative = mcp_date_is_relative(date);
+    int per_site = relative ? 4 : 3;
+    const char *before_date = previous_date(p, period, date);
+    health_site *sites, single;
+    mcp_matomo_request *calls;
+    mcp_matomo_answer *answers;
+    json_object *result, *list, *now_span = NULL, *before_span = NULL;
+    int nsites = 1, total = 1, i, n = 0;
+
+    if (one > 0) {
+        single.id = one;
+        single.name = NULL;
+        sites = &single;
+    }
+    else if (!visible_sites(req, &sites, &nsites, &total, res)) {
+        return;
+    }
+    calls = apr_pcalloc(p, sizeof(*calls) * (apr_size_t)(per_site * nsites
+                                                         + 1));
+    answers = apr_pcalloc(p, sizeof(*answers)
+                                 * (apr_size_t)(per_site * nsites + 1));
+    for (i = 0; i < nsites; i++) {
+        sites[i].first = n;
+        sites[i].today_call = relative;
+        if (relative) {
+            calls[n++] = today_call(p, sites[i].id);
+        }
+        calls[n++] = pages_call(p, sites[i].id, period, date);
+        calls[n++] = pages_call(p, sites[i].id, period, before_date);
+        calls[n++] = last_hit_call(p, sites[i].id);
+    }
+    result = mcp_json_pool_own(p, json_object_new_object());
+    list = json_object_new_array();
+    json_object_object_add(result, "sites", list);
+    if (n > 0) {
+        /* Every site's calls in one round trip. */
+        mcp_server_call_matomo_bulk(req, calls, n, answers);
+    }
+    for (i = 0; i < nsites; i++) {
+        const char *error = NULL;
+        json_object *span_now = NULL, *span_before = NULL;
+        json_object *entry = health_site_entry(p, &sites[i], period, date,
+                                               answers, limit, offset,
+                                               &span_now, &span_before,
+                                               &error);
+
+        if (entry == NULL) {
+            const mcp_matomo_answer *failed = NULL;
+            int c;
+
+            /* the calls it cannot do without: today, now, before */
+            for (c = 0; c < per_site - 1; c++) {
+                if (answers[sites[i].first + c].status != MCP_MATOMO_OK) {
+                    failed = &answers[sites[i].first + c];
+                    break;
+                }
+            }
+            if (one > 0) {
+                /* One site asked for: its failure is the answer. */
+                if (failed == NULL || !mcp_answered(failed, res)) {
+                    res->error = failed ? res->error : error;
+                }
+                json_object_put(span_now);
+                json_object_put(span_before);
+                return;
+            }
+            entry = json_object_new_object();
+            json_object_object_add(entry, "idSite",
+                                   json_object_new_int(sites[i].id));
+            if (sites[i].name != NULL) {
+                json_object_object_add(entry, "name", json_object_new_string(
+                                                          sites[i].name));
+            }
+            json_object_object_add(entry, "error", json_object_new_string(
+                                                       error ? error : "?"));
+        }
+        /* The periods compared, once; a site whose today differs (its
+         * timezone) says so itself. */
+        if (now_span == NULL && span_now != NULL
+            && json_object_object_get_ex(span_now, "start", NULL)) {
+            now_span = span_now;
+            before_span = span_before;
+        }
+        else if (span_now != NULL && now_span != NULL
+                 && (!json_object_equal(span_now, now_span)
+                     || !json_object_equal(span_before, before_span))
+                 && json_object_object_get_ex(span_now, "start", NULL)) {
+            json_object_object_add(entry, "period", span_now);
+            json_object_object_add(entry, "previous_period", span_before);
+        }
+        else {
+            json_object_put(span_now);
+            json_object_put(span_before);
+        }
+        json_object_array_add(list, entry);
+    }
+    if (now_span == NULL) {
+        mcp_day none = { 0, 0, 0 };
+
+        health_spans(p, period, date, relative ? NULL : &none, &now_span,
+                     &before_span);
+    }
+    json_object_object_add(result, "period", now_span);
+    json_object_object_add(result, "previous_period", before_span);
+    if (one <= 0) {
+        json_object_object_add(result, "sites_total",
+                               json_object_new_int(total));
+        json_object_object_add(result, "sites_has_more",
+                               json_object_new_boolean(total > nsites));
+    }
+    mcp_mark_untrusted(result);
+    res->structured = result;
+}
+
+const mcp_tool mcp_tool_tracking_health = {
+    "matomo_tracking_health",
+    "Pages that stopped sending tracking data",
+    "Finds pages that had pageviews in the previous period but none in "
+    "this one (e.g. a page whose tracking code broke, or that was "
+    "removed), and when each site last received a hit (last_hit, UTC; "
+    "absent when the site never received one). With idSite: that site; "
+    "without: every site this token can see (the first 50 by id). Per "
+    "site: pages_stopped (label, url, hits_before = pageviews in the "
+    "previous period), most viewed first, limit/offset per site "
+    "(has_more, next_offset), stopped_total, and how many pages had hits "
+    "in each period; period and previous_period give the compared dates. "
+    "period day compares with the day before, week with the week before "
+    "(Monday-Sunday), month with the month before. Dates are in the "
+    "site's timezone; 'today' is partial, so pages may only not have been "
+    "visited yet: prefer yesterday (the default) or a past date.",
+    "{\"type\":\"object\",\"properties\":{" MCP_PROP_ID_SITE ","
+    "\"period\":{\"type\":\"string\",\"enum\":[\"day\",\"week\",\"month\"],"
+    "\"default\":\"day\"},"
+    "\"date\":{\"type\":\"string\",\"maxLength\":10,\"default\":"
+    "\"yesterday\",\"pattern\":\"^(today|yesterday|"
+    "[0-9]{4}-[0-9]{2}-[0-9]{2})$\",\"description\":\"YYYY-MM-DD, today "
+    "or yesterday: a day inside the period to check\"},"
+    "\"limit\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":200,"
+    "\"default\":20,\"description\":\"stopped pages per site\"},"
+    "\"offset\":{\"type\":\"integer\",\"minimum\":0,\"maximum\":100000,"
+    "\"default\":0}},"
+    "\"additionalProperties\":false}",
+    "{\"type\":\"object\",\"properties\":{"
+    "\"period\":" SPAN_SCHEMA ",\"previous_period\":" SPAN_SCHEMA ","
+    "\"sites\":{\"type\":\"array\",\"items\":{\"type\":\"object\","
+    "\"properties\":{\"idSite\":{\"type\":\"integer\"},"
+    "\"name\":{\"type\":\"string\"},\"last_hit\":{\"type\":\"string\"},"
+    "\"last_hit_error\":{\"type\":\"string\"},"
+    "\"pages_before\":{\"type\":\"integer\"},"
+    "\"pages_now\":{\"type\":\"integer\"},"
+    "\"capped\":{\"type\":\"boolean\"},"
+    "\"pages_stopped\":{\"type\":\"object\",\"properties\":{"
+    "\"columns\":{\"type\":\"array\",\"items\":{\"type\":\"string\"}},"
+    "\"rows\":{\"type\":\"array\",\"items\":{\"type\":\"array\"}}},"
+    "\"required\":[\"columns\",\"rows\"]},"
+    "\"stopped_total\":{\"type\":\"integer\"},"
+    "\"has_more\":{\"type\":\"boolean\"},"
+    "\"next_offset\":{\"type\":\"integer\"},"
+    "\"error\":{\"type\":\"string\"},"
+    "\"period\":" SPAN_SCHEMA ",\"previous_period\":" SPAN_SCHEMA "},"
+    "\"required\":[\"idSite\"]}},"
+    "\"sites_total\":{\"type\":\"integer\"},"
+    "\"sites_has_more\":{\"type\":\"boolean\"},"
+    "\"note\":{\"type\":\"string\"}},"
+    "\"required\":[\"period\",\"previous_period\",\"sites\"]}",
+    run_tracking_health
+};
