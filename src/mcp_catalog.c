@@ -16,9 +16,9 @@ const mcp_tool *const mcp_tools[] = {
     &mcp_tool_list_goals,
     &mcp_tool_list_segments,
     &mcp_tool_visitor_log,
-    &mcp_tool_annotations,
     &mcp_tool_page_performance,
     &mcp_tool_tracking_health,
+    &mcp_tool_annotations,
 };
 
 const int mcp_tools_count = (int)(sizeof(mcp_tools) / sizeof(mcp_tools[0]));
