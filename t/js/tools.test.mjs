@@ -37,6 +37,12 @@ const SAMPLES = readJson('../tools/samples.json');
 const TOKENS = Object.entries(readJson('../matomo/tokens.json'))
   .filter(([, v]) => typeof v === 'string' && v.length > 0);
 
+// What names site 1, which the view-only user cannot see: its name and
+// main URL's host as Matomo recorded them.  No answer to that user may
+// carry them.
+const SITE1 = JSON.parse(readJson('../matomo/recorded/full/x-site1-SitesManager.getSiteFromId.json').body);
+const SITE1_MARKS = [SITE1.name, new URL(SITE1.main_url).host];
+
 // A message naming which token leaked, never the token itself.
 function leakedTokens(value) {
   const text = typeof value === 'string' ? value : JSON.stringify(value);
@@ -337,11 +343,17 @@ for (const tool of raw) {
         assert.equal(result.structuredContent, undefined, `${label}: structuredContent with an error`);
         const text = (result.content ?? []).map((b) => b.text ?? '').join(' ');
         assert.match(text, /access/i, `${label}: the error does not say access is missing: ${short(text)}`);
+        for (const mark of SITE1_MARKS) {
+          assert.ok(!answer.includes(mark), `${label}: the error shows "${mark}" (site 1)`);
+        }
       });
     } else {
-      test(`${label} as the view-only user: no token in the answer`, async () => {
+      test(`${label} as the view-only user: no token, nothing of site 1`, async () => {
         const { text: answer } = await rawCall(name, args, MCP_VIEWER_TOKEN);
         assert.deepEqual(leakedTokens(answer), [], `${label}: the answer carries a token`);
+        for (const mark of SITE1_MARKS) {
+          assert.ok(!answer.includes(mark), `${label}: the view-only user sees "${mark}" (site 1)`);
+        }
       });
     }
   });
