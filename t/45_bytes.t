@@ -42,7 +42,7 @@ for my $q (questions()) {
     my @calls;
     for my $call (@{ $q->{calls} }) {
         my $why = pending($tools, $call);
-        push @calls, md(call_text($call)) . ($why ? ' *(not in the catalog yet)*' : '');
+        push @calls, md(call_text($call)) . ($why ? ' *(' . md($why) . ')*' : '');
         for my $r (@{ $call->{raw} // [] }) {
             my ($status, $bytes) = raw_matomo($r);
             my $error = $bytes =~ /^\{"result":"error"/;
@@ -84,7 +84,7 @@ my @md = (
     '',
     'Raw Matomo bytes: the fake Matomo 5.1.2 (recorded answers) asked directly with the plain API requests of '
     . 't/tools/acceptance.json ("raw"), format=JSON, format_metrics=0, the same filter_limit. The tools/call '
-    . 'answer carries the data twice (structuredContent and the text block). "—": the tool is not in the catalog yet.',
+    . 'answer carries the data twice (structuredContent and the text block). "—": a call of the question cannot be made yet (its tool or argument is not in the catalog).',
     (@notes ? ('', map { "- $_" } @notes) : ()),
 );
 
