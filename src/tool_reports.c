@@ -291,13 +291,15 @@ static json_object *rows_of(json_object *data, json_object *meta,
         json_object *out = json_object_new_array();
 
         for (c = 0; c < json_object_array_length(ids); c++) {
+            const char *id = json_object_get_string(
+                json_object_array_get_idx(ids, c));
             json_object *v = NULL;
 
-            json_object_object_get_ex(row, json_object_get_string(
-                json_object_array_get_idx(ids, c)), &v);
+            json_object_object_get_ex(row, id, &v);
             /* The label stays text; metrics become numbers. */
-            json_object_array_add(out, c == 0 ? json_object_get(v)
-                                              : mcp_shape_number(v));
+            json_object_array_add(out, strcmp(id, "label") == 0
+                                           ? json_object_get(v)
+                                           : mcp_shape_number(v));
         }
         if (with_url) {
             json_object *m = meta ? json_object_array_get_idx(meta, i) : NULL;
@@ -324,13 +326,42 @@ static int has_urls(json_object *meta)
     return 0;
 }
 
-static void shape_report(json_object *answer, size_t limit, size_t offset,
-                         json_object *result)
+/* 1 when an object holds metrics (a single-row report such as Goals_get),
+ * not periods (a date-keyed map of tables). */
+static int is_one_row(json_object *data)
+{
+    json_object_object_foreach(data, key, val) {
+        (void)key;
+        if (json_object_is_type(val, json_type_object)
+            || json_object_is_type(val, json_type_array)) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* The report's rows as an array: a single-row report is one row. */
+static json_object *report_rows(apr_pool_t *p, json_object *answer)
+{
+    json_object *data = NULL, *one;
+
+    if (!json_object_object_get_ex(answer, "reportData", &data)
+        || json_object_is_type(data, json_type_array)) {
+        return data;
+    }
+    if (!json_object_is_type(data, json_type_object) || !is_one_row(data)) {
+        return NULL;
+    }
+    one = mcp_json_pool_own(p, json_object_new_array());
+    json_object_array_add(one, json_object_get(data));
+    return one;
+}
+
+static void shape_report(json_object *answer, json_object *data, size_t limit,
+                         size_t offset, json_object *result)
 {
     json_object *meta = mcp_json_get_typed(answer, "metadata",
                                            json_type_object);
-    json_object *data = mcp_json_get_typed(answer, "reportData",
-                                           json_type_array);
     json_object *rowmeta = mcp_json_get_typed(answer, "reportMetadata",
                                               json_type_array);
     json_object *ids = column_ids(answer), *report = json_object_new_object();
@@ -368,7 +399,7 @@ static void run_get_report(mcp_request *req, json_object *args,
     const char *period = mcp_arg_string(args, "period", "day");
     const char *date = mcp_arg_string(args, "date", "yesterday");
     mcp_matomo_request call = { "API.getProcessedReport", NULL };
-    json_object *result, *span = NULL;
+    json_object *result, *rows, *span = NULL;
     mcp_matomo_answer a;
 
     if (!report_call(req->pool, args, limit, offset, params)) {
@@ -382,9 +413,7 @@ static void run_get_report(mcp_request *req, json_object *args,
     if (!mcp_answered(&a, res)) {
         return;
     }
-    if (!json_object_is_type(mcp_json_get_typed(a.json, "reportData",
-                                                json_type_array),
-                             json_type_array)) {
+    if ((rows = report_rows(req->pool, a.json)) == NULL) {
         res->error = "this report has one entry per period here: use "
                      "matomo_get_trend for evolutions, or a single date";
         return;
@@ -394,7 +423,7 @@ static void run_get_report(mcp_request *req, json_object *args,
                                                  mcp_arg_int(args, "idSite",
                                                              0)));
     json_object_object_add(result, "period", json_object_get(span));
-    shape_report(a.json, limit, offset, result);
+    shape_report(a.json, rows, limit, offset, result);
     mcp_mark_untrusted(result);
     res->structured = result;
 }

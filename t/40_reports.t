@@ -167,6 +167,17 @@ sub col {
               'their visits');
 }
 
+# A single-row report (no dimension): one row of Matomo's metrics.
+{
+    my $rec = recorded('processed-goals-year.json');
+    my $sc = call('matomo_get_report', { idSite => 1, report => 'Goals_get',
+                                         period => 'year', date => '2026-11-26' })
+             ->{structuredContent};
+    is(scalar @{ $sc->{rows} // [] }, 1, 'Goals_get: one row');
+    is_deeply({ map { $sc->{columns}[$_] => $sc->{rows}[0][$_] } 0 .. $#{ $sc->{columns} } },
+              $rec->{reportData}, 'Goals_get: the year\'s goal metrics');
+}
+
 # Checked arguments: nothing reaches Matomo that is not a readable report.
 {
     for my $case (
