@@ -206,11 +206,16 @@ static void run_sites_overview(mcp_request *req, json_object *args,
     int range = !strcmp(period, "range");
     int pair = strchr(date, ',') != NULL;
     int counted = !strncmp(date, "last", 4) || !strncmp(date, "previous", 8);
+    int zero = counted && atoi(date + (date[0] == 'l' ? 4 : 8)) == 0;
     json_object *result, *table, *cols, *first, *ratio = NULL;
     mcp_matomo_answer a;
     mcp_day s, e;
     size_t c, n;
 
+    if (zero) {
+        res->error = "date: lastN and previousN need N of 1 or more";
+        return;
+    }
     if (range ? !(pair || counted) : (pair || counted)) {
         res->error = range ? "date: period range takes YYYY-MM-DD,YYYY-MM-DD "
                              "or lastN/previousN (days, one aggregate)"

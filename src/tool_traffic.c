@@ -103,6 +103,10 @@ static const char *check_period_date(const char *period, const char *date)
     int counted = count_of(date, "last") > 0 || count_of(date, "previous") > 0;
     mcp_day s, e;
 
+    if (!counted
+        && (!strncmp(date, "last", 4) || !strncmp(date, "previous", 8))) {
+        return "date: lastN and previousN need N of 1 or more";
+    }
     if (range && !pair && !counted) {
         return "date: period range takes YYYY-MM-DD,YYYY-MM-DD (or lastN/"
                "previousN: the last N days as one aggregate)";
