@@ -10,9 +10,11 @@
 
 const mcp_tool *const mcp_tools[] = {
     &mcp_tool_list_sites,
+    &mcp_tool_sites_overview,
     &mcp_tool_traffic_summary,
     &mcp_tool_list_reports,
     &mcp_tool_get_report,
+    &mcp_tool_get_trend,
     &mcp_tool_list_goals,
     &mcp_tool_list_segments,
     &mcp_tool_visitor_log,

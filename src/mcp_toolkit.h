@@ -69,6 +69,8 @@ void mcp_call_dated(mcp_request *req, int id_site, const char *period,
 /* Every tool of the catalog (one definition each, in src/tool_*.c). */
 extern const mcp_tool mcp_tool_list_sites;
 extern const mcp_tool mcp_tool_traffic_summary;
+extern const mcp_tool mcp_tool_sites_overview;
+extern const mcp_tool mcp_tool_get_trend;
 extern const mcp_tool mcp_tool_list_reports;
 extern const mcp_tool mcp_tool_get_report;
 extern const mcp_tool mcp_tool_list_goals;
