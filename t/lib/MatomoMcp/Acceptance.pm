@@ -206,16 +206,20 @@ sub column_map {
 }
 
 # Every table in a structuredContent: {columns:[...], rows:[[...]]} objects
-# (the shape the conventions ask for) and lists of row objects, each as
-# { path, rows => [ {column => value} ] }, in a stable order.
+# (the shape the conventions ask for; rows may sit below the object that
+# names the columns once, e.g. one rows list per compared segment) and lists
+# of row objects, each as { path, rows => [ {column => value} ] }, in a
+# stable order.
 sub tables {
-    my ($node, $path, $out) = @_;
+    my ($node, $path, $out, $inherited) = @_;
     $out //= [];
     $path //= '';
     if (ref $node eq 'HASH') {
-        if (ref $node->{columns} eq 'ARRAY' && ref $node->{rows} eq 'ARRAY'
-            && !grep { ref $_ } @{ $node->{columns} }) {
-            my @cols = @{ $node->{columns} };
+        my $named = ref $node->{columns} eq 'ARRAY'
+                    && !(grep { ref $_ } @{ $node->{columns} });
+        my $cols = $named ? $node->{columns} : $inherited;
+        if ($cols && ref $node->{rows} eq 'ARRAY') {
+            my @cols = @$cols;
             my @rows;
             for my $r (@{ $node->{rows} }) {
                 if (ref $r eq 'ARRAY') {
@@ -227,13 +231,13 @@ sub tables {
             push @$out, { path => $path eq '' ? '(root)' : $path, rows => \@rows,
                           columns => \@cols };
         }
-        tables($node->{$_}, "$path/$_", $out) for sort keys %$node;
+        tables($node->{$_}, "$path/$_", $out, $cols) for sort keys %$node;
     } elsif (ref $node eq 'ARRAY') {
         if (@$node && !grep { ref $_ ne 'HASH' } @$node) {
             my %cols = map { %$_ } @$node;
             push @$out, { path => $path, rows => $node, columns => [sort keys %cols] };
         }
-        tables($node->[$_], "$path/$_", $out) for 0 .. $#$node;
+        tables($node->[$_], "$path/$_", $out, $inherited) for 0 .. $#$node;
     }
     return $out;
 }
