@@ -91,8 +91,8 @@ static int today_from(const mcp_matomo_answer *a, mcp_day *today)
            && latest_day_key(a->json, today);
 }
 
-static json_object *span_json(apr_pool_t *p, const char *period,
-                              const char *date, const mcp_day *today)
+json_object *mcp_span_json(apr_pool_t *p, const char *period,
+                           const char *date, const mcp_day *today)
 {
     json_object *span = json_object_new_object();
     mcp_day start, end;
@@ -124,7 +124,7 @@ void mcp_call_dated(mcp_request *req, int id_site, const char *period,
         else {
             mcp_server_call_matomo_bulk(req, calls, n, answers);
         }
-        *span = mcp_json_pool_own(p, span_json(p, period, date, NULL));
+        *span = mcp_json_pool_own(p, mcp_span_json(p, period, date, NULL));
         return;
     }
     {
@@ -139,7 +139,7 @@ void mcp_call_dated(mcp_request *req, int id_site, const char *period,
         mcp_server_call_matomo_bulk(req, all, n + 1, got);
         memcpy(answers, got + 1, sizeof(*answers) * (size_t)n);
         found = today_from(&got[0], &today);
-        *span = mcp_json_pool_own(p, span_json(p, period, date,
+        *span = mcp_json_pool_own(p, mcp_span_json(p, period, date,
                                                found ? &today : NULL));
     }
 }

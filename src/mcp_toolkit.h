@@ -11,6 +11,7 @@
 #include <json-c/json.h>
 
 #include "mcp_matomo.h"
+#include "mcp_period.h"
 #include "mcp_server.h"
 #include "mcp_tools.h"
 
@@ -42,6 +43,11 @@ int mcp_date_is_relative(const char *date);
 void mcp_call_dated(mcp_request *req, int id_site, const char *period,
                     const char *date, const mcp_matomo_request *calls, int n,
                     mcp_matomo_answer *answers, json_object **span);
+
+/* {"period","date","start","end"} for (period, date); today may be NULL
+ * (then relative dates get no start and end). */
+json_object *mcp_span_json(apr_pool_t *p, const char *period,
+                           const char *date, const mcp_day *today);
 
 /* The arguments most tools share, as JSON Schema properties. */
 #define MCP_PROP_ID_SITE                                                      \

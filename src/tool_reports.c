@@ -207,9 +207,21 @@ static const char *joined(apr_pool_t *p, json_object *list)
     return s;
 }
 
+/* What one table of a get_report answer is about: the asked period and
+ * segment, or one compared with it. */
+typedef struct {
+    const char *period, *date, *segment;
+} series;
+
+/* Rows of a compared series read to find the labels of the main table:
+ * a label below them shows null. */
+#define COMPARE_ROWS 1000
+#define MAX_SERIES 4
+
 /* The Matomo parameters of a get_report call, from checked arguments. */
-static int report_call(apr_pool_t *p, json_object *args, size_t limit,
-                       size_t offset, apr_array_header_t *params)
+static int report_call(apr_pool_t *p, json_object *args, const series *s,
+                       size_t limit, size_t offset,
+                       apr_array_header_t *params)
 {
     json_object *columns = mcp_json_get_typed(args, "columns",
                                               json_type_array);
@@ -223,11 +235,9 @@ static int report_call(apr_pool_t *p, json_object *args, size_t limit,
     }
     mcp_matomo_param_add(params, "idSite",
                          apr_itoa(p, mcp_arg_int(args, "idSite", 0)));
-    mcp_matomo_param_add(params, "period", mcp_arg_string(args, "period",
-                                                          "day"));
-    mcp_matomo_param_add(params, "date", mcp_arg_string(args, "date",
-                                                        "yesterday"));
-    add_optional(params, "segment", mcp_arg_string(args, "segment", NULL));
+    mcp_matomo_param_add(params, "period", s->period);
+    mcp_matomo_param_add(params, "date", s->date);
+    add_optional(params, "segment", s->segment);
     mcp_matomo_param_add(params, "format_metrics", "0");
     mcp_matomo_param_add(params, "hideMetricsDoc", "1");
     /* One row more than asked tells whether there is more. */
@@ -390,40 +400,195 @@ static void shape_report(json_object *answer, json_object *data, size_t limit,
     }
 }
 
+/* The series compared with the main one: each of compare_dates with the
+ * matching compare_periods entry (or the report's period), then each of
+ * compare_segments under the report's period.  NULL, or what is wrong. */
+static const char *compare_series(json_object *args, const series *main,
+                                  series *out, int *n)
+{
+    json_object *dates = mcp_json_get_typed(args, "compare_dates",
+                                            json_type_array);
+    json_object *periods = mcp_json_get_typed(args, "compare_periods",
+                                              json_type_array);
+    json_object *segments = mcp_json_get_typed(args, "compare_segments",
+                                               json_type_array);
+    size_t nd = dates ? json_object_array_length(dates) : 0;
+    size_t ns = segments ? json_object_array_length(segments) : 0;
+    size_t i;
+
+    if (periods != NULL && json_object_array_length(periods) != nd) {
+        return "compare_periods: give one period per entry of compare_dates";
+    }
+    if (nd + ns > MAX_SERIES) {
+        return "compare_dates, compare_segments: at most 4 comparisons in all";
+    }
+    *n = 0;
+    for (i = 0; i < nd; i++) {
+        series *c = &out[(*n)++];
+
+        c->date = json_object_get_string(json_object_array_get_idx(dates, i));
+        c->period = periods ? json_object_get_string(
+                                  json_object_array_get_idx(periods, i))
+                            : main->period;
+        c->segment = main->segment;
+        if ((strcmp(c->period, "range") == 0)
+            != (strchr(c->date, ',') != NULL)) {
+            return "compare_dates: a YYYY-MM-DD,YYYY-MM-DD pair goes with "
+                   "period range, a single day with the others";
+        }
+    }
+    for (i = 0; i < ns; i++) {
+        series *c = &out[(*n)++];
+
+        *c = *main;
+        c->segment = json_object_get_string(
+            json_object_array_get_idx(segments, i));
+    }
+    return NULL;
+}
+
+/* The row of data whose label is label (the only row when no label). */
+static json_object *row_labelled(json_object *data, json_object *label)
+{
+    size_t i, n = json_object_array_length(data);
+
+    if (label == NULL) {
+        return n > 0 ? json_object_array_get_idx(data, 0) : NULL;
+    }
+    for (i = 0; i < n; i++) {
+        json_object *row = json_object_array_get_idx(data, i), *l = NULL;
+
+        if (json_object_object_get_ex(row, "label", &l)
+            && json_object_equal(l, label)) {
+            return row;
+        }
+    }
+    return NULL;
+}
+
+/* A compared series as {"period","segment","columns","rows"}: the main
+ * table's labels in its order, with this series' figures (null where the
+ * series has no such row). */
+static json_object *compared(apr_pool_t *p, const series *s,
+                             json_object *data, json_object *main)
+{
+    json_object *out = json_object_new_object();
+    json_object *cols = json_object_new_array();
+    json_object *rows = json_object_new_array();
+    json_object *main_cols = json_object_object_get(main, "columns");
+    json_object *main_rows = json_object_object_get(main, "rows");
+    int label_at = -1;
+    size_t c, i;
+
+    for (c = 0; c < json_object_array_length(main_cols); c++) {
+        const char *id = json_object_get_string(
+            json_object_array_get_idx(main_cols, c));
+
+        if (strcmp(id, "url") != 0) {
+            json_object_array_add(cols, json_object_new_string(id));
+        }
+        if (!strcmp(id, "label")) {
+            label_at = (int)c;
+        }
+    }
+    for (i = 0; i < json_object_array_length(main_rows); i++) {
+        json_object *label = label_at < 0 ? NULL : json_object_array_get_idx(
+            json_object_array_get_idx(main_rows, i), (size_t)label_at);
+        json_object *row = row_labelled(data, label);
+        json_object *r = json_object_new_array();
+
+        for (c = 0; c < json_object_array_length(cols); c++) {
+            const char *id = json_object_get_string(
+                json_object_array_get_idx(cols, c));
+            json_object *v = NULL;
+
+            if (!strcmp(id, "label")) {
+                v = label;
+            }
+            else if (row != NULL) {
+                json_object_object_get_ex(row, id, &v);
+            }
+            json_object_array_add(r, strcmp(id, "label") == 0
+                                         ? json_object_get(v)
+                                         : mcp_shape_number(v));
+        }
+        json_object_array_add(rows, r);
+    }
+    json_object_object_add(out, "period", mcp_span_json(p, s->period,
+                                                        s->date, NULL));
+    if (s->segment != NULL) {
+        json_object_object_add(out, "segment",
+                               json_object_new_string(s->segment));
+    }
+    json_object_object_add(out, "columns", cols);
+    json_object_object_add(out, "rows", rows);
+    return out;
+}
+
 static void run_get_report(mcp_request *req, json_object *args,
                            mcp_tool_result *res)
 {
-    apr_array_header_t *params = mcp_matomo_params(req->pool);
+    apr_pool_t *p = req->pool;
     size_t limit = (size_t)mcp_arg_int(args, "limit", 20);
     size_t offset = (size_t)mcp_arg_int(args, "offset", 0);
-    const char *period = mcp_arg_string(args, "period", "day");
-    const char *date = mcp_arg_string(args, "date", "yesterday");
-    mcp_matomo_request call = { "API.getProcessedReport", NULL };
-    json_object *result, *rows, *span = NULL;
-    mcp_matomo_answer a;
+    series main, others[MAX_SERIES];
+    mcp_matomo_request calls[1 + MAX_SERIES];
+    mcp_matomo_answer answers[1 + MAX_SERIES];
+    json_object *result, *rows, *list, *span = NULL;
+    int n = 0, i;
 
-    if (!report_call(req->pool, args, limit, offset, params)) {
-        res->error = "report: not a readable report id (matomo_list_reports "
-                     "lists them, e.g. Actions_getPageUrls)";
+    main.period = mcp_arg_string(args, "period", "day");
+    main.date = mcp_arg_string(args, "date", "yesterday");
+    main.segment = mcp_arg_string(args, "segment", NULL);
+    if ((res->error = compare_series(args, &main, others, &n)) != NULL) {
         return;
     }
-    call.params = params;
-    mcp_call_dated(req, mcp_arg_int(args, "idSite", 0), period, date, &call,
-                   1, &a, &span);
-    if (!mcp_answered(&a, res)) {
-        return;
+    for (i = 0; i <= n; i++) {
+        apr_array_header_t *params = mcp_matomo_params(p);
+
+        calls[i].method = "API.getProcessedReport";
+        calls[i].params = params;
+        if (!report_call(p, args, i == 0 ? &main : &others[i - 1],
+                         i == 0 ? limit : COMPARE_ROWS, i == 0 ? offset : 0,
+                         params)) {
+            res->error = "report: not a readable report id "
+                         "(matomo_list_reports lists them, e.g. "
+                         "Actions_getPageUrls)";
+            return;
+        }
     }
-    if ((rows = report_rows(req->pool, a.json)) == NULL) {
+    /* The report and its comparisons: one round trip. */
+    mcp_call_dated(req, mcp_arg_int(args, "idSite", 0), main.period,
+                   main.date, calls, n + 1, answers, &span);
+    for (i = 0; i <= n; i++) {
+        if (!mcp_answered(&answers[i], res)) {
+            return;
+        }
+    }
+    if ((rows = report_rows(p, answers[0].json)) == NULL) {
         res->error = "this report has one entry per period here: use "
                      "matomo_get_trend for evolutions, or a single date";
         return;
     }
-    result = mcp_json_pool_own(req->pool, json_object_new_object());
+    result = mcp_json_pool_own(p, json_object_new_object());
     json_object_object_add(result, "idSite", json_object_new_int(
                                                  mcp_arg_int(args, "idSite",
                                                              0)));
     json_object_object_add(result, "period", json_object_get(span));
-    shape_report(a.json, rows, limit, offset, result);
+    shape_report(answers[0].json, rows, limit, offset, result);
+    if (n > 0) {
+        list = json_object_new_array();
+        for (i = 1; i <= n; i++) {
+            json_object *data = report_rows(p, answers[i].json);
+
+            if (data == NULL) {     /* one entry per period: no rows */
+                data = mcp_json_pool_own(p, json_object_new_array());
+            }
+            json_object_array_add(list, compared(p, &others[i - 1], data,
+                                                 result));
+        }
+        json_object_object_add(result, "compare", list);
+    }
     mcp_mark_untrusted(result);
     res->structured = result;
 }
@@ -440,7 +605,9 @@ const mcp_tool mcp_tool_get_report = {
     "limit caps them (has_more and next_offset tell about the rest); "
     "filter keeps labels matching a pattern; columns picks metric ids; "
     "flat (default true) lists nested reports such as page URLs in full; "
-    "goal_metrics adds conversions, conversion rate and revenue per row. "
+    "goal_metrics adds conversions, conversion rate and revenue per row; "
+    "compare_dates (with compare_periods) and compare_segments add, for "
+    "each comparison, the same rows' figures side by side, all in one call. "
     "Dates are in the site's timezone; 'today' is partial; period range "
     "with YYYY-MM-DD,YYYY-MM-DD gives one aggregate.",
     "{\"type\":\"object\",\"properties\":{" MCP_PROP_ID_SITE ","
@@ -461,7 +628,19 @@ const mcp_tool mcp_tool_get_report = {
     "\"flat\":{\"type\":\"boolean\",\"default\":true},"
     "\"goal_metrics\":{\"type\":\"boolean\",\"default\":false},"
     "\"subtable\":{\"type\":\"integer\",\"minimum\":1,\"description\":"
-    "\"the idsubdatatable of a row, with flat false\"}},"
+    "\"the idsubdatatable of a row, with flat false\"},"
+    "\"compare_dates\":{\"type\":\"array\",\"maxItems\":4,\"items\":{"
+    "\"type\":\"string\",\"pattern\":\"^[0-9]{4}-[0-9]{2}-[0-9]{2}"
+    "(,[0-9]{4}-[0-9]{2}-[0-9]{2})?$\"},\"description\":\"compare with "
+    "these dates (YYYY-MM-DD, or a pair with period range)\"},"
+    "\"compare_periods\":{\"type\":\"array\",\"maxItems\":4,\"items\":{"
+    "\"type\":\"string\",\"enum\":[\"day\",\"week\",\"month\",\"year\","
+    "\"range\"]},\"description\":\"the period of each compare_dates entry "
+    "(default: period)\"},"
+    "\"compare_segments\":{\"type\":\"array\",\"maxItems\":4,\"items\":{"
+    "\"type\":\"string\",\"maxLength\":2000,\"pattern\":\"^"
+    MCP_SEGMENT_COND "([;,]" MCP_SEGMENT_COND ")*$\"},\"description\":"
+    "\"compare with these segments over the same period\"}},"
     "\"required\":[\"idSite\",\"report\"],\"additionalProperties\":false}",
     "{\"type\":\"object\",\"properties\":{"
     "\"idSite\":{\"type\":\"integer\"},"
@@ -474,6 +653,12 @@ const mcp_tool mcp_tool_get_report = {
     "\"rows\":{\"type\":\"array\",\"items\":{\"type\":\"array\"}},"
     "\"has_more\":{\"type\":\"boolean\"},"
     "\"next_offset\":{\"type\":\"integer\"},"
+    "\"compare\":{\"type\":\"array\",\"items\":{\"type\":\"object\","
+    "\"properties\":{\"period\":{\"type\":\"object\"},"
+    "\"segment\":{\"type\":\"string\"},"
+    "\"columns\":{\"type\":\"array\",\"items\":{\"type\":\"string\"}},"
+    "\"rows\":{\"type\":\"array\",\"items\":{\"type\":\"array\"}}},"
+    "\"required\":[\"period\",\"columns\",\"rows\"]}},"
     "\"note\":{\"type\":\"string\"}},"
     "\"required\":[\"idSite\",\"period\",\"report\",\"columns\",\"rows\","
     "\"has_more\"]}",

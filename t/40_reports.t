@@ -167,6 +167,66 @@ sub col {
               'their visits');
 }
 
+# Comparisons: the same rows' figures for other dates and segments, side by
+# side, in one call (one bulk request).
+{
+    my $now  = recorded('full/p-Referrers.getCampaigns-week-2026-11-25.json');
+    my $then = recorded('full/p-Referrers.getCampaigns-week-2026-11-18.json');
+    my $sc = call('matomo_get_report', { idSite => 1, report => 'Referrers_getCampaigns',
+                                         period => 'week', date => '2026-11-25',
+                                         compare_dates => ['2026-11-18'] })->{structuredContent};
+    my @labels = @{ col($sc, 'label') // [] };
+    is_deeply(\@labels, [map { $_->{label} } @{ $now->{reportData} }],
+              'compare: the main rows are this week\'s');
+    my $cmp = $sc->{compare}[0] // {};
+    is_deeply([@{ $cmp->{period} // {} }{qw(start end)}], ['2026-11-16', '2026-11-22'],
+              'compare: the compared week, resolved');
+    my %then = map { $_->{label} => $_->{nb_visits} } @{ $then->{reportData} };
+    is_deeply(col($cmp, 'nb_visits'), [map { $then{$_} } @labels],
+              'compare: last week\'s visits for the same campaigns, in the same order');
+
+    my %seg = map { $_ => recorded("full/s-$_-DevicesDetection.getType-month-2026-11-26.json") }
+              qw(new returning);
+    $sc = call('matomo_get_report', { idSite => 1, report => 'DevicesDetection_getType',
+                                      period => 'month', date => '2026-11-26',
+                                      compare_segments => ['visitorType==new',
+                                                           'visitorType==returning'] })
+          ->{structuredContent};
+    @labels = @{ col($sc, 'label') // [] };
+    for my $i (0, 1) {
+        my $which = (qw(new returning))[$i];
+        my %v = map { $_->{label} => $_->{bounce_rate} } @{ $seg{$which}{reportData} };
+        is($sc->{compare}[$i]{segment}, "visitorType==$which", "compare segment $which");
+        is_deeply(col($sc->{compare}[$i], 'bounce_rate'), [map { $v{$_} } @labels],
+                  "compare segment $which: its bounce rates per device type");
+    }
+    my $mark = -s Apache::Test::vars('t_logs') . '/fake_matomo.jsonl';
+    call('matomo_get_report', { idSite => 1, report => 'DevicesDetection_getType',
+                                period => 'month', date => '2026-11-26',
+                                compare_segments => ['visitorType==new'] });
+    open my $fh, '<', Apache::Test::vars('t_logs') . '/fake_matomo.jsonl' or die $!;
+    seek $fh, $mark, 0;
+    my @calls = grep { !/API\.getMatomoVersion/ } <$fh>;
+    is(scalar @calls, 1, 'a report and its comparison: one backend request');
+
+    for my $case (
+        [{ compare_dates => ['2026-11-18'], compare_periods => ['week', 'month'] },
+         qr/^compare_periods: /, 'compare_periods not matching compare_dates'],
+        [{ compare_dates => ['2026-11-18,2026-11-20'] }, qr/^compare_dates: /,
+         'a date pair without period range'],
+        [{ compare_dates => ['yesterday'] }, qr/^compare_dates\[0\]: /, 'a relative date'],
+        [{ compare_dates => ['2026-11-18', '2026-11-11'],
+           compare_segments => ['a==1', 'b==2', 'c==3'] }, qr/at most 4/, 'five comparisons'],
+        [{ compare_segments => ['nosuch'] }, qr/^compare_segments\[0\]: /, 'a bad segment'],
+    ) {
+        my $r = call('matomo_get_report', { idSite => 1, report => 'Referrers_getCampaigns',
+                                            period => 'week', date => '2026-11-25',
+                                            %{ $case->[0] } });
+        ok($r->{isError} && text($r) =~ $case->[1], "$case->[2]: isError naming it")
+            or diag text($r);
+    }
+}
+
 # A single-row report (no dimension): one row of Matomo's metrics.
 {
     my $rec = recorded('processed-goals-year.json');
