@@ -51,8 +51,9 @@ int mcp_date_is_relative(const char *date)
 
 /* The site's today: the later key of VisitsSummary.get for the last two
  * days, which Matomo dates in the site's timezone. */
-static void today_call(apr_pool_t *p, int id_site, mcp_matomo_request *call)
+mcp_matomo_request mcp_today_call(apr_pool_t *p, int id_site)
 {
+    mcp_matomo_request call;
     apr_array_header_t *params = mcp_matomo_params(p);
 
     mcp_matomo_param_add(params, "idSite", apr_itoa(p, id_site));
@@ -60,8 +61,9 @@ static void today_call(apr_pool_t *p, int id_site, mcp_matomo_request *call)
     mcp_matomo_param_add(params, "date", "last2");
     mcp_matomo_param_add(params, "format_metrics", "0");
     mcp_matomo_param_add(params, "showColumns", "nb_visits");
-    call->method = "VisitsSummary.get";
-    call->params = params;
+    call.method = "VisitsSummary.get";
+    call.params = params;
+    return call;
 }
 
 /* The latest YYYY-MM-DD key of a date-keyed answer. */
@@ -84,7 +86,7 @@ static int latest_day_key(json_object *map, mcp_day *latest)
     return found;
 }
 
-static int today_from(const mcp_matomo_answer *a, mcp_day *today)
+int mcp_today_from(const mcp_matomo_answer *a, mcp_day *today)
 {
     return a->status == MCP_MATOMO_OK
            && json_object_is_type(a->json, json_type_object)
@@ -134,11 +136,11 @@ void mcp_call_dated(mcp_request *req, int id_site, const char *period,
                                                     * (apr_size_t)(n + 1));
         int found;
 
-        today_call(p, id_site, &all[0]);
+        all[0] = mcp_today_call(p, id_site);
         memcpy(all + 1, calls, sizeof(*calls) * (size_t)n);
         mcp_server_call_matomo_bulk(req, all, n + 1, got);
         memcpy(answers, got + 1, sizeof(*answers) * (size_t)n);
-        found = today_from(&got[0], &today);
+        found = mcp_today_from(&got[0], &today);
         *span = mcp_json_pool_own(p, mcp_span_json(p, period, date,
                                                found ? &today : NULL));
     }

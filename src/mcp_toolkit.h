@@ -44,6 +44,12 @@ void mcp_call_dated(mcp_request *req, int id_site, const char *period,
                     const char *date, const mcp_matomo_request *calls, int n,
                     mcp_matomo_answer *answers, json_object **span);
 
+/* The sub-call that tells a site's today in its timezone (the later date
+ * key of VisitsSummary.get for the last two days), for a bulk request; and
+ * reading its answer. */
+mcp_matomo_request mcp_today_call(apr_pool_t *p, int id_site);
+int mcp_today_from(const mcp_matomo_answer *a, mcp_day *today);
+
 /* {"period","date","start","end"} for (period, date); today may be NULL
  * (then relative dates get no start and end). */
 json_object *mcp_span_json(apr_pool_t *p, const char *period,

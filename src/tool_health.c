@@ -423,42 +423,6 @@ static const mcp_column stopped_columns[] = {
     { "hits_before", "nb_hits", MCP_COL_AS_IS },
 };
 
-/* The site's today, as Matomo dates it in the site's timezone: the later
- * key of VisitsSummary.get for the last two days. */
-static mcp_matomo_request today_call(apr_pool_t *p, int id_site)
-{
-    apr_array_header_t *params = mcp_matomo_params(p);
-    mcp_matomo_request call;
-
-    mcp_matomo_param_add(params, "idSite", apr_itoa(p, id_site));
-    mcp_matomo_param_add(params, "period", "day");
-    mcp_matomo_param_add(params, "date", "last2");
-    mcp_matomo_param_add(params, "format_metrics", "0");
-    mcp_matomo_param_add(params, "showColumns", "nb_visits");
-    call.method = "VisitsSummary.get";
-    call.params = params;
-    return call;
-}
-
-static int latest_day(json_object *map, mcp_day *latest)
-{
-    int found = 0;
-
-    json_object_object_foreach(map, key, val) {
-        mcp_day d;
-
-        (void)val;
-        if (mcp_day_parse(key, &d)
-            && (!found || d.y * 10000 + d.m * 100 + d.d
-                              > latest->y * 10000 + latest->m * 100
-                                    + latest->d)) {
-            *latest = d;
-            found = 1;
-        }
-    }
-    return found;
-}
-
 static mcp_matomo_request pages_call(apr_pool_t *p, int id_site,
                                      const char *period, const char *date)
 {
@@ -689,9 +653,7 @@ static json_object *health_site_entry(apr_pool_t *p, const health_site *s,
     size_t total;
 
     if (s->today_call) {
-        if (a->status != MCP_MATOMO_OK
-            || !json_object_is_type(a->json, json_type_object)
-            || !latest_day(a->json, &today)) {
+        if (!mcp_today_from(a, &today)) {
             *error = a->status != MCP_MATOMO_OK
                          ? a->message
                          : "Matomo did not tell the site's current day";
@@ -846,7 +808,7 @@ static void run_tracking_health(mcp_request *req, json_object *args,
         sites[i].first = n;
         sites[i].today_call = relative;
         if (relative) {
-            calls[n++] = today_call(p, sites[i].id);
+            calls[n++] = mcp_today_call(p, sites[i].id);
         }
         calls[n++] = pages_call(p, sites[i].id, period, date);
         calls[n++] = pages_call(p, sites[i].id, period, before_date);
