@@ -12,6 +12,9 @@ static json_object *cell(const mcp_column *col, json_object *row)
     if (!json_object_object_get_ex(row, col->field, &v) || v == NULL) {
         return NULL;
     }
+    if (col->kind == MCP_COL_NUMBER) {
+        return mcp_shape_number(v);
+    }
     if (col->kind == MCP_COL_BOOLEAN) {
         /* Matomo says 1/0, "1"/"0" or true/false depending on the API. */
         return json_object_new_boolean(
@@ -22,28 +25,42 @@ static json_object *cell(const mcp_column *col, json_object *row)
     return json_object_get(v);
 }
 
-json_object *mcp_shape_table(const mcp_column *cols, int ncols,
-                             json_object *rows, size_t first, size_t count)
+json_object *mcp_shape_names(const mcp_column *cols, int ncols)
 {
-    json_object *table = json_object_new_object();
     json_object *names = json_object_new_array();
-    json_object *out = json_object_new_array();
-    size_t i, n = json_object_array_length(rows);
     int c;
 
     for (c = 0; c < ncols; c++) {
         json_object_array_add(names, json_object_new_string(cols[c].name));
     }
-    for (i = first; i < n && i < first + count; i++) {
-        json_object *row = json_object_array_get_idx(rows, i);
-        json_object *r = json_object_new_array();
+    return names;
+}
 
-        for (c = 0; c < ncols; c++) {
-            json_object_array_add(r, cell(&cols[c], row));
-        }
-        json_object_array_add(out, r);
+json_object *mcp_shape_row(const mcp_column *cols, int ncols,
+                           json_object *row)
+{
+    json_object *r = json_object_new_array();
+    int c;
+
+    for (c = 0; c < ncols; c++) {
+        json_object_array_add(r, cell(&cols[c], row));
     }
-    json_object_object_add(table, "columns", names);
+    return r;
+}
+
+json_object *mcp_shape_table(const mcp_column *cols, int ncols,
+                             json_object *rows, size_t first, size_t count)
+{
+    json_object *table = json_object_new_object();
+    json_object *out = json_object_new_array();
+    size_t i, n = json_object_array_length(rows);
+
+    for (i = first; i < n && i < first + count; i++) {
+        json_object_array_add(out, mcp_shape_row(
+                                       cols, ncols,
+                                       json_object_array_get_idx(rows, i)));
+    }
+    json_object_object_add(table, "columns", mcp_shape_names(cols, ncols));
     json_object_object_add(table, "rows", out);
     return table;
 }

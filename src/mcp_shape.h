@@ -13,13 +13,23 @@
 
 /* One output column: its name in the result, the Matomo field it comes
  * from, and how to read that field. */
-typedef enum { MCP_COL_AS_IS, MCP_COL_BOOLEAN } mcp_col_kind;
+typedef enum {
+    MCP_COL_AS_IS,      /* text and anything else, unchanged */
+    MCP_COL_NUMBER,     /* numbers, also when Matomo sends them as strings */
+    MCP_COL_BOOLEAN     /* 1/0, "1"/"0" or true/false as a boolean */
+} mcp_col_kind;
 
 typedef struct {
     const char *name;
     const char *field;
     mcp_col_kind kind;
 } mcp_column;
+
+/* The column names, and one Matomo row object as an array in their
+ * order (a missing field is null). */
+json_object *mcp_shape_names(const mcp_column *cols, int ncols);
+json_object *mcp_shape_row(const mcp_column *cols, int ncols,
+                           json_object *row);
 
 /* {"columns":[names], "rows":[[values]...]} from rows[first, first+count)
  * of a Matomo array of objects.  A missing field becomes null. */

@@ -55,6 +55,19 @@ int mcp_today_from(const mcp_matomo_answer *a, mcp_day *today);
 json_object *mcp_span_json(apr_pool_t *p, const char *period,
                            const char *date, const mcp_day *today);
 
+/* Output schemas: a {"columns":[..],"rows":[[..]]} table, and the
+ * resolved period of a result. */
+#define MCP_SCHEMA_TABLE                                                      \
+    "{\"type\":\"object\",\"properties\":{"                                   \
+    "\"columns\":{\"type\":\"array\",\"items\":{\"type\":\"string\"}},"       \
+    "\"rows\":{\"type\":\"array\",\"items\":{\"type\":\"array\"}}},"          \
+    "\"required\":[\"columns\",\"rows\"]}"
+#define MCP_SCHEMA_SPAN                                                       \
+    "{\"type\":\"object\",\"properties\":{"                                   \
+    "\"period\":{\"type\":\"string\"},\"date\":{\"type\":\"string\"},"        \
+    "\"start\":{\"type\":\"string\"},\"end\":{\"type\":\"string\"}},"         \
+    "\"required\":[\"period\",\"date\"]}"
+
 /* The arguments most tools share, as JSON Schema properties. */
 #define MCP_PROP_ID_SITE                                                      \
     "\"idSite\":{\"type\":\"integer\",\"minimum\":1,"                         \

@@ -16,13 +16,6 @@
 #include <apr_strings.h>
 #include <apr_time.h>
 
-/* The JSON Schema of a resolved period, as results carry it. */
-#define SPAN_SCHEMA                                                           \
-    "{\"type\":\"object\",\"properties\":{"                                   \
-    "\"period\":{\"type\":\"string\"},\"date\":{\"type\":\"string\"},"        \
-    "\"start\":{\"type\":\"string\"},\"end\":{\"type\":\"string\"}},"         \
-    "\"required\":[\"period\",\"date\"]}"
-
 /* A number of seconds rounded to the millisecond, printed as such (Matomo
  * sends per-page averages such as 1.5189999999999997); null stays null. */
 static json_object *seconds(json_object *v)
@@ -387,7 +380,7 @@ const mcp_tool mcp_tool_page_performance = {
     "\"required\":[\"idSite\"],\"additionalProperties\":false}",
     "{\"type\":\"object\",\"properties\":{"
     "\"idSite\":{\"type\":\"integer\"},"
-    "\"period\":" SPAN_SCHEMA ","
+    "\"period\":" MCP_SCHEMA_SPAN ","
     "\"by\":{\"type\":\"string\",\"enum\":[\"site\",\"page\"]},"
     "\"columns\":{\"type\":\"array\",\"items\":{\"type\":\"string\"}},"
     "\"rows\":{\"type\":\"array\",\"items\":{\"type\":\"array\"}},"
@@ -926,7 +919,7 @@ const mcp_tool mcp_tool_tracking_health = {
     "\"default\":0}},"
     "\"additionalProperties\":false}",
     "{\"type\":\"object\",\"properties\":{"
-    "\"period\":" SPAN_SCHEMA ",\"previous_period\":" SPAN_SCHEMA ","
+    "\"period\":" MCP_SCHEMA_SPAN ",\"previous_period\":" MCP_SCHEMA_SPAN ","
     "\"sites\":{\"type\":\"array\",\"items\":{\"type\":\"object\","
     "\"properties\":{\"idSite\":{\"type\":\"integer\"},"
     "\"name\":{\"type\":\"string\"},\"last_hit\":{\"type\":\"string\"},"
@@ -942,7 +935,7 @@ const mcp_tool mcp_tool_tracking_health = {
     "\"has_more\":{\"type\":\"boolean\"},"
     "\"next_offset\":{\"type\":\"integer\"},"
     "\"error\":{\"type\":\"string\"},"
-    "\"period\":" SPAN_SCHEMA ",\"previous_period\":" SPAN_SCHEMA "},"
+    "\"period\":" MCP_SCHEMA_SPAN ",\"previous_period\":" MCP_SCHEMA_SPAN "},"
     "\"required\":[\"idSite\"]}},"
     "\"sites_total\":{\"type\":\"integer\"},"
     "\"sites_has_more\":{\"type\":\"boolean\"},"

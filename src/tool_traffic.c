@@ -15,13 +15,6 @@
 
 #include <apr_strings.h>
 
-/* The resolved period object of a result (as mcp_call_dated makes it). */
-#define SPAN_SCHEMA                                                           \
-    "{\"type\":\"object\",\"properties\":{"                                   \
-    "\"period\":{\"type\":\"string\"},\"date\":{\"type\":\"string\"},"        \
-    "\"start\":{\"type\":\"string\"},\"end\":{\"type\":\"string\"}},"         \
-    "\"required\":[\"period\",\"date\"]}"
-
 /* --- shared helpers -------------------------------------------------- */
 
 static long day_num(mcp_day d)
@@ -681,12 +674,12 @@ const mcp_tool mcp_tool_traffic_summary = {
     "\"required\":[\"idSite\"],\"additionalProperties\":false}",
     "{\"type\":\"object\",\"properties\":{"
     "\"idSite\":{\"type\":\"integer\"},"
-    "\"period\":" SPAN_SCHEMA ","
+    "\"period\":" MCP_SCHEMA_SPAN ","
     "\"metrics\":{\"type\":\"object\"},"
     "\"columns\":{\"type\":\"array\",\"items\":{\"type\":\"string\"}},"
     "\"rows\":{\"type\":\"array\",\"items\":{\"type\":\"array\"}},"
     "\"compare\":{\"type\":\"object\",\"properties\":{"
-    "\"period\":" SPAN_SCHEMA ","
+    "\"period\":" MCP_SCHEMA_SPAN ","
     "\"metrics\":{\"type\":\"object\"},"
     "\"columns\":{\"type\":\"array\",\"items\":{\"type\":\"string\"}},"
     "\"rows\":{\"type\":\"array\",\"items\":{\"type\":\"array\"}},"
@@ -1048,7 +1041,7 @@ const mcp_tool mcp_tool_get_trend = {
     "\"required\":[\"idSite\"],\"additionalProperties\":false}",
     "{\"type\":\"object\",\"properties\":{"
     "\"idSite\":{\"type\":\"integer\"},"
-    "\"period\":" SPAN_SCHEMA ","
+    "\"period\":" MCP_SCHEMA_SPAN ","
     "\"report\":{\"type\":\"string\"},\"label\":{\"type\":\"string\"},"
     "\"columns\":{\"type\":\"array\",\"items\":{\"type\":\"string\"}},"
     "\"rows\":{\"type\":\"array\",\"items\":{\"type\":\"array\"}},"
