@@ -1,8 +1,9 @@
 # The official MCP TypeScript SDK client against /mcp: runs
 # t/js/sdk.test.mjs under `node --test` (Debian's Node 20) and turns each of
 # its tests into one here.  Node's own output comes back as TAP comments.
-# The script authenticates with the fake Matomo's superuser token
-# (t/matomo/tokens.json), handed over in MCP_TOKEN, never on a command line.
+# The script authenticates with the fake Matomo's superuser token and, for
+# the access-control tests, its view-only token (t/matomo/tokens.json),
+# handed over in MCP_TOKEN and MCP_VIEWER_TOKEN, never on a command line.
 use strict;
 use warnings FATAL => 'all';
 
@@ -14,7 +15,7 @@ use MatomoMcp::Clients qw(top_dir mcp_url node20 node_major run_tool as_comments
                           token);
 
 # As many tests as t/js/sdk.test.mjs has: fewer passing means some vanished.
-my $MIN_PASS = 21;
+my $MIN_PASS = 35;
 
 my $top  = top_dir();
 my $node = node20();
@@ -30,6 +31,7 @@ my ($status, @out) = defined $node
     ? run_tool(
         timeout => 120,
         env     => { MCP_URL => $url, MCP_TOKEN => token('superuser'),
+                     MCP_VIEWER_TOKEN => token('viewer'),
                      NODE_OPTIONS => '', NO_COLOR => 1 },
         cmd     => [$node, '--test', '--test-reporter=tap',
                     '--test-timeout=30000', 't/js/sdk.test.mjs'])

@@ -1,10 +1,12 @@
 // The official TypeScript SDK client (@modelcontextprotocol/sdk 1.x) against
 // mod_matomo_mcp.  Run by t/20_sdk.t as `node --test t/js/sdk.test.mjs` with
-// MCP_URL set to the test server's /mcp and MCP_TOKEN to the fake Matomo's
-// superuser token (t/matomo/tokens.json); runs on Node 20.  The token is
-// secret: no test message or assertion may show it.
+// MCP_URL set to the test server's /mcp, MCP_TOKEN to the fake Matomo's
+// superuser token and MCP_VIEWER_TOKEN to its view-only token (site 2 only)
+// (t/matomo/tokens.json); runs on Node 20.  The tokens are secret: no test
+// message or assertion may show them.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import {
@@ -29,6 +31,8 @@ const MCP_URL = process.env.MCP_URL;
 if (!MCP_URL) throw new Error('MCP_URL is not set (t/20_sdk.t sets it)');
 const MCP_TOKEN = process.env.MCP_TOKEN;
 if (!MCP_TOKEN) throw new Error('MCP_TOKEN is not set (t/20_sdk.t sets it)');
+const MCP_VIEWER_TOKEN = process.env.MCP_VIEWER_TOKEN;
+if (!MCP_VIEWER_TOKEN) throw new Error('MCP_VIEWER_TOKEN is not set (t/20_sdk.t sets it)');
 
 // How a client with a Matomo token sends it: a fixed header on every request.
 const withToken = () => ({ headers: { Authorization: `Bearer ${MCP_TOKEN}` } });
@@ -379,4 +383,200 @@ test('auth: the SDK client with a malformed token cannot connect (401)', async (
   } finally {
     await bad.close();
   }
+});
+
+// --- resources, prompts, completions, logging (issue 5) -------------------
+// Expected values come from the recorded Matomo answers the fake Matomo
+// serves (t/matomo/recorded/; node runs from the top directory).
+
+function recorded(file) {
+  const wrap = JSON.parse(readFileSync(new URL(`../matomo/recorded/${file}`, import.meta.url), 'utf8'));
+  return JSON.parse(wrap.body);
+}
+
+const SITES = recorded('sites-view.json');          // the superuser's
+const VIEWER_SITES = recorded('sites-view-viewer.json');
+
+// The three resources of each site, in Matomo's order of the sites.
+const resourcesOf = (sites) => sites.flatMap((s) => [
+  [`matomo://sites/${s.idsite}`, s.name],
+  [`matomo://sites/${s.idsite}/reports`, `${s.name}: reports`],
+  [`matomo://sites/${s.idsite}/segments`, `${s.name}: segments`],
+]);
+
+// A rejection that is an McpError with CODE.
+const mcpErrorWith = (code, check) => (err) => {
+  assert.ok(err instanceof McpError, `not an McpError: ${err}`);
+  assert.equal(err.code, code, `${err.message}`);
+  check?.(err);
+  return true;
+};
+
+// A second client, with the view-only token.
+let viewer;
+async function viewerClient() {
+  if (!viewer) {
+    viewer = new Client({ name: 'mod_matomo_mcp-sdk-test-viewer', version: '1.0.0' });
+    await viewer.connect(new StreamableHTTPClientTransport(new URL(MCP_URL), {
+      requestInit: { headers: { Authorization: `Bearer ${MCP_VIEWER_TOKEN}` } },
+    }));
+  }
+  return viewer;
+}
+after(async () => {
+  await viewer?.close();
+});
+
+test('initialize: resources, prompts, completions and logging capabilities', () => {
+  const caps = client.getServerCapabilities() ?? {};
+  assert.deepEqual(caps.resources, { listChanged: false });
+  assert.deepEqual(caps.prompts, { listChanged: false });
+  assert.deepEqual(caps.completions, {});
+  assert.deepEqual(caps.logging, {});
+});
+
+test('listResources: three resources per visible site, in Matomo\'s order', async () => {
+  const { resources, nextCursor } = await client.listResources();
+  assert.deepEqual(resources.map((r) => [r.uri, r.name]), resourcesOf(SITES));
+  for (const r of resources) assert.equal(r.mimeType, 'application/json', r.uri);
+  assert.equal(nextCursor, undefined);
+});
+
+test('listResourceTemplates: the three matomo://sites templates', async () => {
+  const { resourceTemplates } = await client.listResourceTemplates();
+  assert.deepEqual(resourceTemplates.map((t) => [t.uriTemplate, t.name]), [
+    ['matomo://sites/{idSite}', 'site'],
+    ['matomo://sites/{idSite}/reports', 'site-reports'],
+    ['matomo://sites/{idSite}/segments', 'site-segments'],
+  ]);
+});
+
+test('readResource matomo://sites/1: the site as Matomo records it', async () => {
+  const site = recorded('full/x-site1-SitesManager.getSiteFromId.json');
+  const goals = recorded('full/x-site1-Goals.getGoals.json');
+  const { contents } = await client.readResource({ uri: 'matomo://sites/1' });
+  assert.equal(contents.length, 1);
+  assert.equal(contents[0].uri, 'matomo://sites/1');
+  assert.equal(contents[0].mimeType, 'application/json');
+  const d = JSON.parse(contents[0].text);
+  assert.equal(String(d.id), String(site.idsite));
+  assert.equal(d.name, site.name);
+  assert.equal(d.url, site.main_url);
+  assert.equal(d.timezone, site.timezone);
+  assert.equal(d.currency, site.currency);
+  assert.equal(Boolean(d.ecommerce), Boolean(site.ecommerce));
+  const nameAt = d.goals.columns.indexOf('name');
+  assert.deepEqual(d.goals.rows.map((r) => r[nameAt]), goals.map((g) => g.name));
+});
+
+test('readResource matomo://sites/1/reports: the report catalog', async () => {
+  const meta = recorded('full/x-site1-API.getReportMetadata.json');
+  const { contents } = await client.readResource({ uri: 'matomo://sites/1/reports' });
+  const d = JSON.parse(contents[0].text);
+  assert.equal(d.reports.columns[0], 'id');
+  assert.deepEqual(d.reports.rows.map((r) => r[0]), meta.map((m) => m.uniqueId));
+});
+
+test('readResource of a site that does not exist rejects with -32002 and the uri', async () => {
+  await assert.rejects(
+    client.readResource({ uri: 'matomo://sites/999' }),
+    mcpErrorWith(-32002, (err) => assert.equal(err.data?.uri, 'matomo://sites/999')),
+  );
+});
+
+test('listPrompts: the four analyses', async () => {
+  const { prompts } = await client.listPrompts();
+  assert.deepEqual(prompts.map((p) => p.name).sort(), [
+    'matomo_report_interpretation', 'matomo_segment_analysis',
+    'matomo_technical_checks', 'matomo_traffic_exploration',
+  ]);
+  for (const p of prompts) {
+    assert.equal(typeof p.description, 'string', p.name);
+    const idSite = p.arguments.find((a) => a.name === 'idSite');
+    assert.equal(idSite?.required, true, `${p.name}: idSite required`);
+  }
+});
+
+test('getPrompt matomo_traffic_exploration: a user message naming the tools', async () => {
+  const r = await client.getPrompt({
+    name: 'matomo_traffic_exploration',
+    arguments: { idSite: '2', period: 'week', date: '2026-11-18' },
+  });
+  assert.equal(r.messages[0].role, 'user');
+  assert.equal(r.messages[0].content.type, 'text');
+  const text = r.messages[0].content.text;
+  assert.match(text, /\bmatomo_traffic_summary\b/);
+  assert.match(text, /\b2\b/);
+  assert.match(text, /\bweek\b/);
+  assert.match(text, /\b2026-11-18\b/);
+});
+
+test('getPrompt without the required idSite rejects with -32602', async () => {
+  await assert.rejects(
+    client.getPrompt({ name: 'matomo_technical_checks', arguments: {} }),
+    mcpErrorWith(ErrorCode.InvalidParams, (err) => assert.match(err.message, /idSite/)),
+  );
+  await assert.rejects(
+    client.getPrompt({ name: 'no_such_prompt', arguments: { idSite: '1' } }),
+    mcpErrorWith(ErrorCode.InvalidParams),
+  );
+});
+
+test('complete: site ids, periods, report ids', async () => {
+  const ref = { type: 'ref/prompt', name: 'matomo_report_interpretation' };
+  let { completion } = await client.complete({ ref, argument: { name: 'idSite', value: '' } });
+  assert.deepEqual(completion.values.map(Number).sort((a, b) => a - b), SITES.map((s) => s.idsite));
+  assert.equal(completion.hasMore, false);
+  ({ completion } = await client.complete({ ref, argument: { name: 'idSite', value: 'blog' } }));
+  assert.deepEqual(completion.values, ['2']);
+  ({ completion } = await client.complete({ ref, argument: { name: 'period', value: 'm' } }));
+  assert.deepEqual(completion.values, ['month']);
+  ({ completion } = await client.complete({
+    ref, argument: { name: 'report', value: 'Actions_getP' }, context: { arguments: { idSite: '1' } },
+  }));
+  assert.ok(completion.values.includes('Actions_getPageUrls'), JSON.stringify(completion.values));
+  ({ completion } = await client.complete({
+    ref: { type: 'ref/resource', uri: 'matomo://sites/{idSite}' }, argument: { name: 'idSite', value: '3' },
+  }));
+  assert.deepEqual(completion.values, ['3']);
+  ({ completion } = await client.complete({
+    ref: { type: 'ref/prompt', name: 'no_such_prompt' }, argument: { name: 'x', value: '' },
+  }));
+  assert.deepEqual(completion, { values: [], total: 0, hasMore: false });
+});
+
+test('setLoggingLevel info answers {}', async () => {
+  assert.deepEqual(await client.setLoggingLevel('info'), {});
+  await assert.rejects(client.setLoggingLevel('verbose'), mcpErrorWith(ErrorCode.InvalidParams));
+});
+
+test('view-only token: listResources shows its own site only, never site 1', async () => {
+  const v = await viewerClient();
+  const { resources } = await v.listResources();
+  assert.deepEqual(resources.map((r) => [r.uri, r.name]), resourcesOf(VIEWER_SITES));
+  assert.ok(!resources.some((r) => /^matomo:\/\/sites\/1(\/|$)/.test(r.uri)), 'site 1 listed');
+});
+
+test('view-only token: readResource matomo://sites/1 rejects with -32002', async () => {
+  const v = await viewerClient();
+  for (const uri of ['matomo://sites/1', 'matomo://sites/1/reports', 'matomo://sites/1/segments']) {
+    await assert.rejects(
+      v.readResource({ uri }),
+      mcpErrorWith(-32002, (err) => assert.equal(err.data?.uri, uri)),
+    );
+  }
+  const { contents } = await v.readResource({ uri: 'matomo://sites/2' });
+  assert.equal(JSON.parse(contents[0].text).name, VIEWER_SITES[0].name);
+});
+
+test('view-only token: completing idSite offers its own site only', async () => {
+  const v = await viewerClient();
+  const ref = { type: 'ref/prompt', name: 'matomo_traffic_exploration' };
+  for (const value of ['', '1', 'Demo', 'blog']) {
+    const { completion } = await v.complete({ ref, argument: { name: 'idSite', value } });
+    assert.ok(completion.values.every((id) => VIEWER_SITES.some((s) => String(s.idsite) === id)),
+              `typing '${value}': ${JSON.stringify(completion.values)}`);
+  }
+  const { completion } = await v.complete({ ref, argument: { name: 'idSite', value: '' } });
+  assert.deepEqual(completion.values, VIEWER_SITES.map((s) => String(s.idsite)));
 });
