@@ -17,7 +17,7 @@ static const char instructions[] =
     "Read-only access to Matomo web analytics, with the caller's own Matomo "
     "permissions: you see exactly the sites the token may view. "
     "Start with matomo_list_sites to learn site ids, names, timezones and "
-    "currencies. "
+    "currencies; matomo_list_reports gives report ids for matomo_get_report. "
     "Dates are calendar days in each site's own timezone; 'today' is the "
     "current, partial day, so compare complete periods. "
     "period is day, week, month, year or range. With date=lastN or previousN "
