@@ -55,6 +55,25 @@ typedef struct {
     apr_size_t len;
 } mcp_reply;
 
+/* The outcome of one JSON-RPC method: a serialised result, or an error. */
+typedef struct {
+    const char *result;   /* JSON text */
+    int error_code;
+    const char *error_message;
+    json_object *error_data;
+} mcp_outcome;
+
+typedef void mcp_method_fn(mcp_request *req, json_object *params,
+                           mcp_outcome *out);
+
+void mcp_outcome_fail(mcp_outcome *out, int code, const char *message);
+void mcp_outcome_json(apr_pool_t *p, mcp_outcome *out, json_object *result);
+
+/* The methods beyond the lifecycle and tools (src/mcp_resources.c,
+ * src/mcp_prompts.c). */
+mcp_method_fn mcp_resources_list, mcp_resources_templates, mcp_resources_read;
+mcp_method_fn mcp_prompts_list, mcp_prompts_get, mcp_completion_complete;
+
 /* 1 when revision is one this server speaks. */
 int mcp_server_supports_protocol(const char *revision);
 

@@ -28,6 +28,10 @@ int mcp_answered(const mcp_matomo_answer *a, mcp_tool_result *res)
     if (a->status == MCP_MATOMO_OK) {
         return 1;
     }
+    /* Matomo answers a site the token may not view with 401, and a site
+     * that does not exist with its error result. */
+    res->refused = a->status == MCP_MATOMO_DENIED
+                   || a->status == MCP_MATOMO_ERROR;
     res->error = a->status == MCP_MATOMO_DENIED
                      ? "Access denied: the token has no view access to what "
                        "was asked (matomo_list_sites lists the sites it can "

@@ -18,6 +18,7 @@ struct mcp_request;
 typedef struct {
     json_object *structured;   /* owned by the request pool */
     const char *error;         /* non-NULL makes the result an error */
+    int refused;               /* the error is Matomo refusing the site */
 } mcp_tool_result;
 
 typedef void mcp_tool_run_fn(struct mcp_request *req, json_object *arguments,

@@ -797,6 +797,56 @@ static void test_module_catalog(void)
           "list_sites: limit capped, no stray arguments");
 }
 
+/* --- prompts, completions, logging (no backend needed) -------------- */
+
+static void test_prompts(void)
+{
+    json_object *r;
+    int status;
+
+    r = handle("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"prompts/list\"}",
+               &status);
+    CHECK(json_object_array_length(path(r, "result", "prompts")) == 4,
+          "four prompts");
+    r = handle("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"prompts/get\","
+               "\"params\":{\"name\":\"matomo_technical_checks\","
+               "\"arguments\":{\"idSite\":\"7\"}}}", &status);
+    CHECK(strstr(json_object_get_string(path(json_object_array_get_idx(
+              path(r, "result", "messages"), 0), "content", "text")),
+              "site 7 on date=today") != NULL,
+          "arguments and defaults are filled in");
+    r = handle("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"prompts/get\","
+               "\"params\":{\"name\":\"matomo_technical_checks\"}}", &status);
+    CHECK(error_code(r) == -32602, "missing required idSite: -32602");
+    r = handle("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"prompts/get\","
+               "\"params\":{\"name\":\"matomo_technical_checks\","
+               "\"arguments\":{\"idSite\":\"1;x\"}}}", &status);
+    CHECK(error_code(r) == -32602, "idSite not a number: -32602");
+    r = handle("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"prompts/get\","
+               "\"params\":{\"name\":\"nope\"}}", &status);
+    CHECK(error_code(r) == -32602, "unknown prompt: -32602");
+    r = handle("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":"
+               "\"completion/complete\",\"params\":{\"ref\":{\"type\":"
+               "\"ref/prompt\",\"name\":\"matomo_traffic_exploration\"},"
+               "\"argument\":{\"name\":\"period\",\"value\":\"m\"}}}",
+               &status);
+    CHECK_STR(json_object_get_string(json_object_array_get_idx(
+                  path(path(r, "result", "completion"), "values", NULL), 0)),
+              "month", "period m completes to month");
+    r = handle("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":"
+               "\"completion/complete\",\"params\":{\"ref\":{\"type\":"
+               "\"ref/prompt\",\"name\":\"matomo_traffic_exploration\"},"
+               "\"argument\":{\"name\":\"idSite\",\"value\":\"\"}}}",
+               &status);
+    CHECK(json_object_array_length(path(path(r, "result", "completion"),
+                                        "values", NULL)) == 0,
+          "no backend, no sites to complete (and no crash)");
+    r = handle("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":"
+               "\"logging/setLevel\",\"params\":{\"level\":\"loud\"}}",
+               &status);
+    CHECK(error_code(r) == -32602, "unknown log level: -32602");
+}
+
 int main(void)
 {
     mcp_catalog *c = NULL;
@@ -817,6 +867,7 @@ int main(void)
     test_matomo_answers();
     test_module_catalog();
     test_periods();
+    test_prompts();
 
     apr_pool_destroy(pool);
     apr_terminate();
