@@ -51,10 +51,12 @@ my %PROMPTS = (
     matomo_technical_checks      => [qw(idSite date)],
 );
 
+# The tools and their input schemas' properties.
 my %TOOLS;
 {
     my $body = call('tools/list', {});
-    %TOOLS = map { $_->{name} => 1 } @{ $body->{result}{tools} // [] };
+    %TOOLS = map { $_->{name} => $_->{inputSchema}{properties} // {} }
+             @{ $body->{result}{tools} // [] };
 }
 
 # --- capabilities ------------------------------------------------------------
@@ -132,6 +134,46 @@ for my $name (sort keys %PROMPTS) {
         is_deeply([grep { !$TOOLS{$_} } @named], [],
                   "$name: every tool it names exists");
     }
+}
+
+# A step that calls one tool "with name=value, ...": every name is an
+# argument of that tool, and a bare value fits the argument's enum or type.
+sub bad_tool_arguments {
+    my $text = shift;
+    my @bad;
+    for my $line (split /\n/, $text) {
+        my @t = tools_named($line);
+        next unless @t == 1 && $TOOLS{ $t[0] };
+        my $props = $TOOLS{ $t[0] };
+        # name=value, not a segment condition inside a value ("a==b").
+        while ($line =~ /(?<![\w"'=])([A-Za-z_]+)=(?!=)([A-Za-z0-9_]*)/g) {
+            my ($arg, $val) = ($1, $2);
+            my $p = $props->{$arg};
+            if (!$p) { push @bad, "$t[0] has no argument $arg"; next }
+            next unless length $val;
+            push @bad, "$t[0] $arg=$val: not in its enum"
+                if $p->{enum} && !grep { $_ eq $val } @{ $p->{enum} };
+            push @bad, "$t[0] $arg=$val: not a boolean"
+                if ($p->{type} // '') eq 'boolean' && $val !~ /^(true|false)$/;
+        }
+    }
+    return @bad;
+}
+for my $case (
+    [matomo_traffic_exploration   => { idSite => '1' }],
+    [matomo_traffic_exploration   => { idSite => '1', period => 'day', date => '2026-11-25' }],
+    [matomo_report_interpretation => { idSite => '1' }],
+    [matomo_report_interpretation => { idSite => '1', report => 'Referrers_getCampaigns',
+                                       period => 'month', date => '2026-11-26' }],
+    [matomo_segment_analysis      => { idSite => '1' }],
+    [matomo_segment_analysis      => { idSite => '1', dimension => 'countryCode',
+                                       period => 'year', date => '2026-11-26' }],
+    [matomo_technical_checks      => { idSite => '1' }],
+    [matomo_technical_checks      => { idSite => '1', date => '2026-11-25' }],
+) {
+    my @bad = bad_tool_arguments(prompt_text(get_prompt(@$case)));
+    is_deeply(\@bad, [], "$case->[0] " . $JSON->encode($case->[1])
+                        . ': the tool calls it asks for use the tools\' own arguments');
 }
 
 # Each family's tools.
