@@ -9,7 +9,7 @@ use lib "$FindBin::Bin/lib";
 use Apache::Test qw(-withtestmore);
 use McpTest;
 
-plan tests => 177;
+plan tests => 178;
 
 # The JSON-RPC error an answer carries: (HTTP status, code, decoded body).
 sub error_of {
@@ -53,8 +53,11 @@ for my $v (qw(2025-11-25 2025-06-18 2025-03-26)) {
        'initialize 2024-01-01: answered with the latest revision');
     my $r = $j ? $j->{result} : {};
     is(ref $r->{capabilities}{tools}, 'HASH', 'capabilities.tools is an object');
-    ok(!exists $r->{capabilities}{resources} && !exists $r->{capabilities}{prompts},
-       'no capability advertised that is not served');
+    is_deeply([sort keys %{ $r->{capabilities} }],
+              [qw(completions logging prompts resources tools)],
+              'exactly the capabilities served');
+    is_deeply([map { $r->{capabilities}{$_}{listChanged} ? 1 : 0 } qw(tools resources prompts)],
+              [0, 0, 0], 'lists do not change during a session (listChanged false)');
     for my $k (qw(name version title websiteUrl)) {
         ok(defined $r->{serverInfo}{$k} && !ref $r->{serverInfo}{$k}
            && length $r->{serverInfo}{$k}, "serverInfo.$k is a non-empty string");
