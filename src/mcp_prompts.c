@@ -11,6 +11,7 @@
 #include "mcp_jsonrpc.h"
 #include "mcp_toolkit.h"
 
+#include <regex.h>
 #include <string.h>
 
 #include <apr_strings.h>
@@ -62,14 +63,15 @@ static const prompt prompts[] = {
         "What changed in one report (or in the site's headline metrics) "
         "between a period and the one before it.",
         { ARG_SITE, { "report", "A report id from matomo_list_reports, e.g. "
-                      "Referrers_getCampaigns (default: the headline "
-                      "metrics)", 0, "the headline metrics" },
+                      "Referrers_getCampaigns (default: "
+                      "Referrers_getReferrerType, the traffic channels)", 0,
+                      "Referrers_getReferrerType" },
           ARG_PERIOD("week"), ARG_DATE("yesterday") }, 4,
         "Explain what changed for Matomo site {idSite} in {report}, "
         "period={period}, date={date}, against the period before.\n"
         "1. Call matomo_traffic_summary with idSite={idSite}, "
         "period={period}, date={date}, compare_to=previous_period.\n"
-        "2. For a report, call matomo_get_report with report={report} and "
+        "2. Call matomo_get_report with report={report} and "
         "compare_dates set to a date of the previous period (see the "
         "resolved period in step 1), so both periods come side by side.\n"
         "3. Name the biggest absolute and relative changes, the rows behind "
@@ -80,8 +82,8 @@ static const prompt prompts[] = {
         "matomo_segment_analysis", "Compare segments and dimensions",
         "Patterns across segments, locations, devices or another "
         "dimension: which ones convert, bounce or grow.",
-        { ARG_SITE, { "dimension", "A segment dimension, e.g. deviceType, "
-                      "countryCode, visitorType", 0, "deviceType" },
+        { ARG_SITE, { "dimension", "A segment dimension, e.g. countryCode, "
+                      "visitorType (default: deviceType)", 0, "deviceType" },
           ARG_PERIOD("month"), ARG_DATE("yesterday") }, 4,
         "Analyse Matomo site {idSite} by {dimension} for period={period}, "
         "date={date}.\n"
@@ -185,8 +187,47 @@ static const char *fill(apr_pool_t *p, const prompt *pr, json_object *args)
     return text;
 }
 
-/* Arguments are strings; each given one must be a prompt argument, and
- * idSite a positive integer.  NULL or what is wrong. */
+/* What a prompt argument may hold: it is written into the message, so
+ * only the values its tools accept, never free text. */
+static const char *arg_rule(const char *name)
+{
+    return !strcmp(name, "idSite") ? "a site id (a positive integer)"
+           : !strcmp(name, "period") ? "day, week, month, year or range"
+           : !strcmp(name, "date") ? "YYYY-MM-DD, today, yesterday, lastN, "
+                                     "previousN or YYYY-MM-DD,YYYY-MM-DD"
+           : "an id of letters, digits, '_' and '.'";
+}
+
+static int arg_value_ok(const char *name, const char *v)
+{
+    size_t n = strlen(v);
+
+    if (!strcmp(name, "idSite")) {
+        return *v >= '1' && *v <= '9' && n <= 9
+               && strspn(v, "0123456789") == n;
+    }
+    if (!strcmp(name, "period")) {
+        return !strcmp(v, "day") || !strcmp(v, "week") || !strcmp(v, "month")
+               || !strcmp(v, "year") || !strcmp(v, "range");
+    }
+    if (!strcmp(name, "date")) {
+        regex_t re;
+        int ok;
+
+        if (regcomp(&re, MCP_DATE_PATTERN, REG_EXTENDED | REG_NOSUB) != 0) {
+            return 0;
+        }
+        ok = regexec(&re, v, 0, NULL, 0) == 0;
+        regfree(&re);
+        return ok;
+    }
+    return n >= 1 && n <= 120
+           && strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                        "0123456789_.") == n;
+}
+
+/* Arguments are strings; each given one must hold what its tools accept.
+ * NULL or what is wrong. */
 static const char *check_args(apr_pool_t *p, const prompt *pr,
                               json_object *args)
 {
@@ -205,14 +246,10 @@ static const char *check_args(apr_pool_t *p, const prompt *pr,
             return apr_psprintf(p, "argument %s must be a string of at most "
                                 "200 characters", pr->args[a].name);
         }
-        if (given && !strcmp(pr->args[a].name, "idSite")) {
-            const char *s = json_object_get_string(v);
-
-            if (*s < '1' || *s > '9' || strlen(s) > 9
-                || strspn(s, "0123456789") != strlen(s)) {
-                return "argument idSite must be a site id (a positive "
-                       "integer)";
-            }
+        if (given && !arg_value_ok(pr->args[a].name,
+                                   json_object_get_string(v))) {
+            return apr_psprintf(p, "argument %s: %s", pr->args[a].name,
+                                arg_rule(pr->args[a].name));
         }
     }
     return NULL;

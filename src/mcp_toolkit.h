@@ -75,11 +75,13 @@ json_object *mcp_span_json(apr_pool_t *p, const char *period,
 #define MCP_PROP_PERIOD                                                       \
     "\"period\":{\"type\":\"string\",\"enum\":[\"day\",\"week\",\"month\","   \
     "\"year\",\"range\"],\"default\":\"day\"}"
+/* The dates the tools accept (POSIX extended regular expression). */
+#define MCP_DATE_PATTERN                                                      \
+    "^(today|yesterday|[0-9]{4}-[0-9]{2}-[0-9]{2}|(last|previous)[0-9]{1,3}|" \
+    "[0-9]{4}-[0-9]{2}-[0-9]{2},[0-9]{4}-[0-9]{2}-[0-9]{2})$"
 #define MCP_PROP_DATE                                                         \
     "\"date\":{\"type\":\"string\",\"maxLength\":21,\"default\":"             \
-    "\"yesterday\",\"pattern\":\"^(today|yesterday|"                          \
-    "[0-9]{4}-[0-9]{2}-[0-9]{2}|(last|previous)[0-9]{1,3}|"                  \
-    "[0-9]{4}-[0-9]{2}-[0-9]{2},[0-9]{4}-[0-9]{2}-[0-9]{2})$\","             \
+    "\"yesterday\",\"pattern\":\"" MCP_DATE_PATTERN "\","                     \
     "\"description\":\"YYYY-MM-DD, today, yesterday, lastN, previousN, or "   \
     "YYYY-MM-DD,YYYY-MM-DD with period range\"}"
 #define MCP_SEGMENT_OP "(==|!=|<=|>=|<|>|=@|!@|=\\\\^|=\\\\$)"
