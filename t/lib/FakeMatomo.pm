@@ -148,8 +148,6 @@ sub handler {
         # A broken Matomo breaks before it looks at the request.
         $res = _fault_answer($r, $fault);
     } else {
-        Time::HiRes::sleep(_setting($r, 'FakeMatomoSlowSeconds', 'FAKE_MATOMO_SLOW_SECONDS', 5))
-            if $fault && $fault eq 'slow';
         $res = _api_answer($req, $auth, $entry);
         if ($fault && $fault eq 'truncated') {
             $res->{body}   = substr($res->{body}, 0, int(length($res->{body}) / 2));
@@ -161,6 +159,10 @@ sub handler {
     $entry->{status} = $res->{status};
     $entry->{answer} = $res->{answer} if $res->{answer};
     _log($r, $entry, $query, $post);
+    # Slow: the answer waits after the log line, so no test that reads the
+    # log later meets a request of an earlier test finishing late.
+    Time::HiRes::sleep(_setting($r, 'FakeMatomoSlowSeconds', 'FAKE_MATOMO_SLOW_SECONDS', 5))
+        if $fault && $fault eq 'slow';
     if ($entry->{write_attempt}) {
         my @writes = $entry->{bulk} ? map { "$_->{method} (in API.getBulkRequest)" } grep { $_->{write} } @{ $entry->{bulk} }
                    : ($entry->{method});
