@@ -18,6 +18,9 @@ WARNINGS  := -Wall -Wextra -Werror -Wstrict-prototypes -Wmissing-prototypes \
 CFLAGS_EXTRA ?=
 LDFLAGS_EXTRA ?=
 
+# (Apache::Test waits up to 300 s for the server: a sanitizer build loading
+# the fake Matomo's recordings starts slowly on a busy machine.)
+#
 # make test SANITIZE=1: module and unit tests built with AddressSanitizer
 # and UndefinedBehaviorSanitizer; httpd gets the runtimes preloaded, and a
 # report lands in t/logs/error_log, which t/99_error_log.t fails on.
@@ -106,7 +109,7 @@ test: deps
 	@$(MAKE) --no-print-directory all $(UNIT_BIN) SANITIZE=$(SANITIZE)
 	@$(if $(TEST_USER),t/bin/grant-www-data)
 	@perl t/TEST.PL -clean >/dev/null 2>&1
-	$(SAN_ENV) perl t/TEST.PL $(TEST_ARGS) $(TESTS)
+	APACHE_TEST_STARTUP_TIMEOUT=300 $(SAN_ENV) perl t/TEST.PL $(TEST_ARGS) $(TESTS)
 
 run: deps
 	@$(MAKE) --no-print-directory all
