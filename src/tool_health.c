@@ -512,7 +512,7 @@ static void health_spans(apr_pool_t *p, const char *period, const char *date,
                          const mcp_day *today, json_object **now,
                          json_object **before)
 {
-    mcp_day none = { 0, 0, 0 }, s, e, ps, pe;
+    mcp_day none = { 0, 0, 0 }, s, e, ps = none, pe = none;
     int known = mcp_period_span(period, date, today ? *today : none, &s, &e);
 
     *now = span_of(p, period, date, s, e, known);

@@ -642,6 +642,18 @@ static void test_matomo_answers(void)
               && strstr(text, "reportData") != NULL
               && strstr(text, "\"ok\"") != NULL,
           "everything else stays");
+
+    /* Found by fuzz/fuzz_answer: a token in a member's name, or after a
+     * U+0000 inside a string, where strstr() stopped looking. */
+    a = classify_answer(200, "{\"s3cr3tt0k3n\":1,\"x\":{\"?token_auth=y\":"
+                             "[2]},\"nul\":\"a\\u0000s3cr3tt0k3n\","
+                             "\"list\":[\"b\\u0000token_auth=z\"],"
+                             "\"keep\":3}");
+    text = json_object_to_json_string(a.json);
+    CHECK(a.status == MCP_MATOMO_OK && strstr(text, "s3cr3tt0k3n") == NULL
+              && strstr(text, "token_auth") == NULL
+              && strstr(text, "\"keep\"") != NULL,
+          "credentials in member names and after U+0000 are gone too");
 }
 
 /* --- periods --------------------------------------------------------- */
@@ -694,6 +706,19 @@ static void test_periods(void)
     CHECK_STR(rel("week", "2026-11-18"), "2026-11-16..2026-11-22",
               "absolute dates need no today");
     CHECK_STR(rel("day", "last0"), "none", "last0 is nothing");
+    {
+        /* Found by fuzz/fuzz_jsonrpc: with today unknown (no answer from
+         * Matomo), a relative month indexed days_in_month with month 0
+         * or less. */
+        mcp_day unknown = { 0, 0, 0 }, a, b;
+
+        CHECK(!mcp_period_span("month", "previous26", unknown, &a, &b)
+                  && !mcp_period_span("month", "today", unknown, &a, &b)
+                  && !mcp_period_span("day", "last7", unknown, &a, &b)
+                  && mcp_period_span("month", "2026-11-26", unknown, &a, &b),
+              "today unknown: relative dates resolve to nothing, absolute "
+              "ones still do");
+    }
     CHECK_STR(span("day", "2026-11-25", 0), "2026-11-25..2026-11-25", "day");
     CHECK_STR(span("week", "2026-11-25", 0), "2026-11-23..2026-11-29",
               "a Wednesday's week runs Monday to Sunday");
