@@ -235,11 +235,12 @@ void mcp_matomo_scrub(json_object *obj, const char *token)
 }
 
 /* Matomo's own message, minus anything that could be a credential, cut to
- * a length a model can use. */
+ * a length a model can use: masked whole first, so that the cut leaves no
+ * part of a token, then cut between UTF-8 characters. */
 static const char *clean_message(apr_pool_t *p, const char *msg,
                                  const char *token)
 {
-    char *m = apr_pstrndup(p, msg != NULL ? msg : "", 500);
+    char *m = apr_pstrdup(p, msg != NULL ? msg : "");
     char *hit;
 
     if (token != NULL && *token != '\0') {
@@ -255,7 +256,7 @@ static const char *clean_message(apr_pool_t *p, const char *msg,
         }
         memcpy(hit, "token_auth*", 11);
     }
-    return m;
+    return mcp_json_clip(p, m, 500);
 }
 
 /* --- answers ------------------------------------------------------ */
@@ -309,6 +310,10 @@ void mcp_matomo_classify(apr_pool_t *p, long http_status, const char *body,
         return;
     }
     mcp_matomo_scrub(json, token);
+    if (string_carries_credential(json, token)) {
+        /* A bare string has no container to lose it from. */
+        json = mcp_json_pool_own(p, json_object_new_string(""));
+    }
     out->status = MCP_MATOMO_OK;
     out->json = json;
 }

@@ -654,6 +654,36 @@ static void test_matomo_answers(void)
               && strstr(text, "token_auth") == NULL
               && strstr(text, "\"keep\"") != NULL,
           "credentials in member names and after U+0000 are gone too");
+    a = classify_answer(200, "\"s3cr3tt0k3n.x\"");
+    CHECK(a.status == MCP_MATOMO_OK
+              && json_object_is_type(a.json, json_type_string)
+              && json_object_get_string_len(a.json) == 0,
+          "an answer that is one credential-carrying string is emptied");
+    {
+        /* Matomo's message is cut at 500 bytes: between characters, and
+         * after masking, so no part of a token survives the cut. */
+        char body[1200] = "{\"result\":\"error\",\"message\":\"x";
+        int i;
+
+        for (i = 0; i < 250; i++) {
+            strcat(body, "\xc3\xa9");
+        }
+        strcat(body, "\"}");
+        a = classify_answer(200, body);
+        CHECK(a.status == MCP_MATOMO_ERROR && strlen(a.message) <= 500
+                  && parse(apr_psprintf(pool, "\"%s\"", a.message))
+                         == MCP_JSON_OK,
+              "a long message is cut between characters");
+        body[strlen("{\"result\":\"error\",\"message\":\"")] = '\0';
+        for (i = 0; i < 490; i++) {
+            strcat(body, "x");
+        }
+        strcat(body, " s3cr3tt0k3n\"}");
+        a = classify_answer(200, body);
+        CHECK(a.status == MCP_MATOMO_ERROR && strlen(a.message) == 500
+                  && strstr(a.message, "s3cr3") == NULL,
+              "a token is masked before the cut: no part of it survives");
+    }
 }
 
 /* --- periods --------------------------------------------------------- */
@@ -820,6 +850,29 @@ static void test_module_catalog(void)
               && check_args(c, "matomo_list_sites", "{\"search\":\"shop\"}")
                      == NULL,
           "list_sites: limit capped, no stray arguments");
+    {
+        /* Found by fuzz/fuzz_schema: a quoted argument name or value cut
+         * inside a UTF-8 character made the tool result invalid JSON. */
+        char key[200] = "x", val[200] = "x";
+        const char *err;
+        int k;
+
+        for (k = 0; k < 45; k++) {
+            strcat(key, "\xc3\xa9");        /* x, then 90 bytes of e-acute */
+            strcat(val, "\xe2\x82\xac");    /* x, then 135 of euro signs */
+        }
+        err = check_args(c, "matomo_list_sites",
+                         apr_psprintf(pool, "{\"%s\":1}", key));
+        CHECK(err != NULL && parse(apr_psprintf(pool, "\"%s\"", err))
+                                 == MCP_JSON_OK,
+              "an unknown argument's long name is cut between characters");
+        err = check_args(c, "matomo_traffic_summary", apr_psprintf(
+            pool, "{\"idSite\":1,\"segment\":\"%s\"}", val));
+        CHECK(err != NULL && strncmp(err, "segment: '", 10) == 0
+                  && parse(apr_psprintf(pool, "\"%s\"", err))
+                         == MCP_JSON_OK,
+              "a bad value is quoted cut between characters");
+    }
 }
 
 /* --- prompts, completions, logging (no backend needed) -------------- */
