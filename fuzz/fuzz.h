@@ -51,6 +51,13 @@ void fuzz_fail(const char *what, const char *text, size_t len);
 /* 1 when needle occurs in the len bytes at hay. */
 int fuzz_contains(const char *hay, size_t len, const char *needle);
 
+/* 1 when a member name or string value in the tree holds needle: what a
+ * client reading the JSON gets, not how it is spelt (a serialisation may
+ * spell "\\f" + "eedc..." where the value holds a form feed).  A string
+ * that is itself JSON text (a tool result's text content) is looked into
+ * the same way. */
+int fuzz_tree_has(apr_pool_t *p, json_object *obj, const char *needle);
+
 /* Everything the server writes must be strict JSON (valid UTF-8 included):
  * a client parses it.  Aborts otherwise. */
 json_object *fuzz_reparse(apr_pool_t *p, const char *text, size_t len,

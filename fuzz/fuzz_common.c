@@ -73,3 +73,39 @@ json_object *fuzz_reparse(apr_pool_t *p, const char *text, size_t len,
     return obj;
 }
 
+
+int fuzz_tree_has(apr_pool_t *p, json_object *obj, const char *needle)
+{
+    if (json_object_is_type(obj, json_type_object)) {
+        json_object_object_foreach(obj, key, val) {
+            if (strstr(key, needle) != NULL || fuzz_tree_has(p, val, needle)) {
+                return 1;
+            }
+        }
+    }
+    else if (json_object_is_type(obj, json_type_array)) {
+        size_t i, n = json_object_array_length(obj);
+
+        for (i = 0; i < n; i++) {
+            if (fuzz_tree_has(p, json_object_array_get_idx(obj, i), needle)) {
+                return 1;
+            }
+        }
+    }
+    else if (json_object_is_type(obj, json_type_string)) {
+        const char *s = json_object_get_string(obj);
+        size_t len = (size_t)json_object_get_string_len(obj);
+        json_object *inner = NULL;
+
+        if (!fuzz_contains(s, len, needle)) {
+            return 0;
+        }
+        if (mcp_json_parse(p, s, len, 1000, &inner) == MCP_JSON_OK
+            && (json_object_is_type(inner, json_type_object)
+                || json_object_is_type(inner, json_type_array))) {
+            return fuzz_tree_has(p, inner, needle);
+        }
+        return 1;
+    }
+    return 0;
+}
