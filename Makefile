@@ -159,6 +159,7 @@ FUZZ_MAX_LEN_schema  := 2048
 FUZZ_MAX_LEN_answer  := 16384
 FUZZ_MAX_LEN_tools   := 131072
 FUZZ_ENV      := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+                 LSAN_OPTIONS=suppressions=$(CURDIR)/fuzz/lsan.supp \
                  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 FUZZ_OBJ      := fuzz/build/obj
 FUZZ_CORE_OBJ := $(CORE_SRC:src/%.c=$(FUZZ_OBJ)/%.o)
@@ -178,7 +179,7 @@ fuzz-deps:
 	fi
 
 fuzz-build: fuzz-deps
-	@$(MAKE) --no-print-directory $(FUZZ_BINS)
+	@$(MAKE) --no-print-directory -j$$(nproc) $(FUZZ_BINS)
 
 $(FUZZ_OBJ)/%.o: src/%.c $(HEADERS) Makefile
 	@mkdir -p $(@D)
