@@ -191,6 +191,9 @@ $(FUZZ_OBJ)/fuzz_%.o: fuzz/fuzz_%.c fuzz/fuzz.h $(HEADERS) Makefile
 	@echo "  CC    $@"
 	@$(FUZZ_CC) $(FUZZ_CFLAGS) $(CORE_CFLAGS) -c -o $@ $<
 
+# fuzz_tools.c includes src/mcp_server.c (see there).
+$(FUZZ_OBJ)/fuzz_tools.o: src/mcp_server.c
+
 fuzz/build/fuzz_tools: $(FUZZ_OBJ)/fuzz_tools.o $(FUZZ_OBJ)/fuzz_common.o $(FUZZ_TOOLS_OBJ)
 	@echo "  LD    $@"
 	@$(FUZZ_CC) $(FUZZ_LDFLAGS) -o $@ $^ $(CORE_LIBS)
