@@ -179,6 +179,20 @@ const char *mcp_json_to_string(apr_pool_t *p, json_object *obj,
     return apr_pstrmemdup(p, s, n);
 }
 
+const char *mcp_json_clip(apr_pool_t *p, const char *s, apr_size_t max)
+{
+    apr_size_t n = strlen(s);
+
+    if (n <= max) {
+        return s;
+    }
+    n = max;
+    while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80) {
+        n--;
+    }
+    return apr_pstrndup(p, s, n);
+}
+
 json_object *mcp_json_get_typed(json_object *obj, const char *key,
                                 json_type type)
 {

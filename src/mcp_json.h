@@ -34,6 +34,10 @@ json_object *mcp_json_pool_own(apr_pool_t *p, json_object *obj);
 const char *mcp_json_to_string(apr_pool_t *p, json_object *obj,
                                apr_size_t *len);
 
+/* s cut to at most max bytes without splitting a UTF-8 sequence (s is
+ * valid UTF-8), for messages that quote what they were given. */
+const char *mcp_json_clip(apr_pool_t *p, const char *s, apr_size_t max);
+
 /* The string member key of obj, or NULL when absent or not a string. */
 const char *mcp_json_get_string(json_object *obj, const char *key);
 

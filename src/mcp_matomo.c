@@ -176,10 +176,20 @@ const char *mcp_matomo_bulk_form(apr_pool_t *p, const mcp_matomo_request *calls,
 
 /* --- never return a credential ------------------------------------ */
 
-static int carries_credential(const char *s, const char *token)
+/* len bytes, since a JSON string may hold U+0000 before a token. */
+static int carries_credential(const char *s, size_t len, const char *token)
 {
-    return (token != NULL && *token != '\0' && strstr(s, token) != NULL)
-           || strstr(s, "token_auth=") != NULL;
+    return (token != NULL && *token != '\0'
+            && memmem(s, len, token, strlen(token)) != NULL)
+           || memmem(s, len, "token_auth=", 11) != NULL;
+}
+
+static int string_carries_credential(json_object *val, const char *token)
+{
+    return json_object_is_type(val, json_type_string)
+           && carries_credential(json_object_get_string(val),
+                                 (size_t)json_object_get_string_len(val),
+                                 token);
 }
 
 void mcp_matomo_scrub(json_object *obj, const char *token)
@@ -188,11 +198,12 @@ void mcp_matomo_scrub(json_object *obj, const char *token)
         const char *doomed[64];
         int n = 0, i;
 
-        /* Collect first: members cannot go while the walk is on them. */
+        /* Collect first: members cannot go while the walk is on them.  A
+         * member goes when its value or its name carries a credential. */
         json_object_object_foreach(obj, key, val) {
-            if (json_object_is_type(val, json_type_string)) {
-                if (carries_credential(json_object_get_string(val), token)
-                    && n < (int)(sizeof(doomed) / sizeof(doomed[0]))) {
+            if (string_carries_credential(val, token)
+                || carries_credential(key, strlen(key), token)) {
+                if (n < (int)(sizeof(doomed) / sizeof(doomed[0]))) {
                     doomed[n++] = key;
                 }
             }
@@ -213,8 +224,7 @@ void mcp_matomo_scrub(json_object *obj, const char *token)
         for (i = 0; i < len; i++) {
             json_object *val = json_object_array_get_idx(obj, i);
 
-            if (json_object_is_type(val, json_type_string)
-                && carries_credential(json_object_get_string(val), token)) {
+            if (string_carries_credential(val, token)) {
                 json_object_array_put_idx(obj, i, json_object_new_string(""));
             }
             else {
@@ -225,11 +235,12 @@ void mcp_matomo_scrub(json_object *obj, const char *token)
 }
 
 /* Matomo's own message, minus anything that could be a credential, cut to
- * a length a model can use. */
+ * a length a model can use: masked whole first, so that the cut leaves no
+ * part of a token, then cut between UTF-8 characters. */
 static const char *clean_message(apr_pool_t *p, const char *msg,
                                  const char *token)
 {
-    char *m = apr_pstrndup(p, msg != NULL ? msg : "", 500);
+    char *m = apr_pstrdup(p, msg != NULL ? msg : "");
     char *hit;
 
     if (token != NULL && *token != '\0') {
@@ -245,7 +256,7 @@ static const char *clean_message(apr_pool_t *p, const char *msg,
         }
         memcpy(hit, "token_auth*", 11);
     }
-    return m;
+    return mcp_json_clip(p, m, 500);
 }
 
 /* --- answers ------------------------------------------------------ */
@@ -299,6 +310,10 @@ void mcp_matomo_classify(apr_pool_t *p, long http_status, const char *body,
         return;
     }
     mcp_matomo_scrub(json, token);
+    if (string_carries_credential(json, token)) {
+        /* A bare string has no container to lose it from. */
+        json = mcp_json_pool_own(p, json_object_new_string(""));
+    }
     out->status = MCP_MATOMO_OK;
     out->json = json;
 }

@@ -104,8 +104,10 @@ void mcp_matomo_classify(apr_pool_t *p, long http_status, const char *body,
                          apr_size_t len, const char *token,
                          mcp_matomo_answer *out);
 
-/* Removes every string member that carries token (or any token_auth= URL
- * parameter) from a JSON tree, in place. */
+/* Removes every member whose string value or name carries token (or any
+ * token_auth= URL parameter) from a JSON tree, in place, and empties such
+ * strings in arrays; the whole string, even past a U+0000.  A tree that is
+ * itself such a string is mcp_matomo_classify's to replace. */
 void mcp_matomo_scrub(json_object *obj, const char *token);
 
 #endif

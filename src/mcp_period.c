@@ -211,6 +211,9 @@ int mcp_period_span(const char *period, const char *date, mcp_day today,
     if (mcp_period_resolve(period, date, start, end)) {
         return 1;
     }
+    if (!valid(today)) {
+        return 0;   /* today unknown: relative dates say nothing */
+    }
     if (!strcmp(date, "today") || !strcmp(date, "yesterday")) {
         mcp_day d = date[0] == 'y' ? mcp_period_shift("day", today, -1)
                                    : today;

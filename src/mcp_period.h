@@ -43,7 +43,8 @@ int mcp_period_resolve(const char *period, const char *date, mcp_day *start,
  * the site's timezone; the caller learns today from Matomo).  today and
  * yesterday name the period holding that day; lastN the N periods ending
  * with today's; previousN the N periods before today's.  With period
- * range, lastN and previousN count days.  0 when date is not one of these. */
+ * range, lastN and previousN count days.  0 when date is not one of these,
+ * or is relative and today is not a valid day (unknown: {0, 0, 0}). */
 int mcp_period_span(const char *period, const char *date, mcp_day today,
                     mcp_day *start, mcp_day *end);
 

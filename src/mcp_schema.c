@@ -142,8 +142,9 @@ static const char *check_string(apr_pool_t *p, const char *name,
     if (pattern != NULL && !pattern_matches(pattern, s)) {
         const char *hint = mcp_json_get_string(schema, "description");
 
-        return apr_psprintf(p, "%s: '%.80s' is not valid%s%s", name, s,
-                            hint ? ": " : "", hint ? hint : "");
+        return apr_psprintf(p, "%s: '%s' is not valid%s%s", name,
+                            mcp_json_clip(p, s, 80), hint ? ": " : "",
+                            hint ? hint : "");
     }
     return NULL;
 }
@@ -228,8 +229,8 @@ static const char *check_members(apr_pool_t *p, const char *prefix,
 
         if (props == NULL || !json_object_object_get_ex(props, key, &sub)) {
             if (closed) {
-                return apr_psprintf(p, "%s%.64s: unknown argument (allowed: "
-                                    "%s)", prefix, key,
+                return apr_psprintf(p, "%s%s: unknown argument (allowed: "
+                                    "%s)", prefix, mcp_json_clip(p, key, 64),
                                     props ? allowed_names(p, props) : "none");
             }
             continue;

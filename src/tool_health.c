@@ -512,7 +512,7 @@ static void health_spans(apr_pool_t *p, const char *period, const char *date,
                          const mcp_day *today, json_object **now,
                          json_object **before)
 {
-    mcp_day none = { 0, 0, 0 }, s, e, ps, pe;
+    mcp_day none = { 0, 0, 0 }, s, e, ps = none, pe = none;
     int known = mcp_period_span(period, date, today ? *today : none, &s, &e);
 
     *now = span_of(p, period, date, s, e, known);
@@ -586,7 +586,7 @@ static json_object *stopped_pages(apr_pool_t *p, json_object *now,
         json_object *row = json_object_array_get_idx(before, i);
         json_object *hits = NULL, *page;
         const char *label = mcp_json_get_string(row, "label");
-        const char *url = mcp_json_get_string(
+        const char *url = before_meta == NULL ? NULL : mcp_json_get_string(
             json_object_array_get_idx(before_meta, i), "url");
 
         json_object_object_get_ex(row, "nb_hits", &hits);

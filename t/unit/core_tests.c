@@ -642,6 +642,48 @@ static void test_matomo_answers(void)
               && strstr(text, "reportData") != NULL
               && strstr(text, "\"ok\"") != NULL,
           "everything else stays");
+
+    /* Found by fuzz/fuzz_answer: a token in a member's name, or after a
+     * U+0000 inside a string, where strstr() stopped looking. */
+    a = classify_answer(200, "{\"s3cr3tt0k3n\":1,\"x\":{\"?token_auth=y\":"
+                             "[2]},\"nul\":\"a\\u0000s3cr3tt0k3n\","
+                             "\"list\":[\"b\\u0000token_auth=z\"],"
+                             "\"keep\":3}");
+    text = json_object_to_json_string(a.json);
+    CHECK(a.status == MCP_MATOMO_OK && strstr(text, "s3cr3tt0k3n") == NULL
+              && strstr(text, "token_auth") == NULL
+              && strstr(text, "\"keep\"") != NULL,
+          "credentials in member names and after U+0000 are gone too");
+    a = classify_answer(200, "\"s3cr3tt0k3n.x\"");
+    CHECK(a.status == MCP_MATOMO_OK
+              && json_object_is_type(a.json, json_type_string)
+              && json_object_get_string_len(a.json) == 0,
+          "an answer that is one credential-carrying string is emptied");
+    {
+        /* Matomo's message is cut at 500 bytes: between characters, and
+         * after masking, so no part of a token survives the cut. */
+        char body[1200] = "{\"result\":\"error\",\"message\":\"x";
+        int i;
+
+        for (i = 0; i < 250; i++) {
+            strcat(body, "\xc3\xa9");
+        }
+        strcat(body, "\"}");
+        a = classify_answer(200, body);
+        CHECK(a.status == MCP_MATOMO_ERROR && strlen(a.message) <= 500
+                  && parse(apr_psprintf(pool, "\"%s\"", a.message))
+                         == MCP_JSON_OK,
+              "a long message is cut between characters");
+        body[strlen("{\"result\":\"error\",\"message\":\"")] = '\0';
+        for (i = 0; i < 490; i++) {
+            strcat(body, "x");
+        }
+        strcat(body, " s3cr3tt0k3n\"}");
+        a = classify_answer(200, body);
+        CHECK(a.status == MCP_MATOMO_ERROR && strlen(a.message) == 500
+                  && strstr(a.message, "s3cr3") == NULL,
+              "a token is masked before the cut: no part of it survives");
+    }
 }
 
 /* --- periods --------------------------------------------------------- */
@@ -694,6 +736,19 @@ static void test_periods(void)
     CHECK_STR(rel("week", "2026-11-18"), "2026-11-16..2026-11-22",
               "absolute dates need no today");
     CHECK_STR(rel("day", "last0"), "none", "last0 is nothing");
+    {
+        /* Found by fuzz/fuzz_jsonrpc: with today unknown (no answer from
+         * Matomo), a relative month indexed days_in_month with month 0
+         * or less. */
+        mcp_day unknown = { 0, 0, 0 }, a, b;
+
+        CHECK(!mcp_period_span("month", "previous26", unknown, &a, &b)
+                  && !mcp_period_span("month", "today", unknown, &a, &b)
+                  && !mcp_period_span("day", "last7", unknown, &a, &b)
+                  && mcp_period_span("month", "2026-11-26", unknown, &a, &b),
+              "today unknown: relative dates resolve to nothing, absolute "
+              "ones still do");
+    }
     CHECK_STR(span("day", "2026-11-25", 0), "2026-11-25..2026-11-25", "day");
     CHECK_STR(span("week", "2026-11-25", 0), "2026-11-23..2026-11-29",
               "a Wednesday's week runs Monday to Sunday");
@@ -795,6 +850,29 @@ static void test_module_catalog(void)
               && check_args(c, "matomo_list_sites", "{\"search\":\"shop\"}")
                      == NULL,
           "list_sites: limit capped, no stray arguments");
+    {
+        /* Found by fuzz/fuzz_schema: a quoted argument name or value cut
+         * inside a UTF-8 character made the tool result invalid JSON. */
+        char key[200] = "x", val[200] = "x";
+        const char *err;
+        int k;
+
+        for (k = 0; k < 45; k++) {
+            strcat(key, "\xc3\xa9");        /* x, then 90 bytes of e-acute */
+            strcat(val, "\xe2\x82\xac");    /* x, then 135 of euro signs */
+        }
+        err = check_args(c, "matomo_list_sites",
+                         apr_psprintf(pool, "{\"%s\":1}", key));
+        CHECK(err != NULL && parse(apr_psprintf(pool, "\"%s\"", err))
+                                 == MCP_JSON_OK,
+              "an unknown argument's long name is cut between characters");
+        err = check_args(c, "matomo_traffic_summary", apr_psprintf(
+            pool, "{\"idSite\":1,\"segment\":\"%s\"}", val));
+        CHECK(err != NULL && strncmp(err, "segment: '", 10) == 0
+                  && parse(apr_psprintf(pool, "\"%s\"", err))
+                         == MCP_JSON_OK,
+              "a bad value is quoted cut between characters");
+    }
 }
 
 /* --- prompts, completions, logging (no backend needed) -------------- */
