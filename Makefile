@@ -91,15 +91,20 @@ $(UNIT_BIN): t/unit/core_tests.c $(CORE_SRC) $(HEADERS) Makefile .build-flags
 
 # Installs what a fresh Debian 12 lacks: Debian packages system-wide, npm
 # packages (MCP SDK, conformance suite, Node 22) into ./node_modules.
-deps:
-	@missing=$$(for p in $(DEB_PKGS); do \
+# $(call apt_install,PACKAGES): installs those of PACKAGES that are missing.
+define apt_install
+	@missing=$$(for p in $(1); do \
 	    dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; \
-	  done; command -v node >/dev/null || echo nodejs npm); \
+	  done); \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages:" $$missing; \
 	  $(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	fi
+endef
+
+deps:
+	$(call apt_install,$(DEB_PKGS) $(if $(shell command -v node),,nodejs npm))
 	@if [ -f package-lock.json ] && \
 	    ! [ node_modules/.package-lock.json -nt package-lock.json ]; then \
 	  npm ci --no-audit --no-fund --loglevel=error; \
@@ -172,14 +177,7 @@ FUZZ_TOOLS_OBJ := $(filter-out $(FUZZ_OBJ)/mcp_server.o,$(FUZZ_CORE_OBJ))
 .PRECIOUS: $(FUZZ_OBJ)/%.o $(FUZZ_OBJ)/fuzz_%.o
 
 fuzz-deps:
-	@missing=$$(for p in $(FUZZ_PKGS); do \
-	    dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; \
-	  done); \
-	if [ -n "$$missing" ]; then \
-	  echo "installing Debian packages:" $$missing; \
-	  $(SUDO) apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
-	fi
+	$(call apt_install,$(FUZZ_PKGS))
 
 fuzz-build: fuzz-deps
 	@$(MAKE) --no-print-directory -j$$(nproc) $(FUZZ_BINS)
