@@ -4,6 +4,8 @@
 #   make run        serve /mcp on 127.0.0.1:$(PORT) (MATOMO_URL=… for a real Matomo)
 #   make test       install what is missing, build, run every suite
 #                   (TESTS="t/13_gateway.t ..." runs only those)
+#   make soak       60 s of mixed good and bad requests at 64 connections
+#                   while the fake Matomo misbehaves (SOAK_SECONDS=…)
 #   make install    install the module with apxs (DESTDIR-aware)
 
 APXS      ?= apxs
@@ -63,7 +65,7 @@ TEST_USER := $(shell [ "$$(id -u)" = 0 ] && echo "-user www-data -group www-data
 TEST_ARGS = -apxs $(shell command -v $(APXS)) \
              -httpd_conf $(CURDIR)/t/conf/base.conf -port select $(TEST_USER)
 
-.PHONY: all install run test deps clean FORCE
+.PHONY: all install run test soak deps clean FORCE
 
 all: $(MODULE)
 
@@ -116,6 +118,19 @@ test: deps
 	@perl t/TEST.PL -clean >/dev/null 2>&1
 	APACHE_TEST_STARTUP_TIMEOUT=300 $(SAN_ENV) perl t/TEST.PL $(TEST_ARGS) $(TESTS)
 
+# make soak: t/bin/soak starts the module's Apache and the fake Matomo's
+# (both on loopback, in ./soak/), runs wrk for SOAK_SECONDS at
+# SOAK_CONNECTIONS, and checks: no crashed child, no 5xx, every answer as
+# its request kind expects, RSS per child flat, still serving at the end.
+# SANITIZE=1 as for make test (the preload goes to the module's Apache).
+SOAK_SECONDS     ?= 60
+SOAK_CONNECTIONS ?= 64
+soak:
+	$(call apt_install,$(DEB_PKGS) wrk)
+	@$(MAKE) --no-print-directory all SANITIZE=$(SANITIZE)
+	@$(if $(TEST_USER),t/bin/grant-www-data)
+	$(SAN_ENV) SOAK_SECONDS=$(SOAK_SECONDS) SOAK_CONNECTIONS=$(SOAK_CONNECTIONS) t/bin/soak
+
 run: deps
 	@$(MAKE) --no-print-directory all
 	@PORT=$(PORT) t/bin/serve
@@ -128,7 +143,7 @@ install: $(MODULE)
 
 clean:
 	rm -rf .libs *.la *.lo *.slo *.o src/*.lo src/*.slo src/*.o src/.libs .build-flags \
-	    t/unit/core_tests
+	    t/unit/core_tests soak
 	-[ -f t/TEST.PL ] && perl t/TEST.PL -clean >/dev/null 2>&1 || true
 
 # --- fuzzing -------------------------------------------------------------
