@@ -103,6 +103,12 @@ static void note_answer(mcp_request *req, const mcp_matomo_answer *answer)
  * call fails cleanly instead of reaching for a missing handle. */
 static int no_backend(const mcp_request *req, mcp_matomo_answer *answer)
 {
+    if (req->outage != NULL) {
+        /* Matomo did not answer the token check of this request: asking
+         * again would cost the caller a second timeout. */
+        *answer = *req->outage;
+        return 1;
+    }
     if (req->backend != NULL && req->curl != NULL) {
         return 0;
     }
@@ -160,6 +166,13 @@ static void verify_token(mcp_request *req)
     }
     if (v == MCP_VERDICT_UNKNOWN) {
         mcp_server_call_matomo(req, "API.getMatomoVersion", NULL, &answer);
+        if (answer.status == MCP_MATOMO_TIMEOUT
+            || answer.status == MCP_MATOMO_UNREACHABLE) {
+            mcp_matomo_answer *kept = apr_palloc(req->pool, sizeof(*kept));
+
+            *kept = answer;
+            req->outage = kept;
+        }
         v = answer.status == MCP_MATOMO_OK ? MCP_VERDICT_VALID
             : answer.status == MCP_MATOMO_BAD_TOKEN
                       || answer.status == MCP_MATOMO_DENIED

@@ -46,6 +46,7 @@ typedef struct mcp_request {
     CURL *curl;                     /* this thread's handle */
     mcp_verdict_cache *verdicts;    /* per process; may be NULL */
     int curl_broken;                /* set: the glue drops the handle */
+    const mcp_matomo_answer *outage; /* Matomo unreachable or too slow */
     int token_rejected;             /* set: answer 401 invalid_token */
 } mcp_request;
 
