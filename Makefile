@@ -5,6 +5,9 @@
 #   make test       install what is missing, build, run every suite
 #                   (TESTS="t/13_gateway.t ..." runs only those)
 #   make install    install the module with apxs (DESTDIR-aware)
+#   make bench      the benchmarks of the README's "Performance" section:
+#                   ratios against a static file, a direct Matomo call and
+#                   the TypeScript SDK, and RSS per child (bench/results.md)
 
 APXS      ?= apxs
 PKGS      := libcurl json-c
@@ -60,7 +63,7 @@ TEST_USER := $(shell [ "$$(id -u)" = 0 ] && echo "-user www-data -group www-data
 TEST_ARGS = -apxs $(shell command -v $(APXS)) \
              -httpd_conf $(CURDIR)/t/conf/base.conf -port select $(TEST_USER)
 
-.PHONY: all install run test deps clean FORCE
+.PHONY: all install run test deps bench clean FORCE
 
 all: $(MODULE)
 
@@ -111,6 +114,23 @@ test: deps
 run: deps
 	@$(MAKE) --no-print-directory all
 	@PORT=$(PORT) t/bin/serve
+
+# make bench: the load tool (wrk) and ab from Debian, besides what make
+# test needs; then bench/run, a few minutes on a 2-core machine.
+BENCH_PKGS := wrk apache2-utils
+
+bench: deps
+	@missing=$$(for p in $(BENCH_PKGS); do \
+	    dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; \
+	  done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:" $$missing; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+	@$(MAKE) --no-print-directory all
+	@$(if $(TEST_USER),t/bin/grant-www-data)
+	@APXS=$(APXS) bench/run
 
 # apxs has no DESTDIR: move its LIBEXECDIR under DESTDIR instead.
 install: $(MODULE)
