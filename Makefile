@@ -7,6 +7,9 @@
 #   make soak       60 s of mixed good and bad requests at 64 connections
 #                   while the fake Matomo misbehaves (SOAK_SECONDS=…)
 #   make install    install the module with apxs (DESTDIR-aware)
+#   make bench      the benchmarks of the README's "Performance" section:
+#                   ratios against a static file, a direct Matomo call and
+#                   the TypeScript SDK, and RSS per child (bench/results.md)
 
 APXS      ?= apxs
 PKGS      := libcurl json-c
@@ -65,7 +68,7 @@ TEST_USER := $(shell [ "$$(id -u)" = 0 ] && echo "-user www-data -group www-data
 TEST_ARGS = -apxs $(shell command -v $(APXS)) \
              -httpd_conf $(CURDIR)/t/conf/base.conf -port select $(TEST_USER)
 
-.PHONY: all install run test soak deps clean FORCE
+.PHONY: all install run test soak bench deps clean FORCE
 
 all: $(MODULE)
 
@@ -134,6 +137,16 @@ soak:
 run: deps
 	@$(MAKE) --no-print-directory all
 	@PORT=$(PORT) t/bin/serve
+
+# make bench: the load tool (wrk) and ab from Debian, besides what make
+# test needs; then bench/run, a few minutes on a 2-core machine.
+BENCH_PKGS := wrk apache2-utils
+
+bench: deps
+	$(call apt_install,$(BENCH_PKGS))
+	@$(MAKE) --no-print-directory all
+	@$(if $(TEST_USER),t/bin/grant-www-data)
+	@APXS=$(APXS) bench/run
 
 # apxs has no DESTDIR: move its LIBEXECDIR under DESTDIR instead.
 install: $(MODULE)
