@@ -32,8 +32,35 @@ function M.mcp_headers(token, version)
     return h
 end
 
+-- The latency distribution, "microseconds count" per line, into
+-- $BENCH_HIST: bench/run merges the runs of one kind before taking
+-- percentiles.  latency(i) is the i-th distinct value seen and its count.
+local function histogram(latency)
+    local path = os.getenv("BENCH_HIST")
+    if path == nil or path == "" then
+        return
+    end
+    local f = assert(io.open(path, "w"))
+    -- Past the last one, wrk answers value 0 and a stale count: values
+    -- only increase, so the first that does not is the end.
+    local i, last = 1, -1
+    while true do
+        local us, n = latency(i)
+        if us <= last then
+            break
+        end
+        if n > 0 then
+            f:write(string.format("%d %d\n", us, n))
+        end
+        last = us
+        i = i + 1
+    end
+    f:close()
+end
+
 -- One machine-readable line for bench/run; latencies in microseconds.
 function M.report(summary, latency, extra)
+    histogram(latency)
     local e = summary.errors
     io.write(string.format(
         "BENCH requests=%d duration_us=%d bytes=%d p50=%d p99=%d mean=%.1f "
