@@ -53,6 +53,33 @@ static mcp_json_status parse(const char *s)
     return mcp_json_parse(pool, s, strlen(s), MCP_JSON_MAX_DEPTH, &obj);
 }
 
+/* The parser reuses one tokener per thread and nesting limit: each call
+ * keeps its own limit, and an error leaves nothing behind for the next. */
+static void test_json_reuse(void)
+{
+    char deep[101];
+    json_object *obj = NULL;
+    int i;
+
+    for (i = 0; i < 50; i++) {
+        deep[i] = '[';
+        deep[50 + i] = ']';
+    }
+    deep[100] = '\0';
+    CHECK(mcp_json_parse(pool, deep, 100, 64, &obj) == MCP_JSON_OK,
+          "50 levels accepted under a limit of 64");
+    CHECK(mcp_json_parse(pool, deep, 100, 32, &obj) == MCP_JSON_ERR_DEPTH,
+          "then refused under a limit of 32");
+    CHECK(mcp_json_parse(pool, deep, 100, 64, &obj) == MCP_JSON_OK,
+          "and accepted again under 64");
+    CHECK(mcp_json_parse(pool, "{\"a\":[1,", 8, 32, &obj)
+              == MCP_JSON_ERR_SYNTAX
+          && mcp_json_parse(pool, "{\"b\":2}", 7, 32, &obj) == MCP_JSON_OK
+          && json_object_object_length(obj) == 1
+          && json_object_get_int(json_object_object_get(obj, "b")) == 2,
+          "a text cut short leaves nothing in the next parse");
+}
+
 static void test_json_limits(void)
 {
     char deep[200];
@@ -116,6 +143,7 @@ static void test_json_limits(void)
     deep[2 * (MCP_JSON_MAX_DEPTH - 1)] = '\0';
     CHECK(parse(deep) == MCP_JSON_OK, "%d levels of nesting accepted",
           MCP_JSON_MAX_DEPTH - 1);
+    test_json_reuse();
 }
 
 /* --- JSON-RPC framing ------------------------------------------------- */
