@@ -120,10 +120,11 @@ static int lexically_strict(const char *s, apr_size_t len)
  * bench's profile (mostly glibc consolidating the heap for that block).
  * One slot per nesting limit, as json-c fixes the limit at creation.  After
  * a text longer than REUSE_MAX_TEXT the tokener is freed, not kept: its
- * string buffer may have grown to the longest string in the text, and no
- * thread should hold that memory for the rest of its life. */
+ * string buffer may have grown to the longest string in the text, and a
+ * thread keeps at most two small buffers for its life (32 kB, so 2 MB for
+ * 64 threads at worst; a few hundred bytes each in practice). */
 #define TOKENER_SLOTS 2
-#define REUSE_MAX_TEXT 65536
+#define REUSE_MAX_TEXT 16384
 
 typedef struct {
     json_tokener *tok[TOKENER_SLOTS];

@@ -320,18 +320,18 @@ void mcp_matomo_classify(apr_pool_t *p, long http_status, const char *body,
 
 /* --- the transfer ------------------------------------------------- */
 
-/* The answer is gathered in the request pool, not the heap: a heap block
- * of 16 kB per call made glibc consolidate its free lists on every call
- * (seen in make bench's profile), and the pool's blocks are reused by the
- * next request.  Growth doubles, so the pool holds at most twice the
- * answer, itself bounded by MatomoMcpMaxBackendResponse. */
 typedef struct {
-    apr_pool_t *pool;
     char *data;
     apr_size_t len, size;
     apr_size_t cap;
     int over_cap;
 } body_buffer;
+
+static apr_status_t free_buffer(void *data)
+{
+    free(((body_buffer *)data)->data);
+    return APR_SUCCESS;
+}
 
 static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
 {
@@ -349,9 +349,8 @@ static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
         while (b->len + n + 1 > size2) {
             size2 *= 2;
         }
-        grown = apr_palloc(b->pool, size2);
-        if (b->len > 0) {
-            memcpy(grown, b->data, b->len);
+        if ((grown = realloc(b->data, size2)) == NULL) {
+            return 0;
         }
         b->data = grown;
         b->size = size2;
@@ -429,8 +428,8 @@ static void transfer(CURL *easy, apr_pool_t *p, const mcp_matomo_backend *b,
     headers = curl_slist_append(headers, "Accept: application/json");
     headers = curl_slist_append(headers, "Expect:");
     apr_pool_cleanup_register(p, headers, free_headers, apr_pool_cleanup_null);
-    buf->pool = p;
     buf->cap = (apr_size_t)b->max_response;
+    apr_pool_cleanup_register(p, buf, free_buffer, apr_pool_cleanup_null);
 
     curl_easy_reset(easy);   /* keeps the connection cache */
     curl_easy_setopt(easy, CURLOPT_URL, b->url);
