@@ -124,15 +124,21 @@ test: deps
 # make soak: t/bin/soak starts the module's Apache and the fake Matomo's
 # (both on loopback, in ./soak/), runs wrk for SOAK_SECONDS at
 # SOAK_CONNECTIONS, and checks: no crashed child, no 5xx, every answer as
-# its request kind expects, RSS per child flat, still serving at the end.
+# its request kind expects, no leak (heap in use per child flat), RSS per
+# child bounded, still serving at the end.
 # SANITIZE=1 as for make test (the preload goes to the module's Apache).
 SOAK_SECONDS     ?= 60
 SOAK_CONNECTIONS ?= 64
 soak:
 	$(call apt_install,$(DEB_PKGS) wrk)
-	@$(MAKE) --no-print-directory all SANITIZE=$(SANITIZE)
+	@$(MAKE) --no-print-directory all t/bin/heap-probe.so SANITIZE=$(SANITIZE)
 	@$(if $(TEST_USER),t/bin/grant-www-data)
 	$(SAN_ENV) SOAK_SECONDS=$(SOAK_SECONDS) SOAK_CONNECTIONS=$(SOAK_CONNECTIONS) t/bin/soak
+
+# The soak's heap probe, preloaded into its Apache (see t/bin/heap-probe.c).
+t/bin/heap-probe.so: t/bin/heap-probe.c
+	@echo "  CC    $@"
+	@$(CC) $(WARNINGS) -O2 -shared -fPIC -o $@ $< -lpthread
 
 run: deps
 	@$(MAKE) --no-print-directory all
@@ -156,7 +162,7 @@ install: $(MODULE)
 
 clean:
 	rm -rf .libs *.la *.lo *.slo *.o src/*.lo src/*.slo src/*.o src/.libs .build-flags \
-	    t/unit/core_tests soak
+	    t/unit/core_tests t/bin/heap-probe.so soak
 	-[ -f t/TEST.PL ] && perl t/TEST.PL -clean >/dev/null 2>&1 || true
 
 # --- fuzzing -------------------------------------------------------------
