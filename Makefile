@@ -138,10 +138,10 @@ run: deps
 	@$(MAKE) --no-print-directory all
 	@PORT=$(PORT) t/bin/serve
 
-# make bench: the load tool (wrk) and ab from Debian, besides what make
-# test needs; the fast Matomo (bench/fast-matomo.c, libc only, built with
-# the module's warnings); then bench/run, a few minutes on a 2-core machine.
-BENCH_PKGS   := wrk apache2-utils
+# make bench: the load tool (wrk) from Debian, besides what make test
+# needs; the fast Matomo (bench/fast-matomo.c, libc only, built with the
+# module's warnings); then bench/run, a few minutes on a 2-core machine.
+BENCH_PKGS   := wrk
 FAST_MATOMO  := bench/build/fast-matomo
 
 $(FAST_MATOMO): bench/fast-matomo.c Makefile
