@@ -68,10 +68,15 @@ static void classify(json_object *root, mcp_jsonrpc_msg *msg)
     if (json_object_object_get_ex(root, "params", &params)
         && !json_object_is_type(params, json_type_object)) {
         /* JSON-RPC allows positional params; no MCP method takes them. */
-        set_invalid(msg, json_object_is_type(params, json_type_array)
-                             ? MCP_JSONRPC_INVALID_PARAMS
-                             : MCP_JSONRPC_INVALID_REQUEST,
-                    "\"params\" must be an object");
+        if (json_object_is_type(params, json_type_array)) {
+            set_invalid(msg, MCP_JSONRPC_INVALID_PARAMS,
+                        "Invalid params: MCP methods take named parameters; "
+                        "\"params\" must be an object");
+        }
+        else {
+            set_invalid(msg, MCP_JSONRPC_INVALID_REQUEST,
+                        "Invalid Request: \"params\" must be an object");
+        }
         return;
     }
     msg->params = params;

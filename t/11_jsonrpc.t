@@ -9,7 +9,7 @@ use lib "$FindBin::Bin/lib";
 use Apache::Test qw(-withtestmore);
 use McpTest;
 
-plan tests => 178;
+plan tests => 212;
 
 # The JSON-RPC error an answer carries: (HTTP status, code, decoded body).
 sub error_of {
@@ -29,6 +29,13 @@ sub rejects {
     ok($j && $j->{jsonrpc} eq '2.0' && !exists $j->{result}
        && defined $j->{error}{message} && length $j->{error}{message},
        "$name: a JSON-RPC error with a message, no result");
+    # The message opens with JSON-RPC's name for the code, then the detail.
+    my %prefix = (-32700 => 'Parse error: ', -32600 => 'Invalid Request: ',
+                  -32602 => 'Invalid params: ');
+    if (my $want = $prefix{$code}) {
+        is($j && substr($j->{error}{message} // '', 0, length $want), $want,
+           "$name: the message opens with '$want'");
+    }
     if ($want_null_id) {
         ok($j && exists $j->{id} && !defined $j->{id}, "$name: id null");
     }
