@@ -22,21 +22,9 @@ my $VIEWER = token('viewer');
 my $JWT    = token('viewer_jwt');
 my $UNKNOWN = '0' x 32;
 my $BASE   = 'http://' . hostport();
-my $FAKE_LOG = Apache::Test::vars('t_logs') . '/fake_matomo.jsonl';
 
 my $INIT = { protocolVersion => '2025-11-25', capabilities => {},
              clientInfo => { name => 't', version => '1' } };
-
-sub bearer { (Authorization => 'Bearer ' . shift) }
-
-# What the fake Matomo saw from here on: call it, then read the result.
-sub fake_log_mark { -s $FAKE_LOG // 0 }
-sub fake_log_since {
-    my $mark = shift;
-    open my $fh, '<', $FAKE_LOG or return ();
-    seek $fh, $mark, 0;
-    return map { $JSON->decode($_) } grep { /\S/ } <$fh>;
-}
 
 sub call_tool {
     my ($path, $name, $args, @hdr) = @_;

@@ -11,15 +11,6 @@ use Apache::Test qw(-withtestmore);
 use JSON::PP ();
 use McpTest;
 
-my $REC = Apache::Test::vars('serverroot') . '/matomo/recorded';
-
-# The JSON answer Matomo gave in a recording.
-sub recorded {
-    my $file = shift;
-    open my $fh, '<', "$REC/$file" or die "$REC/$file: $!";
-    my $wrap = JSON::PP->new->decode(do { local $/; <$fh> });
-    return JSON::PP->new->decode($wrap->{body});
-}
 
 sub call {
     my ($name, $args, @hdr) = @_;

@@ -21,31 +21,8 @@ use MatomoMcp::Clients qw(node20 node_major run_tool top_dir);
 
 my $JSON     = JSON::PP->new->canonical;
 my $VIEWER   = token('viewer');
-my $FAKE_LOG = Apache::Test::vars('t_logs') . '/fake_matomo.jsonl';
-my $REC      = Apache::Test::vars('serverroot') . '/matomo/recorded';
 
 # --- helpers ----------------------------------------------------------------
-
-# The body Matomo sent for a recording, decoded.
-sub recorded {
-    my $file = shift;
-    open my $fh, '<', "$REC/$file" or die "cannot read $REC/$file: $!";
-    local $/;
-    my $wrap = JSON::PP->new->decode(<$fh>);
-    return JSON::PP->new->decode($wrap->{body});
-}
-
-sub fake_log_mark { -s $FAKE_LOG // 0 }
-
-# The requests the tool made since mark (the token check the gateway makes
-# once per child and minute is not the tool's).
-sub fake_log_since {
-    my $mark = shift;
-    open my $fh, '<', $FAKE_LOG or return ();
-    seek $fh, $mark, 0;
-    return grep { ($_->{method} // '') ne 'API.getMatomoVersion' }
-           map { $JSON->decode($_) } grep { /\S/ } <$fh>;
-}
 
 # The query strings of a logged request: the bulk's urls, or its own.
 sub sub_requests {
@@ -68,7 +45,7 @@ sub call {
     my $res = rpc('/mcp', 7, 'tools/call', { name => $tool, arguments => $args },
                   $tok ? (Authorization => "Bearer $tok") : ());
     my $body = eval { JSON::PP->new->utf8->decode($res->content) };   # UTF-8
-    my @seen = fake_log_since($mark);
+    my @seen = tool_requests_since($mark);
     my $r = $body && $body->{result} or return (undef, 'no result', \@seen);
     if ($r->{isError}) {
         return (undef, $r->{content}[0]{text} // '', \@seen);

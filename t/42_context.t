@@ -16,28 +16,9 @@ use McpTest;
 my $JSON     = JSON::PP->new->canonical;
 my $RECORDED = "$FindBin::Bin/matomo/recorded";
 my $VIEWER   = token('viewer');
-my $FAKE_LOG = Apache::Test::vars('t_logs') . '/fake_matomo.jsonl';
 my %OUT;     # tool name => outputSchema
 
 sub slurp { my ($f) = @_; open my $fh, '<:raw', $f or die "$f: $!"; local $/; return scalar <$fh> }
-
-# The decoded body of a recorded answer.
-my %rec;
-sub recorded {
-    my $file = shift;
-    return $rec{$file} //= JSON::PP->new->decode(
-        $JSON->decode(slurp("$RECORDED/$file"))->{body});
-}
-
-sub bearer { (Authorization => 'Bearer ' . shift) }
-
-sub fake_log_mark { -s $FAKE_LOG // 0 }
-sub fake_log_since {
-    my $mark = shift;
-    open my $fh, '<', $FAKE_LOG or return ();
-    seek $fh, $mark, 0;
-    return map { $JSON->decode($_) } grep { /\S/ } <$fh>;
-}
 
 # Calls a tool; returns (result, [requests Matomo saw for it]).  The
 # module's token check (API.getMatomoVersion, once per child and minute)

@@ -15,22 +15,12 @@ use JSON::PP ();
 use McpTest;
 
 my $JSON     = JSON::PP->new->canonical;
-my $RECORDED = "$FindBin::Bin/matomo/recorded";
 my $VIEWER   = token('viewer');
 my $FAKE_LOG = Apache::Test::vars('t_logs') . '/fake_matomo.jsonl';
 
-sub slurp { my ($f) = @_; open my $fh, '<:raw', $f or die "$f: $!"; local $/; return scalar <$fh> }
 
 # The decoded body of a recorded answer.
 my %cache;
-sub recorded {
-    my ($file) = @_;
-    return $cache{$file} //= JSON::PP->new->decode(
-        JSON::PP->new->decode(slurp("$RECORDED/$file"))->{body});
-}
-
-sub bearer { (Authorization => 'Bearer ' . shift) }
-
 sub call_tool {
     my ($name, $args, @hdr) = @_;
     my ($res, $body) = rpc_body('/mcp', 7, 'tools/call',

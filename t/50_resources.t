@@ -15,22 +15,12 @@ use JSON::PP ();
 use McpTest;
 
 my $JSON     = JSON::PP->new->canonical;
-my $REC      = Apache::Test::vars('serverroot') . '/matomo/recorded';
-my $FAKE_LOG = Apache::Test::vars('t_logs') . '/fake_matomo.jsonl';
 my $SUPER    = token('superuser');
 my $VIEWER   = token('viewer');
 my @VIEWER   = (Authorization => "Bearer $VIEWER");
 
 # Every answer of this file, to look for tokens at the end.
 my @ANSWERS;
-
-# The JSON answer Matomo gave in a recording.
-sub recorded {
-    my $file = shift;
-    open my $fh, '<', "$REC/$file" or die "$REC/$file: $!";
-    my $wrap = JSON::PP->new->decode(do { local $/; <$fh> });
-    return JSON::PP->new->decode($wrap->{body});
-}
 
 # (response, body) of one JSON-RPC call on /mcp (or PATH), answers kept.
 sub call {
@@ -76,15 +66,6 @@ sub is_error {
     ok(defined $err->{message} && length $err->{message}, "$what: a message");
     is(ref $err->{data} eq 'HASH' ? $err->{data}{uri} : undef, $uri,
        "$what: data.uri is the asked URI") if defined $uri;
-}
-
-sub fake_log_mark { -s $FAKE_LOG // 0 }
-sub fake_log_since {
-    my $mark = shift;
-    open my $fh, '<', $FAKE_LOG or return ();
-    seek $fh, $mark, 0;
-    return grep { ($_->{method} // '') ne 'API.getMatomoVersion' }
-           map { $JSON->decode($_) } grep { /\S/ } <$fh>;
 }
 
 my @SITES  = @{ recorded('sites-view.json') };          # the superuser's
@@ -175,7 +156,7 @@ for my $s (@SITES) {
     my $uri  = "matomo://sites/$id";
     my $mark = fake_log_mark();
     my $body = read_uri($uri);
-    my @seen = fake_log_since($mark);
+    my @seen = tool_requests_since($mark);
     my $c    = $body->{result}{contents} // [];
     is(scalar @$c, 1, "$uri: one content");
     is($c->[0]{uri}, $uri, "$uri: contents[0].uri is the asked URI");
@@ -288,7 +269,7 @@ for my $uri ('matomo://sites/1', 'matomo://sites/1/reports',
     my $site = recorded('full/x-site2-SitesManager.getSiteFromId.json');
     my $mark = fake_log_mark();
     my $body = read_uri('matomo://sites/2', @VIEWER);
-    my @seen = fake_log_since($mark);
+    my @seen = tool_requests_since($mark);
     is($body->{result}{contents}[0]{uri}, 'matomo://sites/2',
        'view-only token reads its own site 2');
     is((content_json($body) // {})->{name}, $site->{name}, '... Company Blog');

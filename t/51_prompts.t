@@ -15,18 +15,10 @@ use JSON::PP ();
 use McpTest;
 
 my $JSON   = JSON::PP->new->canonical;
-my $REC    = Apache::Test::vars('serverroot') . '/matomo/recorded';
 my $SUPER  = token('superuser');
 my $VIEWER = token('viewer');
 my @VIEWER = (Authorization => "Bearer $VIEWER");
 my @ANSWERS;
-
-sub recorded {
-    my $file = shift;
-    open my $fh, '<', "$REC/$file" or die "$REC/$file: $!";
-    my $wrap = JSON::PP->new->decode(do { local $/; <$fh> });
-    return JSON::PP->new->decode($wrap->{body});
-}
 
 sub call {
     my ($method, $params, @hdr) = @_;

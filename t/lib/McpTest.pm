@@ -13,7 +13,8 @@ use HTTP::Response ();
 use JSON::PP ();
 
 our @EXPORT = qw(mcp_request mcp_post rpc json_body rpc_body raw_http
-                 hostport token auth_line);
+                 hostport token auth_line bearer recorded
+                 fake_log_mark fake_log_since tool_requests_since);
 
 my $JSON = JSON::PP->new->canonical;
 my $UA;
@@ -36,6 +37,36 @@ sub token {
 
 # An Authorization header line for raw requests.
 sub auth_line { "Authorization: Bearer " . token(shift // 'superuser') . "\r\n" }
+
+# The Authorization header of a token, as (name => value) for mcp_request.
+sub bearer { (Authorization => 'Bearer ' . shift) }
+
+# The JSON answer a real Matomo gave in a recording (t/matomo/recorded/FILE),
+# decoded anew on each call so that no test sees another's changes.
+sub recorded {
+    my $file = Apache::Test::vars('serverroot') . '/matomo/recorded/' . shift;
+    open my $fh, '<:raw', $file or die "cannot read $file: $!";
+    my $wrap = JSON::PP->new->decode(do { local $/; <$fh> });
+    return JSON::PP->new->decode($wrap->{body});
+}
+
+# What the fake Matomo saw (its request log, t/logs/fake_matomo.jsonl):
+# take a mark, do something, then read the requests made since.
+sub fake_log { Apache::Test::vars('t_logs') . '/fake_matomo.jsonl' }
+sub fake_log_mark { -s fake_log() // 0 }
+sub fake_log_since {
+    my $mark = shift;
+    open my $fh, '<', fake_log() or return ();
+    seek $fh, $mark, 0;
+    return map { $JSON->decode($_) } grep { /\S/ } <$fh>;
+}
+
+# The same without the module's token checks (API.getMatomoVersion, once
+# per child and minute): the requests a tool call made.
+sub tool_requests_since {
+    return grep { ($_->{method} // '') ne 'API.getMatomoVersion' }
+           fake_log_since(@_);
+}
 
 # The headers a conforming MCP client sends; a caller's undef removes one.
 my @DEFAULT = ('Content-Type' => 'application/json',
