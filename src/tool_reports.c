@@ -59,12 +59,16 @@ typedef struct {
     const char *search, *category;
 } report_query;
 
-/* Keeps the reports asked for, each with its metric ids added. */
+/* Keeps the reports asked for, each with its metric ids added.  An entry
+ * that is not an object is no report (and adding to it would abort). */
 static int report_matches(json_object *r, void *baton)
 {
     const report_query *q = baton;
     const char *search = q->search, *category = q->category;
 
+    if (!json_object_is_type(r, json_type_object)) {
+        return 0;
+    }
     if (category != NULL
         && strcasecmp(mcp_json_get_string(r, "category")
                           ? mcp_json_get_string(r, "category") : "",
