@@ -154,16 +154,20 @@ static mcp_matomo_request dated_call(apr_pool_t *p, const char *method,
     return call;
 }
 
-/* The entry of a date-keyed answer for the period starting on start. */
+/* The entry of a date-keyed answer for the period starting on start; NULL
+ * when map is no object (Goals.get may answer [], and json-c's object walk
+ * would read through a NULL table). */
 static json_object *entry_starting(json_object *map, const char *period,
                                    mcp_day start)
 {
-    json_object_object_foreach(map, key, val) {
-        mcp_day s, e;
+    if (json_object_is_type(map, json_type_object)) {
+        json_object_object_foreach(map, key, val) {
+            mcp_day s, e;
 
-        if (mcp_period_from_key(period, key, &s, &e)
-            && day_num(s) == day_num(start)) {
-            return val;
+            if (mcp_period_from_key(period, key, &s, &e)
+                && day_num(s) == day_num(start)) {
+                return val;
+            }
         }
     }
     return NULL;
