@@ -271,5 +271,10 @@ static const char *check_object(apr_pool_t *p, const char *prefix,
 const char *mcp_schema_check(apr_pool_t *p, json_object *schema,
                              json_object *args)
 {
+    /* check_members() walks args with json_object_object_foreach(), which
+     * reads through a NULL table on anything but an object. */
+    if (args != NULL && !json_object_is_type(args, json_type_object)) {
+        return "arguments: must be an object";
+    }
     return check_object(p, "", schema, args);
 }

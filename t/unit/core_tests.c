@@ -903,6 +903,10 @@ static void test_module_catalog(void)
         CHECK(err != NULL && strncmp(err, "segment: ", 9) == 0,
               "segment %s refused naming segment", bad_segments[i]);
     }
+    CHECK_STR(check_args(c, "matomo_list_sites", "[1]"),
+              "arguments: must be an object", "arguments as an array");
+    CHECK_STR(check_args(c, "matomo_list_sites", "\"x\""),
+              "arguments: must be an object", "arguments as a string");
     CHECK(check_args(c, "matomo_traffic_summary", "{}") != NULL
               && check_args(c, "matomo_traffic_summary", "{\"idSite\":0}")
                      != NULL
