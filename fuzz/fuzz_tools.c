@@ -145,7 +145,7 @@ void mcp_server_call_matomo_bulk(mcp_request *req,
     /* As mcp_matomo_bulk, past its transfer. */
     if (whole.status == MCP_MATOMO_OK
         && (!json_object_is_type(whole.json, json_type_array)
-            || json_object_array_length(whole.json) != (size_t)n)) {
+            || mcp_json_array_length(whole.json) != (size_t)n)) {
         whole.status = MCP_MATOMO_BAD_ANSWER;
         whole.message = "Matomo's bulk answer does not match the request";
     }
@@ -157,7 +157,7 @@ void mcp_server_call_matomo_bulk(mcp_request *req,
             answers[i] = whole;
             continue;
         }
-        one = json_object_array_get_idx(whole.json, (size_t)i);
+        one = mcp_json_array_get(whole.json, (size_t)i);
         result = mcp_json_get_string(one, "result");
         answers[i].http_status = whole.http_status;
         if (result != NULL && !strcmp(result, "error")) {

@@ -304,3 +304,16 @@ const char *mcp_json_get_string(json_object *obj, const char *key)
 
     return val != NULL ? json_object_get_string(val) : NULL;
 }
+
+size_t mcp_json_array_length(const json_object *a)
+{
+    return json_object_is_type(a, json_type_array)
+               ? json_object_array_length(a)
+               : 0;
+}
+
+json_object *mcp_json_array_get(const json_object *a, size_t i)
+{
+    return i < mcp_json_array_length(a) ? json_object_array_get_idx(a, i)
+                                        : NULL;
+}

@@ -45,4 +45,16 @@ const char *mcp_json_get_string(json_object *obj, const char *key);
 json_object *mcp_json_get_typed(json_object *obj, const char *key,
                                 json_type type);
 
+/* Array readers for JSON of any origin (Matomo's answers, a client's
+ * arguments).  Debian's json-c keeps its assert()s: json_object_array_length()
+ * and json_object_array_get_idx() abort the process, an httpd child, when
+ * given anything but an array (NULL included).  Read arrays only with these.
+ *
+ * The number of elements of a, or 0 when a is not an array. */
+size_t mcp_json_array_length(const json_object *a);
+
+/* Element i of a, or NULL when a is not an array or has no element i (or
+ * that element is JSON null). */
+json_object *mcp_json_array_get(const json_object *a, size_t i);
+
 #endif

@@ -219,10 +219,10 @@ void mcp_matomo_scrub(json_object *obj, const char *token)
         }
     }
     else if (json_object_is_type(obj, json_type_array)) {
-        size_t i, len = json_object_array_length(obj);
+        size_t i, len = mcp_json_array_length(obj);
 
         for (i = 0; i < len; i++) {
-            json_object *val = json_object_array_get_idx(obj, i);
+            json_object *val = mcp_json_array_get(obj, i);
 
             if (string_carries_credential(val, token)) {
                 json_object_array_put_idx(obj, i, json_object_new_string(""));
@@ -506,7 +506,7 @@ void mcp_matomo_bulk(CURL *easy, apr_pool_t *p, const mcp_matomo_backend *b,
     }
     if (whole.status == MCP_MATOMO_OK
         && (!json_object_is_type(whole.json, json_type_array)
-            || json_object_array_length(whole.json) != (size_t)n)) {
+            || mcp_json_array_length(whole.json) != (size_t)n)) {
         set(&whole, MCP_MATOMO_BAD_ANSWER,
             "Matomo's bulk answer does not match the request");
     }
@@ -518,7 +518,7 @@ void mcp_matomo_bulk(CURL *easy, apr_pool_t *p, const mcp_matomo_backend *b,
             answers[i] = whole;
             continue;
         }
-        one = json_object_array_get_idx(whole.json, (size_t)i);
+        one = mcp_json_array_get(whole.json, (size_t)i);
         result = mcp_json_get_string(one, "result");
         answers[i].http_status = whole.http_status;
         if (result != NULL && !strcmp(result, "error")) {

@@ -333,8 +333,8 @@ static void complete_sites(mcp_request *req, matches *m)
         || !json_object_is_type(a.json, json_type_array)) {
         return;
     }
-    for (i = 0; i < json_object_array_length(a.json); i++) {
-        json_object *site = json_object_array_get_idx(a.json, i);
+    for (i = 0; i < mcp_json_array_length(a.json); i++) {
+        json_object *site = mcp_json_array_get(a.json, i);
         const char *id = apr_itoa(m->pool, json_object_get_int(
                                                json_object_object_get(site,
                                                                       "idsite")));
@@ -377,8 +377,8 @@ static void complete_from_site(mcp_request *req, matches *m,
         || !json_object_is_type(a.json, json_type_array)) {
         return;
     }
-    for (i = 0; i < json_object_array_length(a.json); i++) {
-        json_object *row = json_object_array_get_idx(a.json, i);
+    for (i = 0; i < mcp_json_array_length(a.json); i++) {
+        json_object *row = mcp_json_array_get(a.json, i);
 
         offer(m, mcp_json_get_string(row, field),
               mcp_json_get_string(row, "name"));
@@ -460,12 +460,11 @@ void mcp_completion_complete(mcp_request *req, json_object *params,
                                "idSites", "segment");
         }
     }
-    total = json_object_array_length(m.values);
+    total = mcp_json_array_length(m.values);
     values = json_object_new_array();
     for (i = 0; i < total && i < MAX_COMPLETIONS; i++) {
         json_object_array_add(values, json_object_get(
-                                          json_object_array_get_idx(m.values,
-                                                                    i)));
+                                          mcp_json_array_get(m.values, i)));
     }
     result = mcp_json_pool_own(req->pool, json_object_new_object());
     completion = json_object_new_object();

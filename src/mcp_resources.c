@@ -113,7 +113,7 @@ void mcp_resources_list(mcp_request *req, json_object *params,
                                 : "Matomo's list of sites is not a list");
         return;
     }
-    total = (int)json_object_array_length(a.json) * NKINDS;
+    total = (int)mcp_json_array_length(a.json) * NKINDS;
     first = page * RESOURCES_PAGE;
     if (page > 0 && first >= total) {
         mcp_outcome_fail(out, MCP_JSONRPC_INVALID_PARAMS,
@@ -125,7 +125,7 @@ void mcp_resources_list(mcp_request *req, json_object *params,
     json_object_object_add(result, "resources", list);
     for (i = first; i < total && i < first + RESOURCES_PAGE; i++) {
         json_object_array_add(list, resource(
-            req->pool, json_object_array_get_idx(a.json, (size_t)(i / NKINDS)),
+            req->pool, mcp_json_array_get(a.json, (size_t)(i / NKINDS)),
             i % NKINDS));
     }
     if (first + RESOURCES_PAGE < total) {

@@ -62,12 +62,11 @@ static const char *constant_text(apr_pool_t *p, json_object *v)
 static const char *enum_text(apr_pool_t *p, json_object *choices)
 {
     const char *text = "one of ";
-    size_t i, n = json_object_array_length(choices);
+    size_t i, n = mcp_json_array_length(choices);
 
     for (i = 0; i < n; i++) {
         text = apr_pstrcat(p, text, i > 0 ? ", " : "",
-                           constant_text(p, json_object_array_get_idx(choices,
-                                                                      i)),
+                           constant_text(p, mcp_json_array_get(choices, i)),
                            NULL);
     }
     return text;
@@ -75,10 +74,10 @@ static const char *enum_text(apr_pool_t *p, json_object *choices)
 
 static int enum_contains(json_object *choices, json_object *v)
 {
-    size_t i, n = json_object_array_length(choices);
+    size_t i, n = mcp_json_array_length(choices);
 
     for (i = 0; i < n; i++) {
-        if (json_object_equal(json_object_array_get_idx(choices, i), v)) {
+        if (json_object_equal(mcp_json_array_get(choices, i), v)) {
             return 1;
         }
     }
@@ -154,7 +153,7 @@ static const char *check_array(apr_pool_t *p, const char *name,
 {
     json_object *items = mcp_json_get_typed(schema, "items", json_type_object);
     json_object *max = NULL;
-    size_t i, n = json_object_array_length(v);
+    size_t i, n = mcp_json_array_length(v);
 
     if (json_object_object_get_ex(schema, "maxItems", &max)
         && n > (size_t)json_object_get_int(max)) {
@@ -164,7 +163,7 @@ static const char *check_array(apr_pool_t *p, const char *name,
     for (i = 0; items != NULL && i < n; i++) {
         const char *err = check_value(
             p, apr_psprintf(p, "%s[%lu]", name, (unsigned long)i), items,
-            json_object_array_get_idx(v, i));
+            mcp_json_array_get(v, i));
 
         if (err != NULL) {
             return err;
@@ -257,10 +256,10 @@ static const char *check_object(apr_pool_t *p, const char *prefix,
                  && !json_object_get_boolean(extra);
     size_t i;
 
-    for (i = 0; required != NULL && i < json_object_array_length(required);
+    for (i = 0; required != NULL && i < mcp_json_array_length(required);
          i++) {
         const char *key = json_object_get_string(
-            json_object_array_get_idx(required, i));
+            mcp_json_array_get(required, i));
 
         if (obj == NULL || !json_object_object_get_ex(obj, key, NULL)) {
             return apr_psprintf(p, "%s%s: required", prefix, key);
@@ -272,5 +271,10 @@ static const char *check_object(apr_pool_t *p, const char *prefix,
 const char *mcp_schema_check(apr_pool_t *p, json_object *schema,
                              json_object *args)
 {
+    /* check_members() walks args with json_object_object_foreach(), which
+     * reads through a NULL table on anything but an object. */
+    if (args != NULL && !json_object_is_type(args, json_type_object)) {
+        return "arguments: must be an object";
+    }
     return check_object(p, "", schema, args);
 }

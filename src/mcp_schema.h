@@ -17,7 +17,7 @@
 #include <json-c/json.h>
 
 /* NULL when args (an object, or NULL for none) satisfies schema; else a
- * message for the model. */
+ * message for the model (also when args is not an object). */
 const char *mcp_schema_check(apr_pool_t *p, json_object *schema,
                              json_object *args);
 

@@ -53,12 +53,12 @@ json_object *mcp_shape_table(const mcp_column *cols, int ncols,
 {
     json_object *table = json_object_new_object();
     json_object *out = json_object_new_array();
-    size_t i, n = json_object_array_length(rows);
+    size_t i, n = mcp_json_array_length(rows);
 
     for (i = first; i < n && i < first + count; i++) {
         json_object_array_add(out, mcp_shape_row(
                                        cols, ncols,
-                                       json_object_array_get_idx(rows, i)));
+                                       mcp_json_array_get(rows, i)));
     }
     json_object_object_add(table, "columns", mcp_shape_names(cols, ncols));
     json_object_object_add(table, "rows", out);
@@ -116,8 +116,8 @@ json_object *mcp_shape_filter(apr_pool_t *p, json_object *list,
     json_object *kept = mcp_json_pool_own(p, json_object_new_array());
     size_t i;
 
-    for (i = 0; i < json_object_array_length(list); i++) {
-        json_object *row = json_object_array_get_idx(list, i);
+    for (i = 0; i < mcp_json_array_length(list); i++) {
+        json_object *row = mcp_json_array_get(list, i);
 
         if (keep(row, baton)) {
             json_object_array_add(kept, json_object_get(row));

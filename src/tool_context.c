@@ -33,9 +33,9 @@ static json_object *values_of(json_object *v)
     if (json_object_is_type(v, json_type_array)) {
         size_t i;
 
-        for (i = 0; i < json_object_array_length(v); i++) {
+        for (i = 0; i < mcp_json_array_length(v); i++) {
             json_object_array_add(list, json_object_get(
-                                            json_object_array_get_idx(v, i)));
+                                            mcp_json_array_get(v, i)));
         }
     }
     else if (json_object_is_type(v, json_type_object)) {
@@ -139,8 +139,8 @@ static void run_list_goals(mcp_request *req, json_object *args,
     }
     goals = mcp_json_pool_own(req->pool, values_of(a[0].json));
     live = mcp_json_pool_own(req->pool, json_object_new_array());
-    for (i = 0; i < json_object_array_length(goals); i++) {
-        json_object *g = json_object_array_get_idx(goals, i);
+    for (i = 0; i < mcp_json_array_length(goals); i++) {
+        json_object *g = mcp_json_array_get(goals, i);
 
         if (json_object_is_type(g, json_type_object)
             && !is_true(json_object_object_get(g, "deleted"))) {
@@ -151,7 +151,7 @@ static void run_list_goals(mcp_request *req, json_object *args,
     json_object_object_add(result, "idSite", json_object_new_int(id_site));
     json_object_object_add(result, "goals", mcp_shape_table(
         goal_columns, NCOLS(goal_columns), live, 0,
-        json_object_array_length(live)));
+        mcp_json_array_length(live)));
     json_object_object_add(result, "ecommerce", ecommerce_of(a[1].json));
     add_note(result, USER_TEXT_NOTE);
     res->structured = result;
@@ -260,8 +260,8 @@ static json_object *dimensions_of(apr_pool_t *p, json_object *meta,
     json_object *list = json_object_new_array();
     size_t i;
 
-    for (i = 0; i < json_object_array_length(meta); i++) {
-        json_object *d = json_object_array_get_idx(meta, i);
+    for (i = 0; i < mcp_json_array_length(meta); i++) {
+        json_object *d = mcp_json_array_get(meta, i);
         json_object *slim;
         const char *accepts;
 
@@ -292,8 +292,8 @@ static int has_segment(json_object *meta, const char *name)
 {
     size_t i;
 
-    for (i = 0; i < json_object_array_length(meta); i++) {
-        const char *s = mcp_json_get_string(json_object_array_get_idx(meta, i),
+    for (i = 0; i < mcp_json_array_length(meta); i++) {
+        const char *s = mcp_json_get_string(mcp_json_array_get(meta, i),
                                             "segment");
 
         if (s != NULL && !strcmp(s, name)) {
@@ -308,8 +308,8 @@ static json_object *saved_of(json_object *all, int id_site)
     json_object *list = values_of(all), *kept = json_object_new_array();
     size_t i;
 
-    for (i = 0; i < json_object_array_length(list); i++) {
-        json_object *s = json_object_array_get_idx(list, i);
+    for (i = 0; i < mcp_json_array_length(list); i++) {
+        json_object *s = mcp_json_array_get(list, i);
         json_object *only;
 
         if (!json_object_is_type(s, json_type_object)
@@ -332,11 +332,11 @@ static json_object *suggested_of(const char *dimension, json_object *values)
 {
     json_object *s = json_object_new_object(), *list = values_of(values);
     json_object *kept = json_object_new_array();
-    size_t i, n = json_object_array_length(list);
+    size_t i, n = mcp_json_array_length(list);
 
     for (i = 0; i < n && i < SUGGESTED_MAX; i++) {
         json_object_array_add(kept, json_object_get(
-                                        json_object_array_get_idx(list, i)));
+                                        mcp_json_array_get(list, i)));
     }
     json_object_put(list);
     json_object_object_add(s, "dimension", json_object_new_string(dimension));
@@ -402,12 +402,12 @@ static void run_list_segments(mcp_request *req, json_object *args,
     saved = saved_of(a[0].json, id_site);
     json_object_object_add(result, "saved", mcp_shape_table(
         saved_columns, NCOLS(saved_columns), saved, 0,
-        json_object_array_length(saved)));
+        mcp_json_array_length(saved)));
     json_object_put(saved);
     dims = mcp_json_pool_own(p, dimensions_of(p, a[1].json, search));
     json_object_object_add(result, "dimensions", mcp_shape_table(
         dimension_columns, NCOLS(dimension_columns), dims, offset, limit));
-    mcp_shape_page(result, json_object_array_length(dims), offset, limit);
+    mcp_shape_page(result, mcp_json_array_length(dims), offset, limit);
     if (dimension != NULL) {
         json_object_object_add(result, "suggested",
                                suggested_of(dimension, a[2].json));
@@ -483,8 +483,8 @@ static void collect_annotations(json_object *v, json_object *out, int depth)
         return;
     }
     list = values_of(v);
-    for (i = 0; i < json_object_array_length(list); i++) {
-        collect_annotations(json_object_array_get_idx(list, i), out,
+    for (i = 0; i < mcp_json_array_length(list); i++) {
+        collect_annotations(mcp_json_array_get(list, i), out,
                             depth + 1);
     }
     json_object_put(list);
@@ -524,7 +524,7 @@ static void run_annotations(mcp_request *req, json_object *args,
     json_object_object_add(result, "period", json_object_get(span));
     json_object_object_add(result, "annotations", mcp_shape_table(
         annotation_columns, NCOLS(annotation_columns), notes, offset, limit));
-    mcp_shape_page(result, json_object_array_length(notes), offset, limit);
+    mcp_shape_page(result, mcp_json_array_length(notes), offset, limit);
     add_note(result, USER_TEXT_NOTE);
     res->structured = result;
 }
@@ -675,11 +675,11 @@ static json_object *visit_row(apr_pool_t *p, json_object *visit,
         size_t i, n;
 
         details = mcp_json_get_typed(visit, "actionDetails", json_type_array);
-        n = details ? json_object_array_length(details) : 0;
+        n = details ? mcp_json_array_length(details) : 0;
         for (i = 0; i < n && i < ACTIONS_PER_VISIT; i++) {
             json_object_array_add(steps, action_row(
-                                             p, json_object_array_get_idx(
-                                                    details, i)));
+                                             p, mcp_json_array_get(details,
+                                                                   i)));
         }
         json_object_array_add(row, steps);
         json_object_array_add(row, json_object_new_boolean(
@@ -699,7 +699,7 @@ static json_object *counters_of(json_object *answer, int minutes)
 {
     json_object *c = json_object_new_object();
     json_object *first = json_object_is_type(answer, json_type_array)
-                             ? json_object_array_get_idx(answer, 0)
+                             ? mcp_json_array_get(answer, 0)
                              : answer;
 
     json_object_object_add(c, "minutes", json_object_new_int(minutes));
@@ -718,8 +718,8 @@ static json_object *visits_of(apr_pool_t *p, json_object *answer,
     json_object *rows = json_object_new_array();
     size_t i;
 
-    for (i = 0; i < json_object_array_length(answer) && i < limit; i++) {
-        json_object *v = json_object_array_get_idx(answer, i);
+    for (i = 0; i < mcp_json_array_length(answer) && i < limit; i++) {
+        json_object *v = mcp_json_array_get(answer, i);
 
         if (json_object_is_type(v, json_type_object)) {
             json_object_array_add(rows, visit_row(p, v, with_actions));
@@ -798,7 +798,7 @@ static void run_visitor_log(mcp_request *req, json_object *args,
         res->error = "Matomo's visitor log is not a list";
         return;
     }
-    n = json_object_array_length(a[0].json);
+    n = mcp_json_array_length(a[0].json);
     result = mcp_json_pool_own(p, json_object_new_object());
     json_object_object_add(result, "idSite", json_object_new_int(id_site));
     json_object_object_add(result, "period", json_object_get(span));

@@ -209,7 +209,7 @@ static int perf_segments(apr_pool_t *p, json_object *args, perf_segment **out,
         *out = segs;
         return 1;
     }
-    n = json_object_array_length(cmp);
+    n = mcp_json_array_length(cmp);
     if (n == 0) {
         *error = "compare_segments: give 1 to 4 segment expressions, e.g. "
                  "[\"deviceType==smartphone\",\"deviceType==desktop\"]";
@@ -218,7 +218,7 @@ static int perf_segments(apr_pool_t *p, json_object *args, perf_segment **out,
     segs = apr_pcalloc(p, sizeof(*segs) * n);
     for (i = 0; i < n; i++) {
         const char *s = json_object_get_string(
-            json_object_array_get_idx(cmp, i));
+            mcp_json_array_get(cmp, i));
 
         segs[i].label = apr_pstrdup(p, s);
         /* ; (AND) binds loosest in Matomo's segments: a plain join. */
@@ -253,11 +253,11 @@ static json_object *perf_pages(const perf_segment *seg, json_object *answer,
     if (!json_object_is_type(answer, json_type_array)) {
         return NULL;
     }
-    n = json_object_array_length(answer);
+    n = mcp_json_array_length(answer);
     entry = json_object_new_object();
     rows = json_object_new_array();
     for (i = 0; i < n && i < limit; i++) {
-        json_object *page = json_object_array_get_idx(answer, i);
+        json_object *page = mcp_json_array_get(answer, i);
         json_object *row = json_object_new_array();
         json_object *v = NULL;
 
@@ -569,25 +569,25 @@ static json_object *stopped_pages(apr_pool_t *p, json_object *now,
 {
     apr_hash_t *seen = apr_hash_make(p);
     json_object *out = json_object_new_array();
-    size_t i, n = json_object_array_length(now);
+    size_t i, n = mcp_json_array_length(now);
     size_t nmeta;
 
     for (i = 0; i < n; i++) {
         const char *label = mcp_json_get_string(
-            json_object_array_get_idx(now, i), "label");
+            mcp_json_array_get(now, i), "label");
 
         if (label != NULL) {
             apr_hash_set(seen, label, APR_HASH_KEY_STRING, label);
         }
     }
-    n = json_object_array_length(before);
-    nmeta = before_meta ? json_object_array_length(before_meta) : n;
+    n = mcp_json_array_length(before);
+    nmeta = before_meta ? mcp_json_array_length(before_meta) : n;
     for (i = 0; i < n && i < nmeta; i++) {
-        json_object *row = json_object_array_get_idx(before, i);
+        json_object *row = mcp_json_array_get(before, i);
         json_object *hits = NULL, *page;
         const char *label = mcp_json_get_string(row, "label");
         const char *url = before_meta == NULL ? NULL : mcp_json_get_string(
-            json_object_array_get_idx(before_meta, i), "url");
+            mcp_json_array_get(before_meta, i), "url");
 
         json_object_object_get_ex(row, "nb_hits", &hits);
         if (label == NULL || apr_hash_get(seen, label, APR_HASH_KEY_STRING)
@@ -609,7 +609,7 @@ static json_object *stopped_pages(apr_pool_t *p, json_object *now,
 static const char *last_hit(apr_pool_t *p, json_object *visits)
 {
     json_object *visit = json_object_is_type(visits, json_type_array)
-                             ? json_object_array_get_idx(visits, 0)
+                             ? mcp_json_array_get(visits, 0)
                              : NULL;
     json_object *ts = mcp_json_get_typed(visit, "lastActionTimestamp",
                                          json_type_int);
@@ -674,7 +674,7 @@ static json_object *health_site_entry(apr_pool_t *p, const health_site *s,
     }
     stopped = mcp_json_pool_own(p, stopped_pages(p, now_rows, before_rows,
                                                  before_meta));
-    total = json_object_array_length(stopped);
+    total = mcp_json_array_length(stopped);
     entry = json_object_new_object();
     json_object_object_add(entry, "idSite", json_object_new_int(s->id));
     if (name != NULL) {
@@ -693,12 +693,11 @@ static json_object *health_site_entry(apr_pool_t *p, const health_site *s,
                                                 : "Matomo did not answer"));
     }
     json_object_object_add(entry, "pages_before", json_object_new_int64(
-                               (int64_t)json_object_array_length(
-                                   before_rows)));
+                               (int64_t)mcp_json_array_length(before_rows)));
     json_object_object_add(entry, "pages_now", json_object_new_int64(
-                               (int64_t)json_object_array_length(now_rows)));
-    if (json_object_array_length(before_rows) >= HEALTH_PAGE_CAP
-        || json_object_array_length(now_rows) >= HEALTH_PAGE_CAP) {
+                               (int64_t)mcp_json_array_length(now_rows)));
+    if (mcp_json_array_length(before_rows) >= HEALTH_PAGE_CAP
+        || mcp_json_array_length(now_rows) >= HEALTH_PAGE_CAP) {
         json_object_object_add(entry, "capped", json_object_new_boolean(1));
     }
     json_object_object_add(entry, "pages_stopped", mcp_shape_table(
@@ -745,10 +744,10 @@ static int visible_sites(mcp_request *req, health_site **out, int *count,
         res->error = "Matomo's list of sites is not a list";
         return 0;
     }
-    n = json_object_array_length(a.json);
+    n = mcp_json_array_length(a.json);
     sites = apr_pcalloc(req->pool, sizeof(*sites) * (n ? n : 1));
     for (i = 0; i < n; i++) {
-        json_object *site = json_object_array_get_idx(a.json, i);
+        json_object *site = mcp_json_array_get(a.json, i);
         json_object *id = NULL;
         int v;
 

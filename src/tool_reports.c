@@ -59,12 +59,16 @@ typedef struct {
     const char *search, *category;
 } report_query;
 
-/* Keeps the reports asked for, each with its metric ids added. */
+/* Keeps the reports asked for, each with its metric ids added.  An entry
+ * that is not an object is no report (and adding to it would abort). */
 static int report_matches(json_object *r, void *baton)
 {
     const report_query *q = baton;
     const char *search = q->search, *category = q->category;
 
+    if (!json_object_is_type(r, json_type_object)) {
+        return 0;
+    }
     if (category != NULL
         && strcasecmp(mcp_json_get_string(r, "category")
                           ? mcp_json_get_string(r, "category") : "",
@@ -113,7 +117,7 @@ static void run_list_reports(mcp_request *req, json_object *args,
         report_columns,
         (int)(sizeof(report_columns) / sizeof(report_columns[0])), matching,
         offset, limit));
-    mcp_shape_page(result, json_object_array_length(matching), offset, limit);
+    mcp_shape_page(result, mcp_json_array_length(matching), offset, limit);
     res->structured = result;
 }
 
@@ -198,9 +202,9 @@ static const char *joined(apr_pool_t *p, json_object *list)
     const char *s = NULL;
     size_t i;
 
-    for (i = 0; list != NULL && i < json_object_array_length(list); i++) {
+    for (i = 0; list != NULL && i < mcp_json_array_length(list); i++) {
         const char *v = json_object_get_string(
-            json_object_array_get_idx(list, i));
+            mcp_json_array_get(list, i));
 
         s = s ? apr_pstrcat(p, s, ",", v, NULL) : v;
     }
@@ -294,15 +298,15 @@ static json_object *rows_of(json_object *data, json_object *meta,
                             json_object *ids, size_t limit, int with_url)
 {
     json_object *rows = json_object_new_array();
-    size_t i, c, n = json_object_array_length(data);
+    size_t i, c, n = mcp_json_array_length(data);
 
     for (i = 0; i < n && i < limit; i++) {
-        json_object *row = json_object_array_get_idx(data, i);
+        json_object *row = mcp_json_array_get(data, i);
         json_object *out = json_object_new_array();
 
-        for (c = 0; c < json_object_array_length(ids); c++) {
+        for (c = 0; c < mcp_json_array_length(ids); c++) {
             const char *id = json_object_get_string(
-                json_object_array_get_idx(ids, c));
+                mcp_json_array_get(ids, c));
             json_object *v = NULL;
 
             json_object_object_get_ex(row, id, &v);
@@ -312,7 +316,7 @@ static json_object *rows_of(json_object *data, json_object *meta,
                                            : mcp_shape_number(v));
         }
         if (with_url) {
-            json_object *m = meta ? json_object_array_get_idx(meta, i) : NULL;
+            json_object *m = meta ? mcp_json_array_get(meta, i) : NULL;
             json_object *url = NULL;
 
             json_object_object_get_ex(m, "url", &url);
@@ -327,8 +331,8 @@ static int has_urls(json_object *meta)
 {
     size_t i;
 
-    for (i = 0; meta != NULL && i < json_object_array_length(meta); i++) {
-        if (json_object_object_get_ex(json_object_array_get_idx(meta, i),
+    for (i = 0; meta != NULL && i < mcp_json_array_length(meta); i++) {
+        if (json_object_object_get_ex(mcp_json_array_get(meta, i),
                                       "url", NULL)) {
             return 1;
         }
@@ -376,7 +380,7 @@ static void shape_report(json_object *answer, json_object *data, size_t limit,
                                               json_type_array);
     json_object *ids = column_ids(answer), *report = json_object_new_object();
     int with_url = has_urls(rowmeta);
-    size_t n = data ? json_object_array_length(data) : 0;
+    size_t n = data ? mcp_json_array_length(data) : 0;
 
     json_object_object_add(report, "id", json_object_get(
         meta ? json_object_object_get(meta, "uniqueId") : NULL));
@@ -412,11 +416,11 @@ static const char *compare_series(json_object *args, const series *main,
                                               json_type_array);
     json_object *segments = mcp_json_get_typed(args, "compare_segments",
                                                json_type_array);
-    size_t nd = dates ? json_object_array_length(dates) : 0;
-    size_t ns = segments ? json_object_array_length(segments) : 0;
+    size_t nd = dates ? mcp_json_array_length(dates) : 0;
+    size_t ns = segments ? mcp_json_array_length(segments) : 0;
     size_t i;
 
-    if (periods != NULL && json_object_array_length(periods) != nd) {
+    if (periods != NULL && mcp_json_array_length(periods) != nd) {
         return "compare_periods: give one period per entry of compare_dates";
     }
     if (nd + ns > MAX_SERIES) {
@@ -426,9 +430,9 @@ static const char *compare_series(json_object *args, const series *main,
     for (i = 0; i < nd; i++) {
         series *c = &out[(*n)++];
 
-        c->date = json_object_get_string(json_object_array_get_idx(dates, i));
+        c->date = json_object_get_string(mcp_json_array_get(dates, i));
         c->period = periods ? json_object_get_string(
-                                  json_object_array_get_idx(periods, i))
+                                  mcp_json_array_get(periods, i))
                             : main->period;
         c->segment = main->segment;
         if ((strcmp(c->period, "range") == 0)
@@ -442,7 +446,7 @@ static const char *compare_series(json_object *args, const series *main,
 
         *c = *main;
         c->segment = json_object_get_string(
-            json_object_array_get_idx(segments, i));
+            mcp_json_array_get(segments, i));
     }
     return NULL;
 }
@@ -450,13 +454,13 @@ static const char *compare_series(json_object *args, const series *main,
 /* The row of data whose label is label (the only row when no label). */
 static json_object *row_labelled(json_object *data, json_object *label)
 {
-    size_t i, n = json_object_array_length(data);
+    size_t i, n = mcp_json_array_length(data);
 
     if (label == NULL) {
-        return n > 0 ? json_object_array_get_idx(data, 0) : NULL;
+        return n > 0 ? mcp_json_array_get(data, 0) : NULL;
     }
     for (i = 0; i < n; i++) {
-        json_object *row = json_object_array_get_idx(data, i), *l = NULL;
+        json_object *row = mcp_json_array_get(data, i), *l = NULL;
 
         if (json_object_object_get_ex(row, "label", &l)
             && json_object_equal(l, label)) {
@@ -480,9 +484,9 @@ static json_object *compared(apr_pool_t *p, const series *s,
     int label_at = -1;
     size_t c, i;
 
-    for (c = 0; c < json_object_array_length(main_cols); c++) {
+    for (c = 0; c < mcp_json_array_length(main_cols); c++) {
         const char *id = json_object_get_string(
-            json_object_array_get_idx(main_cols, c));
+            mcp_json_array_get(main_cols, c));
 
         if (strcmp(id, "url") != 0) {
             json_object_array_add(cols, json_object_new_string(id));
@@ -491,15 +495,15 @@ static json_object *compared(apr_pool_t *p, const series *s,
             label_at = (int)c;
         }
     }
-    for (i = 0; i < json_object_array_length(main_rows); i++) {
-        json_object *label = label_at < 0 ? NULL : json_object_array_get_idx(
-            json_object_array_get_idx(main_rows, i), (size_t)label_at);
+    for (i = 0; i < mcp_json_array_length(main_rows); i++) {
+        json_object *label = label_at < 0 ? NULL : mcp_json_array_get(
+            mcp_json_array_get(main_rows, i), (size_t)label_at);
         json_object *row = row_labelled(data, label);
         json_object *r = json_object_new_array();
 
-        for (c = 0; c < json_object_array_length(cols); c++) {
+        for (c = 0; c < mcp_json_array_length(cols); c++) {
             const char *id = json_object_get_string(
-                json_object_array_get_idx(cols, c));
+                mcp_json_array_get(cols, c));
             json_object *v = NULL;
 
             if (!strcmp(id, "label")) {

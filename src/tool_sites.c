@@ -60,7 +60,7 @@ static void run_list_sites(mcp_request *req, json_object *args,
     json_object_object_add(result, "sites", mcp_shape_table(
         site_columns, (int)(sizeof(site_columns) / sizeof(site_columns[0])),
         matching, offset, limit));
-    mcp_shape_page(result, json_object_array_length(matching), offset, limit);
+    mcp_shape_page(result, mcp_json_array_length(matching), offset, limit);
     res->structured = result;
 }
 
@@ -148,8 +148,8 @@ static json_object *overview_rows(json_object *sites, size_t limit)
     json_object *rows = json_object_new_array();
     size_t i, c;
 
-    for (i = 0; i < json_object_array_length(sites) && i < limit; i++) {
-        json_object *site = json_object_array_get_idx(sites, i);
+    for (i = 0; i < mcp_json_array_length(sites) && i < limit; i++) {
+        json_object *site = mcp_json_array_get(sites, i);
         json_object *row = json_object_new_array();
 
         for (c = 0; c < N_OVERVIEW_COLUMNS; c++) {
@@ -251,7 +251,7 @@ static void run_sites_overview(mcp_request *req, json_object *args,
         res->error = "Matomo's all-websites dashboard is not a list";
         return;
     }
-    n = json_object_array_length(a.json);
+    n = mcp_json_array_length(a.json);
     result = mcp_json_pool_own(p, json_object_new_object());
     json_object_object_add(result, "period", overview_span(p, period, date));
     table = json_object_new_object();
@@ -271,7 +271,7 @@ static void run_sites_overview(mcp_request *req, json_object *args,
     }
     /* For a period still in progress Matomo compares with the previous
      * period scaled to the part elapsed (its "ratio"). */
-    first = n > 0 ? json_object_array_get_idx(a.json, 0) : NULL;
+    first = n > 0 ? mcp_json_array_get(a.json, 0) : NULL;
     if (first != NULL && json_object_object_get_ex(first, "ratio", &ratio)
         && ratio != NULL && json_object_get_double(ratio) > 0
         && json_object_get_double(ratio) < 1) {

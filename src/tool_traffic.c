@@ -154,16 +154,20 @@ static mcp_matomo_request dated_call(apr_pool_t *p, const char *method,
     return call;
 }
 
-/* The entry of a date-keyed answer for the period starting on start. */
+/* The entry of a date-keyed answer for the period starting on start; NULL
+ * when map is no object (Goals.get may answer [], and json-c's object walk
+ * would read through a NULL table). */
 static json_object *entry_starting(json_object *map, const char *period,
                                    mcp_day start)
 {
-    json_object_object_foreach(map, key, val) {
-        mcp_day s, e;
+    if (json_object_is_type(map, json_type_object)) {
+        json_object_object_foreach(map, key, val) {
+            mcp_day s, e;
 
-        if (mcp_period_from_key(period, key, &s, &e)
-            && day_num(s) == day_num(start)) {
-            return val;
+            if (mcp_period_from_key(period, key, &s, &e)
+                && day_num(s) == day_num(start)) {
+                return val;
+            }
         }
     }
     return NULL;
@@ -450,7 +454,7 @@ static const char *put_figures(json_object *dst, json_object *visits,
                                                period, from, to)
                                 : json_object_new_array();
 
-        if (from != NULL && json_object_array_length(rows)
+        if (from != NULL && mcp_json_array_length(rows)
                                 != (size_t)count_periods(period, *from, *to)) {
             json_object_put(rows);
             return "Matomo's answer does not cover every period asked for "
@@ -758,10 +762,10 @@ static json_object *trend_cell(json_object *entry, const char *metric,
     json_object *v = NULL;
 
     if (json_object_is_type(entry, json_type_array)) {
-        if (json_object_array_length(entry) == 0) {
+        if (mcp_json_array_length(entry) == 0) {
             return json_object_new_int(0);
         }
-        entry = json_object_array_get_idx(entry, 0);
+        entry = mcp_json_array_get(entry, 0);
     }
     if (!json_object_is_type(entry, json_type_object)) {
         return NULL;
@@ -855,10 +859,9 @@ static void run_get_trend(mcp_request *req, json_object *args,
     json_object *maps[N_SOURCES], *span = NULL, *result, *cols, *rows;
     int n = 0, ncalls = 0, i, s;
 
-    for (i = 0; list != NULL && i < (int)json_object_array_length(list)
+    for (i = 0; list != NULL && i < (int)mcp_json_array_length(list)
                 && i < MAX_TREND_METRICS; i++) {
-        names[n++] = json_object_get_string(json_object_array_get_idx(list,
-                                                                      i));
+        names[n++] = json_object_get_string(mcp_json_array_get(list, i));
     }
     if (list == NULL) {
         names[n++] = "nb_visits";

@@ -146,6 +146,44 @@ static void test_json_limits(void)
     test_json_reuse();
 }
 
+/* The array readers never abort (Debian's json-c asserts on a non-array):
+ * anything but an array reads as an empty one. */
+static void test_json_arrays(void)
+{
+    json_object *obj = NULL, *arr = NULL, *s = NULL;
+
+    CHECK(mcp_json_array_length(NULL) == 0
+              && mcp_json_array_get(NULL, 0) == NULL,
+          "NULL: no elements");
+    CHECK(mcp_json_parse(pool, "{\"0\":1}", 7, 8, &obj) == MCP_JSON_OK
+              && mcp_json_array_length(obj) == 0
+              && mcp_json_array_get(obj, 0) == NULL,
+          "an object: no elements");
+    CHECK(mcp_json_parse(pool, "\"ab\"", 4, 8, &s) == MCP_JSON_OK
+              && mcp_json_array_length(s) == 0
+              && mcp_json_array_get(s, 0) == NULL,
+          "a string: no elements");
+    CHECK(mcp_json_parse(pool, "7", 1, 8, &s) == MCP_JSON_OK
+              && mcp_json_array_length(s) == 0
+              && mcp_json_array_get(s, 1) == NULL,
+          "a number: no elements");
+    CHECK(mcp_json_parse(pool, "[]", 2, 8, &arr) == MCP_JSON_OK
+              && mcp_json_array_length(arr) == 0
+              && mcp_json_array_get(arr, 0) == NULL,
+          "an empty array: no elements");
+    CHECK(mcp_json_parse(pool, "[1,null,\"x\"]", 12, 8, &arr) == MCP_JSON_OK
+              && mcp_json_array_length(arr) == 3,
+          "an array: its length");
+    CHECK(json_object_get_int(mcp_json_array_get(arr, 0)) == 1
+              && mcp_json_array_get(arr, 1) == NULL,
+          "its elements, null as NULL");
+    CHECK_STR(json_object_get_string(mcp_json_array_get(arr, 2)), "x",
+              "its last element");
+    CHECK(mcp_json_array_get(arr, 3) == NULL
+              && mcp_json_array_get(arr, (size_t)-1) == NULL,
+          "past the end: NULL");
+}
+
 /* --- JSON-RPC framing ------------------------------------------------- */
 
 static mcp_jsonrpc_msg classify(const char *body)
@@ -865,6 +903,10 @@ static void test_module_catalog(void)
         CHECK(err != NULL && strncmp(err, "segment: ", 9) == 0,
               "segment %s refused naming segment", bad_segments[i]);
     }
+    CHECK_STR(check_args(c, "matomo_list_sites", "[1]"),
+              "arguments: must be an object", "arguments as an array");
+    CHECK_STR(check_args(c, "matomo_list_sites", "\"x\""),
+              "arguments: must be an object", "arguments as a string");
     CHECK(check_args(c, "matomo_traffic_summary", "{}") != NULL
               && check_args(c, "matomo_traffic_summary", "{\"idSite\":0}")
                      != NULL
@@ -961,6 +1003,7 @@ int main(void)
     apr_pool_create(&pool, NULL);
 
     test_json_limits();
+    test_json_arrays();
     test_jsonrpc_classify();
     test_jsonrpc_write();
     test_catalog();
