@@ -15,8 +15,8 @@
  * HTTP transfer is the module's own code: mcp_matomo_form and
  * mcp_matomo_bulk_form (so a call the allow-list refuses is still
  * refused), mcp_matomo_classify (parsing, scrubbing, error messages),
- * mcp_matomo_bulk's splitting of a bulk answer (repeated below: it is not
- * exposed), and mcp_server.c's note_answer (401 handling).  The double
+ * mcp_matomo_bulk_split (a bulk answer into its sub-answers), and
+ * mcp_server.c's note_answer (401 handling).  The double
  * exists for fuzzing only: it is linked into this target alone, never into
  * the module or the unit tests.
  *
@@ -131,9 +131,7 @@ void mcp_server_call_matomo_bulk(mcp_request *req,
 {
     const char *form = mcp_matomo_bulk_form(req->pool, calls, n);
     mcp_matomo_answer whole;
-    int i;
 
-    memset(answers, 0, sizeof(*answers) * (size_t)n);
     memset(&whole, 0, sizeof(whole));
     if (form == NULL) {
         whole.status = MCP_MATOMO_REFUSED;
@@ -142,36 +140,8 @@ void mcp_server_call_matomo_bulk(mcp_request *req,
     else {
         answer_from_input(req, form, &whole);
     }
-    /* As mcp_matomo_bulk, past its transfer. */
-    if (whole.status == MCP_MATOMO_OK
-        && (!json_object_is_type(whole.json, json_type_array)
-            || mcp_json_array_length(whole.json) != (size_t)n)) {
-        whole.status = MCP_MATOMO_BAD_ANSWER;
-        whole.message = "Matomo's bulk answer does not match the request";
-    }
-    for (i = 0; i < n; i++) {
-        json_object *one;
-        const char *result;
-
-        if (whole.status != MCP_MATOMO_OK) {
-            answers[i] = whole;
-            continue;
-        }
-        one = mcp_json_array_get(whole.json, (size_t)i);
-        result = mcp_json_get_string(one, "result");
-        answers[i].http_status = whole.http_status;
-        if (result != NULL && !strcmp(result, "error")) {
-            /* mcp_matomo_bulk cleans the message as classify does. */
-            const char *text = mcp_json_to_string(req->pool, one, NULL);
-
-            mcp_matomo_classify(req->pool, 200, text, strlen(text),
-                                req->credential.token, &answers[i]);
-        }
-        else {
-            answers[i].status = MCP_MATOMO_OK;
-            answers[i].json = one;
-        }
-    }
+    mcp_matomo_bulk_split(req->pool, &whole, req->credential.token, n,
+                          answers);
     if (n > 0) {
         note_answer(req, &answers[0]);
     }

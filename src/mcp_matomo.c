@@ -487,6 +487,42 @@ void mcp_matomo_call(CURL *easy, apr_pool_t *p, const mcp_matomo_backend *b,
     transfer(easy, p, b, cred, form, out);
 }
 
+void mcp_matomo_bulk_split(apr_pool_t *p, const mcp_matomo_answer *whole,
+                           const char *token, int n,
+                           mcp_matomo_answer *answers)
+{
+    mcp_matomo_answer all = *whole;
+    int i;
+
+    memset(answers, 0, sizeof(*answers) * (size_t)n);
+    if (all.status == MCP_MATOMO_OK
+        && (!json_object_is_type(all.json, json_type_array)
+            || mcp_json_array_length(all.json) != (size_t)n)) {
+        set(&all, MCP_MATOMO_BAD_ANSWER,
+            "Matomo's bulk answer does not match the request");
+    }
+    for (i = 0; i < n; i++) {
+        json_object *one;
+        const char *result;
+
+        if (all.status != MCP_MATOMO_OK) {
+            answers[i] = all;
+            continue;
+        }
+        one = mcp_json_array_get(all.json, (size_t)i);
+        result = mcp_json_get_string(one, "result");
+        answers[i].http_status = all.http_status;
+        if (result != NULL && !strcmp(result, "error")) {
+            set(&answers[i], MCP_MATOMO_ERROR, clean_message(
+                p, mcp_json_get_string(one, "message"), token));
+        }
+        else {
+            answers[i].status = MCP_MATOMO_OK;
+            answers[i].json = one;
+        }
+    }
+}
+
 void mcp_matomo_bulk(CURL *easy, apr_pool_t *p, const mcp_matomo_backend *b,
                      const mcp_credential *cred,
                      const mcp_matomo_request *calls, int n,
@@ -494,9 +530,7 @@ void mcp_matomo_bulk(CURL *easy, apr_pool_t *p, const mcp_matomo_backend *b,
 {
     const char *form = mcp_matomo_bulk_form(p, calls, n);
     mcp_matomo_answer whole;
-    int i;
 
-    memset(answers, 0, sizeof(*answers) * (size_t)n);
     memset(&whole, 0, sizeof(whole));
     if (form == NULL) {
         refuse(&whole);
@@ -504,32 +538,7 @@ void mcp_matomo_bulk(CURL *easy, apr_pool_t *p, const mcp_matomo_backend *b,
     else {
         transfer(easy, p, b, cred, form, &whole);
     }
-    if (whole.status == MCP_MATOMO_OK
-        && (!json_object_is_type(whole.json, json_type_array)
-            || mcp_json_array_length(whole.json) != (size_t)n)) {
-        set(&whole, MCP_MATOMO_BAD_ANSWER,
-            "Matomo's bulk answer does not match the request");
-    }
-    for (i = 0; i < n; i++) {
-        json_object *one;
-        const char *result;
-
-        if (whole.status != MCP_MATOMO_OK) {
-            answers[i] = whole;
-            continue;
-        }
-        one = mcp_json_array_get(whole.json, (size_t)i);
-        result = mcp_json_get_string(one, "result");
-        answers[i].http_status = whole.http_status;
-        if (result != NULL && !strcmp(result, "error")) {
-            set(&answers[i], MCP_MATOMO_ERROR, clean_message(
-                p, mcp_json_get_string(one, "message"), cred->token));
-        }
-        else {
-            answers[i].status = MCP_MATOMO_OK;
-            answers[i].json = one;
-        }
-    }
+    mcp_matomo_bulk_split(p, &whole, cred->token, n, answers);
 }
 
 int mcp_matomo_handle_reusable(const mcp_matomo_answer *answer)

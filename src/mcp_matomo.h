@@ -97,6 +97,14 @@ void mcp_matomo_bulk(CURL *easy, apr_pool_t *p, const mcp_matomo_backend *b,
                      const mcp_matomo_request *calls, int n,
                      mcp_matomo_answer *answers);
 
+/* The answers[n] of a bulk request, from Matomo's whole answer to it (or
+ * its failure, then every answer's): an error sub-answer's message is
+ * cleaned of token as a plain call's is.  mcp_matomo_bulk's second half,
+ * apart for the fuzzer's test double. */
+void mcp_matomo_bulk_split(apr_pool_t *p, const mcp_matomo_answer *whole,
+                           const char *token, int n,
+                           mcp_matomo_answer *answers);
+
 int mcp_matomo_handle_reusable(const mcp_matomo_answer *answer);
 
 /* Classifies an HTTP answer from Matomo (exposed for tests and fuzzing). */
