@@ -14,8 +14,6 @@ use JSON::PP ();
 use Time::HiRes ();
 use McpTest;
 
-
-
 my $JSON   = JSON::PP->new->canonical;
 my $SUPER  = token('superuser');
 my $VIEWER = token('viewer');

@@ -11,7 +11,6 @@ use Apache::Test qw(-withtestmore);
 use JSON::PP ();
 use McpTest;
 
-
 sub call {
     my ($name, $args, @hdr) = @_;
     my (undef, $body) = rpc_body('/mcp', 1, 'tools/call',

@@ -16,11 +16,7 @@ use McpTest;
 
 my $JSON     = JSON::PP->new->canonical;
 my $VIEWER   = token('viewer');
-my $FAKE_LOG = Apache::Test::vars('t_logs') . '/fake_matomo.jsonl';
 
-
-# The decoded body of a recorded answer.
-my %cache;
 sub call_tool {
     my ($name, $args, @hdr) = @_;
     my ($res, $body) = rpc_body('/mcp', 7, 'tools/call',
@@ -29,17 +25,6 @@ sub call_tool {
 }
 
 sub tool_text { my $r = shift; return $r->{content}[0]{text} // '' }
-
-# The backend requests made from here on, without the token check the
-# gateway makes now and then (API.getMatomoVersion, cached per child).
-sub log_mark { -s $FAKE_LOG // 0 }
-sub requests_since {
-    my $mark = shift;
-    open my $fh, '<', $FAKE_LOG or return ();
-    seek $fh, $mark, 0;
-    return grep { $_->{method} ne 'API.getMatomoVersion' }
-           map { $JSON->decode($_) } grep { /\S/ } <$fh>;
-}
 
 # Seconds as the tools print them: to the millisecond.
 sub ms { my $v = shift; return defined $v ? sprintf('%.3f', $v) : 'null' }
@@ -122,7 +107,7 @@ my @TIMING = qw(avg_page_load_time avg_time_network avg_time_server avg_time_tra
 
 # The site's timings, one row.
 {
-    my $mark = log_mark();
+    my $mark = fake_log_mark();
     my $r = call_tool('matomo_page_performance',
                       { idSite => 1, period => 'day', date => '2026-11-26' });
     ok(!$r->{isError}, 'page performance, site: no error') or diag tool_text($r);
@@ -143,14 +128,14 @@ my @TIMING = qw(avg_page_load_time avg_time_network avg_time_server avg_time_tra
     is($sc->{rows}[0][0], 'all visits', 'site: one row, all visits');
     is_deeply([ @{ $sc->{period} }{qw(start end)} ], [ '2026-11-26', '2026-11-26' ],
               'site: the resolved period');
-    my @req = requests_since($mark);
+    my @req = tool_requests_since($mark);
     is(scalar @req, 1, 'site: one backend round trip');
 }
 
 # Mobile against desktop: one call, one round trip.
 for my $case (['day', '2026-11-26'], ['month', '2026-11-26'], ['week', '2026-11-25']) {
     my ($period, $date) = @$case;
-    my $mark = log_mark();
+    my $mark = fake_log_mark();
     my $r = call_tool('matomo_page_performance',
                       { idSite => 1, period => $period, date => $date,
                         compare_segments => [ 'deviceType==smartphone', 'deviceType==desktop',
@@ -174,7 +159,7 @@ for my $case (['day', '2026-11-26'], ['month', '2026-11-26'], ['week', '2026-11-
         is(ms($rows->[1][1]), ms(recorded('pageperf-desktop.json')->{avg_page_load_time}),
            'month: desktop page load time as PagePerformance.get answers it');
     }
-    my @req = requests_since($mark);
+    my @req = tool_requests_since($mark);
     is(scalar @req, 1, "compare segments, $period: one backend round trip");
     is($req[0]{method}, 'API.getBulkRequest', '... a bulk request');
     is(scalar @{ $req[0]{bulk} || [] }, 3, '... of the three segments');
@@ -182,7 +167,7 @@ for my $case (['day', '2026-11-26'], ['month', '2026-11-26'], ['week', '2026-11-
 
 # A relative date: the site's today comes in the same round trip.
 {
-    my $mark = log_mark();
+    my $mark = fake_log_mark();
     my $r = call_tool('matomo_page_performance',
                       { idSite => 1, period => 'day', date => 'today',
                         compare_segments => [ 'deviceType==smartphone', 'deviceType==desktop' ] });
@@ -193,7 +178,7 @@ for my $case (['day', '2026-11-26'], ['month', '2026-11-26'], ['week', '2026-11-
        ms(recorded('full/s-desktop-PagePerformance.get-day-2026-11-26.json')
               ->{reportData}{avg_page_load_time}),
        'today: desktop page load time');
-    is(scalar(my @req = requests_since($mark)), 1, 'today: one backend round trip');
+    is(scalar(my @req = tool_requests_since($mark)), 1, 'today: one backend round trip');
 }
 
 # The slowest pages of today.
@@ -205,7 +190,7 @@ for my $case (['day', '2026-11-26'], ['month', '2026-11-26'], ['week', '2026-11-
     } @$rows;
     my $matomo_order = recorded('pageurls-sorted-slow.json');    # Matomo's own sort, 10 rows
 
-    my $mark = log_mark();
+    my $mark = fake_log_mark();
     my $r = call_tool('matomo_page_performance',
                       { idSite => 1, period => 'day', date => '2026-11-26', by => 'page' });
     ok(!$r->{isError}, 'by page: no error') or diag tool_text($r);
@@ -231,7 +216,7 @@ for my $case (['day', '2026-11-26'], ['month', '2026-11-26'], ['week', '2026-11-
     ok($seg->{has_more}, 'by page: has_more (13 pages)');
     is($seg->{next_offset}, 10, 'by page: next_offset');
     like($sc->{note} // '', qr/visitors/, 'by page: URLs are marked as untrusted data');
-    my @req = requests_since($mark);
+    my @req = tool_requests_since($mark);
     is(scalar @req, 1, 'by page: one backend round trip');
 
     $r = call_tool('matomo_page_performance',
@@ -252,11 +237,11 @@ for my $case (['day', '2026-11-26'], ['month', '2026-11-26'], ['week', '2026-11-
 
 # Pages per segment: a segment Matomo cannot answer is named.
 {
-    my $mark = log_mark();
+    my $mark = fake_log_mark();
     my $r = call_tool('matomo_page_performance',
                       { idSite => 1, date => '2026-11-26', by => 'page',
                         compare_segments => [ 'deviceType==smartphone', 'deviceType==desktop' ] });
-    my @req = requests_since($mark);
+    my @req = tool_requests_since($mark);
     is(scalar @req, 1, 'pages per segment: one round trip');
     is_deeply([ map { $_->{method} } @{ $req[0]{bulk} || [] } ],
               [ 'Actions.getPageUrls', 'Actions.getPageUrls' ], '... asking each segment');
@@ -293,11 +278,11 @@ for my $case (
     [ { idSite => 1, format => 'xml' }, qr/format/, 'an argument the tool does not take' ],
 ) {
     my ($args, $re, $what) = @$case;
-    my $mark = log_mark();
+    my $mark = fake_log_mark();
     my $r = call_tool('matomo_page_performance', $args);
     ok($r->{isError}, "page performance, $what: isError");
     like(tool_text($r), $re, "page performance, $what: names the argument");
-    is(scalar(my @req = requests_since($mark)), 0, "page performance, $what: no backend call");
+    is(scalar(my @req = tool_requests_since($mark)), 0, "page performance, $what: no backend call");
 }
 
 # The view-only token and site 1.
@@ -359,7 +344,7 @@ for my $period (qw(day week month)) {
     my ($date, $before, $now, $span, $prev) = @{ $PAIR{$period} };
     my $exp = stopped_expected("full/p-Actions.getPageUrls-$before.json",
                                "full/p-Actions.getPageUrls-$now.json");
-    my $mark = log_mark();
+    my $mark = fake_log_mark();
     my $r = call_tool('matomo_tracking_health',
                       { idSite => 1, period => $period, date => $date, limit => 200 });
     ok(!$r->{isError}, "tracking health, site 1, $period: no error") or diag tool_text($r);
@@ -387,7 +372,7 @@ for my $period (qw(day week month)) {
     is($site->{last_hit}, last_hit_expected(1), "$period: the last hit (UTC)");
     ok(!$site->{has_more}, "$period: all of them");
     like($sc->{note} // '', qr/visitors/, "$period: URLs are marked as untrusted data");
-    my @req = requests_since($mark);
+    my @req = tool_requests_since($mark);
     is(scalar @req, 1, "$period: one backend round trip");
     is_deeply([ map { $_->{method} } @{ $req[0]{bulk} || [] } ],
               [ 'API.getProcessedReport', 'API.getProcessedReport', 'Live.getLastVisitsDetails' ],
@@ -425,7 +410,7 @@ ok(scalar @{ stopped_expected('full/p-Actions.getPageUrls-day-2026-11-25.json',
 {
     my $exp = stopped_expected('full/p-Actions.getPageUrls-day-2026-11-25.json',
                                'full/p-Actions.getPageUrls-day-2026-11-26.json');
-    my $mark = log_mark();
+    my $mark = fake_log_mark();
     my $r = call_tool('matomo_tracking_health', { idSite => 1, date => 'today', limit => 200 });
     ok(!$r->{isError}, 'today: no error') or diag tool_text($r);
     my $sc = $r->{structuredContent};
@@ -433,7 +418,7 @@ ok(scalar @{ stopped_expected('full/p-Actions.getPageUrls-day-2026-11-25.json',
     is($sc->{previous_period}{start}, '2026-11-25', 'today: compared with the day before');
     is_deeply(by_hits_then_label($sc->{sites}[0]{pages_stopped}{rows}), $exp,
               'today: the stopped pages');
-    my @req = requests_since($mark);
+    my @req = tool_requests_since($mark);
     is(scalar @req, 1, 'today: one backend round trip');
     is(scalar @{ $req[0]{bulk} || [] }, 4, '... with the site\'s today in it');
 }
@@ -443,9 +428,9 @@ ok(scalar @{ stopped_expected('full/p-Actions.getPageUrls-day-2026-11-25.json',
 # in one request.  (No multi-period processed report was recorded: the
 # fake cannot answer it, so only the request is checked here.)
 {
-    my $mark = log_mark();
+    my $mark = fake_log_mark();
     my $r = call_tool('matomo_tracking_health', { idSite => 1, period => 'week', date => 'yesterday' });
-    my @req = requests_since($mark);
+    my @req = tool_requests_since($mark);
     is(scalar @req, 1, 'yesterday, week: one backend round trip');
     my %urls = %{ $req[0]{params}{urls} || {} };
     my @urls = map { $urls{$_} } sort { $a <=> $b } keys %urls;
@@ -464,7 +449,7 @@ ok(scalar @{ stopped_expected('full/p-Actions.getPageUrls-day-2026-11-25.json',
 
 # Every visible site: the list of sites, then one bulk request.
 {
-    my $mark = log_mark();
+    my $mark = fake_log_mark();
     my $r = call_tool('matomo_tracking_health', { period => 'day', date => '2026-11-26', limit => 200 });
     ok(!$r->{isError}, 'all sites: no error') or diag tool_text($r);
     conforms('matomo_tracking_health', $r, 'all sites');
@@ -490,7 +475,7 @@ ok(scalar @{ stopped_expected('full/p-Actions.getPageUrls-day-2026-11-25.json',
     ok(defined $site{3}{error} || defined $site{3}{stopped_total},
        'all sites: site 3 is there, with its figures or its error');
     ok(!defined $site{3}{last_hit}, 'all sites: site 3 never had a hit');
-    my @req = requests_since($mark);
+    my @req = tool_requests_since($mark);
     is(scalar @req, 2, 'all sites: two round trips (the site ids are needed first)');
     is($req[0]{method}, 'SitesManager.getSitesWithAtLeastViewAccess', '... the sites');
     is($req[1]{method}, 'API.getBulkRequest', '... then one bulk request');
@@ -540,11 +525,11 @@ for my $case (
     [ { segment => 'deviceType==smartphone' }, qr/segment/, 'an argument the tool does not take' ],
 ) {
     my ($args, $re, $what) = @$case;
-    my $mark = log_mark();
+    my $mark = fake_log_mark();
     my $r = call_tool('matomo_tracking_health', $args);
     ok($r->{isError}, "tracking health, $what: isError");
     like(tool_text($r), $re, "tracking health, $what: names the argument");
-    is(scalar(my @req = requests_since($mark)), 0, "tracking health, $what: no backend call");
+    is(scalar(my @req = tool_requests_since($mark)), 0, "tracking health, $what: no backend call");
 }
 
 done_testing();
