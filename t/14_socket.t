@@ -84,6 +84,7 @@ sub start_relay {
     chmod 0777, $SOCKET;    # the children run as another user
     my $pid = fork // die "fork: $!";
     if ($pid == 0) {
+        setpgrp(0, 0);      # stop_relay ends every connection with it
         $SIG{CHLD} = 'IGNORE';
         while (my $c = $listen->accept) {
             my $kid = fork;
@@ -99,9 +100,11 @@ sub start_relay {
     return $pid;
 }
 
+# The relay and every connection it carries: the module's kept-alive
+# connections end too, as when Matomo's web server stops.
 sub stop_relay {
     my $pid = shift;
-    kill 'TERM', $pid;
+    kill 'TERM', -$pid;
     waitpid $pid, 0;
     unlink $SOCKET;
 }
