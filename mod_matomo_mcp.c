@@ -14,6 +14,7 @@
 #include <curl/curl.h>
 
 #include "src/mcp_config.h"
+#include "src/mcp_json.h"
 #include "src/mcp_server.h"
 #include "src/mcp_tools.h"
 #include "src/mcp_transport.h"
@@ -118,6 +119,12 @@ static void mcp_child_init(apr_pool_t *pchild, server_rec *s)
         ap_log_error(APLOG_MARK, APLOG_WARNING, rv, s,
                      "no token verdict cache in this child");
         process.verdicts = NULL;
+    }
+    rv = mcp_json_cache_enable(pchild);
+    if (rv != APR_SUCCESS) {
+        /* Each parse then sets up its own parser: slower, still correct. */
+        ap_log_error(APLOG_MARK, APLOG_WARNING, rv, s,
+                     "no per-thread JSON parser cache in this child");
     }
 }
 

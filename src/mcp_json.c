@@ -122,7 +122,12 @@ static int lexically_strict(const char *s, apr_size_t len)
  * a text longer than REUSE_MAX_TEXT the tokener is freed, not kept: its
  * string buffer may have grown to the longest string in the text, and a
  * thread keeps at most two small buffers for its life (32 kB, so 2 MB for
- * 64 threads at worst; a few hundred bytes each in practice). */
+ * 64 threads at worst; a few hundred bytes each in practice).
+ *
+ * Only where mcp_json_cache_enable turned it on: Apache's children.  Their
+ * worker threads run the key's destructor as they end, while the module is
+ * loaded; the parent reloads the module on each restart, and a key left
+ * behind by an unloaded copy would point its destructor at nothing. */
 #define TOKENER_SLOTS 2
 #define REUSE_MAX_TEXT 16384
 
@@ -132,7 +137,6 @@ typedef struct {
 } tokener_cache;
 
 static pthread_key_t tokener_key;
-static pthread_once_t tokener_once = PTHREAD_ONCE_INIT;
 static int tokener_key_ok;
 
 static void tokener_cache_free(void *data)
@@ -148,9 +152,31 @@ static void tokener_cache_free(void *data)
     free(c);
 }
 
-static void tokener_key_create(void)
+static apr_status_t tokener_key_delete(void *data)
 {
-    tokener_key_ok = pthread_key_create(&tokener_key, tokener_cache_free) == 0;
+    (void)data;
+    if (tokener_key_ok) {
+        tokener_key_ok = 0;
+        pthread_key_delete(tokener_key);
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t mcp_json_cache_enable(apr_pool_t *p)
+{
+    int rc;
+
+    if (tokener_key_ok) {
+        return APR_SUCCESS;
+    }
+    rc = pthread_key_create(&tokener_key, tokener_cache_free);
+    if (rc != 0) {
+        return rc;
+    }
+    tokener_key_ok = 1;
+    apr_pool_cleanup_register(p, NULL, tokener_key_delete,
+                              apr_pool_cleanup_null);
+    return APR_SUCCESS;
 }
 
 /* The calling thread's cache, or NULL when there is none to be had. */
@@ -158,8 +184,7 @@ static tokener_cache *tokener_cache_get(void)
 {
     tokener_cache *c;
 
-    if (pthread_once(&tokener_once, tokener_key_create) != 0
-        || !tokener_key_ok) {
+    if (!tokener_key_ok) {
         return NULL;
     }
     c = pthread_getspecific(tokener_key);

@@ -27,6 +27,11 @@ typedef enum {
 mcp_json_status mcp_json_parse(apr_pool_t *p, const char *buf, apr_size_t len,
                                int max_depth, json_object **out);
 
+/* From now until p is cleared, each thread keeps its parser state from one
+ * parse to the next (see mcp_json.c).  Called once, before the threads
+ * that parse start: Apache's child_init. */
+apr_status_t mcp_json_cache_enable(apr_pool_t *p);
+
 /* Hands obj to pool p: the reference is dropped when p is cleared. */
 json_object *mcp_json_pool_own(apr_pool_t *p, json_object *obj);
 

@@ -61,6 +61,9 @@ static void test_json_reuse(void)
     json_object *obj = NULL;
     int i;
 
+    CHECK(mcp_json_cache_enable(pool) == APR_SUCCESS,
+          "the per-thread parser cache turns on");
+
     for (i = 0; i < 50; i++) {
         deep[i] = '[';
         deep[50 + i] = ']';
