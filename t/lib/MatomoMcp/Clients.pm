@@ -14,10 +14,11 @@ use Apache::Test ();
 use Apache::TestRequest ();
 use JSON::PP ();
 use POSIX ();
+use Test::More ();
 use Exporter 'import';
 
 our @EXPORT_OK = qw(top_dir mcp_url node20 node22 node_major run_tool as_comments
-                    token redact);
+                    token redact node_test);
 
 sub top_dir { Apache::Test::vars('top_dir') }
 
@@ -134,6 +135,61 @@ sub as_comments {
         push @c, "# $tag: $_\n";
     }
     return join '', @c;
+}
+
+# Runs a t/js/*.test.mjs under `node --test` (Debian's Node 20) against the
+# test server's /mcp, with the fake Matomo's superuser and view-only tokens
+# in MCP_TOKEN and MCP_VIEWER_TOKEN (never on a command line), and makes
+# each of node's top-level tests one test here ("TAG: name"; node's TODO
+# stays TODO, its SKIP passes), then checks node's own summary: it ran, it
+# exited 0, at least MIN_PASS passed, none failed or was cancelled.  Node's
+# output follows as comments (on STDERR when something failed).
+#   node_test(tag => 'sdk', script => 't/js/sdk.test.mjs', min_pass => 35,
+#             timeout => 120)
+sub node_test {
+    my (%a) = @_;
+    my $tb   = Test::More->builder;
+    my $node = node20();
+    my $url  = mcp_url('/mcp');
+
+    $tb->ok(node_major($node) >= 20, 'node >= 20 on PATH')
+        or $tb->diag('node not found on PATH: `make deps` installs nodejs');
+    my ($status, @out) = defined $node
+        ? run_tool(
+            timeout => $a{timeout},
+            env     => { MCP_URL => $url, MCP_TOKEN => token('superuser'),
+                         MCP_VIEWER_TOKEN => token('viewer'),
+                         NODE_OPTIONS => '', NO_COLOR => 1 },
+            cmd     => [$node, '--test', '--test-reporter=tap',
+                        '--test-timeout=30000', $a{script}])
+        : (-1, 'node: not found');
+
+    my (%summary, $points);
+    for (@out) {
+        if (/^(not )?ok \d+ - (.*?)(?:\s+#\s*(SKIP|TODO)\b\s*(.*))?$/) {
+            $points++;
+            my ($failed, $what, $directive, $why) = ($1, $2, $3 // '', $4 // '');
+            if ($directive eq 'TODO') {
+                $tb->todo_start($why || 'TODO in node');
+                $tb->ok(!$failed, "$a{tag}: $what");
+                $tb->todo_end;
+            } else {
+                $tb->ok(!$failed || $directive eq 'SKIP', "$a{tag}: $what");
+            }
+        }
+        $summary{$1} = $2 if /^# (tests|pass|fail|cancelled|skipped|todo) (\d+)$/;
+    }
+    $tb->ok($points, 'node ran tests') or $tb->diag('no test points in the output of node');
+    $tb->is_eq($status, 0, "node --test $a{script} exits 0 (MCP_URL=$url)");
+    $tb->cmp_ok($summary{pass} // 0, '>=', $a{min_pass},
+                "node reports at least $a{min_pass} passing tests");
+    $tb->is_eq($summary{fail} // -1, 0, 'node reports no failing test');
+    $tb->is_eq($summary{cancelled} // -1, 0, 'node reports no cancelled test');
+
+    # "# pass 10" is node's closing line: reworded, it cannot pass for ours.
+    my $comments = as_comments('node', \@out,
+        sub { s/^# (tests|pass|fail|cancelled|skipped|todo|suites|duration_ms) /node $1=/ });
+    $tb->is_passing ? print $comments : print STDERR $comments;
 }
 
 1;
