@@ -48,6 +48,20 @@ sub content_json {
     return eval { JSON::PP->new->decode($text) };
 }
 
+# A site's JSON resource read: its URI and type checked, its idSite too;
+# the decoded object (or {}).
+sub site_resource {
+    my ($uri, $id) = @_;
+    my $body = read_uri($uri);
+    is($body->{result}{contents}[0]{uri}, $uri, "$uri: contents[0].uri");
+    is($body->{result}{contents}[0]{mimeType}, 'application/json', "$uri: application/json");
+    my $d = content_json($body);
+    ok(ref $d eq 'HASH', "$uri: text is a JSON object");
+    $d //= {};
+    is($d->{idSite}, $id, "$uri: idSite");
+    return $d;
+}
+
 # A column of a {"columns":[...],"rows":[[...]]} table, by name.
 sub col {
     my ($t, $name) = @_;
@@ -180,13 +194,7 @@ for my $s (@SITES) {
 
     my $meta = recorded("full/x-site$id-API.getReportMetadata.json");
     $uri  = "matomo://sites/$id/reports";
-    $body = read_uri($uri);
-    is($body->{result}{contents}[0]{uri}, $uri, "$uri: contents[0].uri");
-    is($body->{result}{contents}[0]{mimeType}, 'application/json', "$uri: application/json");
-    $d = content_json($body);
-    ok(ref $d eq 'HASH', "$uri: text is a JSON object");
-    $d //= {};
-    is($d->{idSite}, $id, "$uri: idSite");
+    $d = site_resource($uri, $id);
     is_deeply($d->{reports}{columns},
               [qw(id name category subcategory dimension metrics)], "$uri: columns");
     is_deeply(col($d->{reports}, 'id'), [map { $_->{uniqueId} } @$meta],
@@ -200,13 +208,7 @@ for my $s (@SITES) {
     my $segs  = recorded("full/x-site$id-API.getSegmentsMetadata.json");
     my $saved = recorded("full/x-site$id-SegmentEditor.getAll.json");
     $uri  = "matomo://sites/$id/segments";
-    $body = read_uri($uri);
-    is($body->{result}{contents}[0]{uri}, $uri, "$uri: contents[0].uri");
-    is($body->{result}{contents}[0]{mimeType}, 'application/json', "$uri: application/json");
-    $d = content_json($body);
-    ok(ref $d eq 'HASH', "$uri: text is a JSON object");
-    $d //= {};
-    is($d->{idSite}, $id, "$uri: idSite");
+    $d = site_resource($uri, $id);
     # The dimensions' id column: "segment" as Matomo names it, or "id".
     my $ids = col($d->{dimensions}, 'segment') // col($d->{dimensions}, 'id');
     is_deeply([sort @{ $ids // [] }], [sort map { $_->{segment} } @$segs],
