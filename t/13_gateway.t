@@ -73,7 +73,8 @@ for my $case (['Bearer', 'empty bearer'], ['Bearer a b', 'space in token'],
     is_deeply(\@codes, [(401) x 6], 'unknown token: every later request 401');
     my @asked = grep { $_->{method} eq 'API.getMatomoVersion' }
                 fake_log_since($mark);
-    # The verdict is remembered per child process (two here at most).
+    # The verdict is remembered per child process: the test Apache has
+    # exactly two (ServerLimit 2 in t/conf/extra.conf.in).
     cmp_ok(scalar @asked, '<=', 2,
            'the verdict is remembered: Matomo is asked once per child, not '
            . 'per request');
