@@ -11,7 +11,6 @@ use lib "$FindBin::Bin/lib";
 use Apache::Test qw(-withtestmore);
 use Apache::TestRequest ();
 use JSON::PP ();
-use Time::HiRes ();
 use McpTest;
 
 my $JSON   = JSON::PP->new->canonical;
@@ -188,7 +187,10 @@ for my $case (['Bearer', 'empty bearer'], ['Bearer a b', 'space in token'],
          'each endpoint\'s challenge points to its own metadata');
 }
 
-# --- backend faults: a clear tool error, quickly, and the server serves on -
+# --- backend faults: a clear tool error, and the server serves on ---------
+# No clock here: the slow fault sleeps 5 s, and only the module's limit
+# (MatomoMcpBackendTimeout 1) words it "did not answer within 1000 ms"; a
+# hung worker would fail the request itself.
 my %fault = (
     '500'       => qr/HTTP 500/,
     'html'      => qr/not complete JSON/,
@@ -199,10 +201,8 @@ my %fault = (
     'down'      => qr/cannot be reached/,
 );
 for my $f (sort keys %fault) {
-    my $t0 = Time::HiRes::time();
     my $mark = fake_log_mark();
     my ($res, $body) = call_tool("/mcp-fault-$f", 'matomo_list_sites');
-    my $took = Time::HiRes::time() - $t0;
     if ($f eq 'slow') {
         # The token check meets the slow Matomo first; the tool call must
         # not wait for it a second time.
@@ -212,7 +212,6 @@ for my $f (sort keys %fault) {
     is($res->code, 200, "fault $f: HTTP 200");
     ok($body->{result}{isError}, "fault $f: isError");
     like(tool_text($body), $fault{$f}, "fault $f: names the cause");
-    ok($took < 4, "fault $f: answered in ${\ sprintf '%.1f', $took}s");
 }
 {
     my ($res, $body) = call_tool('/mcp-fault-error', 'matomo_list_sites');
