@@ -233,7 +233,7 @@ for my $f (sort keys %fault) {
     is(scalar @ports, 300, '300 tool calls, 300 Matomo calls');
     # One libcurl handle per worker thread, each keeping its connection: once
     # the threads have warmed up, calls ride connections opened before.
-    # (Requests land on any of the test server's ~100 threads, so a few new
+    # (Requests land on any of the test server's 50 threads, so a few new
     # connections still appear; one per call would make 100.)
     my %warm = map { $_ => 1 } @ports[0 .. 199];
     my $fresh = grep { !$warm{$_} } @ports[200 .. 299];
