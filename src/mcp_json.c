@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include <apr_strings.h>
+#include <json-c/printbuf.h>
 
 static apr_status_t json_release(void *data)
 {
@@ -295,6 +296,38 @@ const char *mcp_json_to_string(apr_pool_t *p, json_object *obj,
         *len = n;
     }
     return apr_pstrmemdup(p, s, n);
+}
+
+typedef struct {
+    const char *text;
+    int len;
+} known_text;
+
+static int print_known_text(json_object *obj, struct printbuf *pb,
+                            int level, int flags)
+{
+    const known_text *t = json_object_get_userdata(obj);
+
+    (void)level;
+    (void)flags;
+    return printbuf_memappend(pb, t->text, t->len) < 0 ? -1 : 0;
+}
+
+void mcp_json_set_text(apr_pool_t *p, json_object *obj, const char *text,
+                       apr_size_t len)
+{
+    known_text *t;
+
+    /* printbuf counts in int: a text that long keeps the ordinary walk. */
+    if (obj == NULL || len > INT_MAX) {
+        return;
+    }
+    t = apr_palloc(p, sizeof(*t));
+    t->text = text;
+    t->len = (int)len;
+    /* No delete function: t is the pool's, and json-c only prints through
+     * it, never when it frees obj. */
+    json_object_set_serializer(obj, print_known_text, t, NULL);
 }
 
 const char *mcp_json_clip(apr_pool_t *p, const char *s, apr_size_t max)

@@ -39,6 +39,13 @@ json_object *mcp_json_pool_own(apr_pool_t *p, json_object *obj);
 const char *mcp_json_to_string(apr_pool_t *p, json_object *obj,
                                apr_size_t *len);
 
+/* From now on obj serialises as text, which must be obj's own compact
+ * serialisation: a parent's serialisation then copies it instead of
+ * walking obj again.  obj must be owned by p (or a pool p outlives), where
+ * text lives too. */
+void mcp_json_set_text(apr_pool_t *p, json_object *obj, const char *text,
+                       apr_size_t len);
+
 /* s cut to at most max bytes without splitting a UTF-8 sequence (s is
  * valid UTF-8), for messages that quote what they were given. */
 const char *mcp_json_clip(apr_pool_t *p, const char *s, apr_size_t max);

@@ -187,6 +187,28 @@ static void test_json_arrays(void)
           "past the end: NULL");
 }
 
+/* A tree given its text prints as that text, alone and inside a parent,
+ * and the parent around it is unchanged. */
+static void test_json_set_text(void)
+{
+    json_object *doc = NULL, *parent = json_object_new_object();
+    const char *before, *text = "{\"seen\":\"text\"}";
+
+    mcp_json_pool_own(pool, parent);
+    CHECK(mcp_json_parse(pool, "{\"a\":[1,2]}", 11, 8, &doc) == MCP_JSON_OK,
+          "a tree to serialise");
+    json_object_object_add(parent, "b", json_object_get(doc));
+    json_object_object_add(parent, "c", json_object_new_int(3));
+    before = mcp_json_to_string(pool, parent, NULL);
+    CHECK_STR(before, "{\"b\":{\"a\":[1,2]},\"c\":3}", "walked");
+    /* A text other than the tree's own, so the output shows which ran. */
+    mcp_json_set_text(pool, doc, text, strlen(text));
+    CHECK_STR(mcp_json_to_string(pool, doc, NULL), text, "alone: its text");
+    CHECK_STR(mcp_json_to_string(pool, parent, NULL),
+              "{\"b\":{\"seen\":\"text\"},\"c\":3}",
+              "in a parent: its text, in place");
+}
+
 /* --- JSON-RPC framing ------------------------------------------------- */
 
 static mcp_jsonrpc_msg classify(const char *body)
@@ -1007,6 +1029,7 @@ int main(void)
 
     test_json_limits();
     test_json_arrays();
+    test_json_set_text();
     test_jsonrpc_classify();
     test_jsonrpc_write();
     test_catalog();
