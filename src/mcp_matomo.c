@@ -523,14 +523,59 @@ void mcp_matomo_bulk_split(apr_pool_t *p, const mcp_matomo_answer *whole,
     }
 }
 
+/* Matomo 5 splits each urls[i] at '&' and then decodes each value, but
+ * Matomo 4 decodes the whole urls[i] first (API::getBulkRequest's
+ * urldecode) and then splits it: there a value holding '&' ends early and
+ * the rest becomes parameters of their own, method= included.  No encoding
+ * reads the same on both, so such calls do not travel in a bulk request. */
+static int bulk_safe(const mcp_matomo_request *calls, int n)
+{
+    int i, j;
+
+    for (i = 0; i < n; i++) {
+        const apr_array_header_t *params = calls[i].params;
+
+        for (j = 0; params != NULL && j < params->nelts; j++) {
+            if (strchr(APR_ARRAY_IDX(params, j, mcp_param).value, '&')) {
+                return 0;
+            }
+        }
+    }
+    return 1;
+}
+
+/* The calls one after another; once Matomo did not answer, the rest get
+ * that answer rather than another wait for it. */
+static void call_each(CURL *easy, apr_pool_t *p, const mcp_matomo_backend *b,
+                      const mcp_credential *cred,
+                      const mcp_matomo_request *calls, int n,
+                      mcp_matomo_answer *answers)
+{
+    int i;
+
+    for (i = 0; i < n; i++) {
+        if (i > 0 && !mcp_matomo_handle_reusable(&answers[i - 1])) {
+            answers[i] = answers[i - 1];
+            continue;
+        }
+        mcp_matomo_call(easy, p, b, cred, calls[i].method, calls[i].params,
+                        &answers[i]);
+    }
+}
+
 void mcp_matomo_bulk(CURL *easy, apr_pool_t *p, const mcp_matomo_backend *b,
                      const mcp_credential *cred,
                      const mcp_matomo_request *calls, int n,
                      mcp_matomo_answer *answers)
 {
-    const char *form = mcp_matomo_bulk_form(p, calls, n);
+    const char *form;
     mcp_matomo_answer whole;
 
+    if (!bulk_safe(calls, n)) {
+        call_each(easy, p, b, cred, calls, n, answers);
+        return;
+    }
+    form = mcp_matomo_bulk_form(p, calls, n);
     memset(&whole, 0, sizeof(whole));
     if (form == NULL) {
         refuse(&whole);

@@ -91,7 +91,9 @@ const char *mcp_matomo_bulk_form(apr_pool_t *p,
                                  const mcp_matomo_request *calls, int n);
 
 /* Several calls in one round trip (API.getBulkRequest); answers[i] is the
- * answer to calls[i].  A failure of the whole request is every answer's. */
+ * answer to calls[i].  A failure of the whole request is every answer's.
+ * Calls with a value holding '&' go one by one instead (Matomo 4 would
+ * split such a value inside a bulk request). */
 void mcp_matomo_bulk(CURL *easy, apr_pool_t *p, const mcp_matomo_backend *b,
                      const mcp_credential *cred,
                      const mcp_matomo_request *calls, int n,

@@ -144,8 +144,10 @@ void mcp_server_call_matomo_bulk(mcp_request *req,
     }
     mcp_matomo_bulk(req->curl, req->pool, req->backend, &req->credential,
                     calls, n, answers);
-    if (n > 0) {
-        note_answer(req, &answers[0]);
+    /* Calls that did not fit a bulk request went one by one: any of them
+     * may have broken the handle. */
+    for (i = 0; i < n; i++) {
+        note_answer(req, &answers[i]);
     }
 }
 

@@ -269,6 +269,46 @@ for my $f (sort keys %fault) {
        'only the tools\' own read methods were called');
 }
 
+# --- a value holding '&' never travels in a bulk request ------------------
+# Matomo 4 decodes each sub-request of API.getBulkRequest whole before
+# splitting it at '&' (the fake's matomo4 path does too), so such a value
+# would become parameters of its own there, method= included.  The module
+# sends such calls alone, where both versions read the value whole.
+for my $path ('/mcp-matomo4', '/mcp') {
+    my %tries = (
+        filter  => ['matomo_get_report',
+                    { idSite => 1, report => 'Actions_getPageUrls',
+                      filter => 'x&method=SitesManager.deleteSite&idSite=3' },
+                    filter_pattern => 'x&method=SitesManager.deleteSite&idSite=3'],
+        segment => ['matomo_traffic_summary',
+                    { idSite => 1, date => 'yesterday',
+                      segment => 'pageTitle==Q&A&method=UsersManager.deleteUser' },
+                    segment => 'pageTitle==Q&A&method=UsersManager.deleteUser'],
+    );
+    for my $what (sort keys %tries) {
+        my ($tool, $args, $param, $value) = @{ $tries{$what} };
+        my $mark = fake_log_mark();
+        my ($res, $body) = call_tool($path, $tool, $args);
+        is($res->code, 200, "$path, '&' in the $what: answered");
+        my @seen = grep { ($_->{method} // '') ne 'API.getMatomoVersion' }
+                   fake_log_since($mark);
+        ok(@seen && !grep({ $_->{write_attempt} } @seen),
+           "$path, '&' in the $what: no write method reached Matomo");
+        ok(!grep({ $_->{bulk} } @seen),
+           "$path, '&' in the $what: no bulk request");
+        ok(grep({ ($_->{params}{$param} // '') eq $value } @seen),
+           "$path, '&' in the $what: Matomo got the value whole");
+    }
+}
+{
+    # Without '&', the same calls still share one bulk request.
+    my $mark = fake_log_mark();
+    call_tool('/mcp-matomo4', 'matomo_traffic_summary',
+              { idSite => 1, date => 'yesterday', segment => 'pageTitle==QA' });
+    my @bulk = grep { $_->{bulk} } fake_log_since($mark);
+    is(scalar @bulk, 1, 'no \'&\': one bulk request, also on Matomo 4');
+}
+
 # --- no token anywhere -------------------------------------------------------
 {
     my @bodies;

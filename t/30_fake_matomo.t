@@ -356,6 +356,15 @@ subtest 'API.getBulkRequest' => sub {
     is $order->[1]{result}, 'error', 'a failing sub-request answers in place';
     is api($SU, method => 'API.getBulkRequest', 'urls[0]' => 'method=SitesManager.deleteSite&idSite=3')->code, 200,
         'bulk with a write sub-request';
+
+    # A value holding an encoded '&': Matomo 5 decodes it after splitting
+    # (x is one value), Matomo 4 before (method is given twice, the last wins).
+    my @amp = (method => 'API.getBulkRequest',
+               'urls[0]' => 'method=API.getMatomoVersion&x=a%26method%3DNope.get');
+    is decoded(api($SU, @amp))->[0]{value}, '5.1.2',
+        'Matomo 5: a value holding & stays one value';
+    is decoded(api($SU, @amp, { path => '/matomo-fault/matomo4/index.php' }))->[0]{result}, 'error',
+        'matomo4: the value is split at & (method=Nope.get wins)';
 };
 
 # --- @TOKEN_AUTH@ --------------------------------------------------------------

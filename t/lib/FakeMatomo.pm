@@ -13,6 +13,8 @@ package FakeMatomo;
 #       oversized  HTTP 200, ~40 MB of valid JSON, streamed
 #       slow       the normal answer after 5 s
 #       error      HTTP 200, {"result":"error",...}
+#       matomo4    not broken: Matomo 4's API.getBulkRequest, which decodes
+#                  each urls[i] whole before splitting it at '&'
 #
 # What it does with a request: FakeMatomo::Params reads the query string and
 # form body as PHP would ($_GET wins over $_POST), FakeMatomo::Auth decides
@@ -116,7 +118,7 @@ sub handler {
     if ($uri =~ m{^/matomo-fault/([a-z0-9]+)/(?:index\.php)?$}) {
         $fault = $1;
         return Apache2::Const::NOT_FOUND
-            unless $fault =~ /^(?:500|html|truncated|oversized|slow|error)$/;
+            unless $fault =~ /^(?:500|html|truncated|oversized|slow|error|matomo4)$/;
     } elsif ($uri !~ m{^/matomo/(?:index\.php)?$}) {
         return Apache2::Const::NOT_FOUND;
     }
@@ -148,7 +150,8 @@ sub handler {
         # A broken Matomo breaks before it looks at the request.
         $res = _fault_answer($r, $fault);
     } else {
-        $res = _api_answer($req, $auth, $entry);
+        $res = _api_answer($req, $auth, $entry,
+                           ($fault // '') eq 'matomo4' ? (matomo4 => 1) : ());
         if ($fault && $fault eq 'truncated') {
             $res->{body}   = substr($res->{body}, 0, int(length($res->{body}) / 2));
             $res->{status} = 200;
@@ -214,7 +217,7 @@ sub _authenticate {
 }
 
 sub _api_answer {
-    my ($req, $auth, $entry) = @_;
+    my ($req, $auth, $entry, %opt) = @_;
     return { %{ $auth->{error} }, answer => 'auth' } if $auth->{error};
 
     # index.php without module=API is Matomo's web interface, HTML.
@@ -222,7 +225,7 @@ sub _api_answer {
     return { status => 200, ctype => HTML_TYPE, body => _ui_page(), answer => 'ui' }
         unless $module eq 'API';
 
-    my $res = $API->process($req, $auth->{user});
+    my $res = $API->process($req, $auth->{user}, %opt);
     $entry->{write_attempt} = $res->{write} ? 1 : 0;
     $entry->{bulk} = $res->{bulk} if $res->{bulk};
     # Matomo prints the caller's token into some answers (imageGraphUrl).

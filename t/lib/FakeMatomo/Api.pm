@@ -159,7 +159,7 @@ sub _dispatch {
         _fail('fake Matomo: write methods are never recorded');
     }
 
-    return $self->_bulk($req, $user) if $method eq 'API.getBulkRequest';
+    return $self->_bulk($req, $user, %opt) if $method eq 'API.getBulkRequest';
 
     my @viewable = FakeMatomo::Auth::viewable($user, $store->site_ids);
     $self->_check_access($req, $user, $info, \@viewable, $method);
@@ -469,14 +469,20 @@ sub _no_recording_message {
 # rights; the outer parameters fill in what it leaves out, format is JSON,
 # and a nested bulk request is skipped (plugins/API/API.php).  Errors of a
 # sub-request appear in place; the HTTP status stays 200.
+#
+# Matomo 5 parses each urls[i] with parse_str: split at '&', then each value
+# decoded.  Matomo 4 (4.16.1's API.php) urldecodes the whole urls[i] first,
+# then splits it and leaves the values as they are; with matomo4 the fake
+# does that, so a value holding '&' splits as it would there.
 sub _bulk {
-    my ($self, $req, $user) = @_;
+    my ($self, $req, $user, %opt) = @_;
     my @urls = $req->get_array('urls');
     my $outer = $req->clone;
     $outer->delete('urls');
     my (@bodies, @subs);
     for my $url (@urls) {
-        my $sub = FakeMatomo::Params->from_string($url);
+        my $sub = $opt{matomo4} ? _matomo4_query($url)
+                                : FakeMatomo::Params->from_string($url);
         $sub->set(format => 'json');
         $sub = $sub->union($outer);
         my $method = $sub->get('method') // '';
@@ -490,6 +496,14 @@ sub _bulk {
     $res->{bulk}  = \@subs;
     $res->{write} = (grep { $_->{write} } @subs) ? 1 : 0;
     return $res;
+}
+
+sub _matomo4_query {
+    my ($url) = @_;
+    my $whole = FakeMatomo::Params::url_decode($url);
+    return FakeMatomo::Params->from_pairs(
+        [ map { my ($name, $value) = split /=/, $_, 2; [ $name, $value // '' ] }
+          grep { $_ ne '' } split /&/, $whole ]);
 }
 
 1;
