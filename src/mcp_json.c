@@ -74,9 +74,46 @@ static apr_size_t utf8_sequence(const unsigned char *s, apr_size_t left)
     return n;
 }
 
+/* The code unit of the \uXXXX escape at s (len bytes left), or -1. */
+static long escaped_unit(const char *s, apr_size_t len)
+{
+    char hex[5];
+    char *end;
+    long unit;
+
+    if (len < 6 || s[0] != '\\' || s[1] != 'u') {
+        return -1;
+    }
+    memcpy(hex, s + 2, 4);
+    hex[4] = '\0';
+    unit = strtol(hex, &end, 16);
+    return end == hex + 4 && hex[0] != '-' && hex[0] != '+' ? unit : -1;
+}
+
+/* Bytes taken by the escape at s: a \u escape of a UTF-16 surrogate must
+ * be a high one followed by a low one (json-c turns a lone one into
+ * U+FFFD, so a string id would not come back as sent; UTF-8 has no lone
+ * surrogates either).  0 when refused; other escapes are json-c's to
+ * check. */
+static apr_size_t escape_length(const char *s, apr_size_t len)
+{
+    long unit = escaped_unit(s, len);
+
+    if (unit < 0xD800 || unit > 0xDFFF) {
+        return 2;
+    }
+    if (unit <= 0xDBFF) {
+        long low = escaped_unit(s + 6, len - 6);
+
+        return low >= 0xDC00 && low <= 0xDFFF ? 12 : 0;
+    }
+    return 0;
+}
+
 /* json-c's strict mode still takes some forms RFC 8259 forbids: single
  * quotes, NaN and Infinity, "1.", raw control characters in strings, and
- * malformed UTF-8.  One pass over the text refuses them first. */
+ * malformed UTF-8 (lone surrogate escapes included).  One pass over the
+ * text refuses them first. */
 static int lexically_strict(const char *s, apr_size_t len)
 {
     static const char outside[] = " \t\r\n{}[],:0123456789+-.eE"
@@ -97,8 +134,9 @@ static int lexically_strict(const char *s, apr_size_t len)
             if (c == '"') {
                 in_string = 0;
             }
-            else if (c == '\\' && i + 1 < len) {
-                n = 2;  /* json-c checks the escape itself */
+            else if (c == '\\' && i + 1 < len
+                     && (n = escape_length(s + i, len - i)) == 0) {
+                return 0;
             }
             i += n;
             continue;

@@ -1,6 +1,7 @@
 #include "mcp_jsonrpc.h"
 #include "mcp_json.h"
 
+#include <stdint.h>
 #include <string.h>
 
 #include <apr_strings.h>
@@ -13,11 +14,17 @@ static void set_invalid(mcp_jsonrpc_msg *msg, int code, const char *message)
 }
 
 /* MCP ids are strings or integers (never null); JSON-RPC's fractional ids
- * are refused so that an id always round-trips to the client unchanged. */
+ * are refused so that an id always round-trips to the client unchanged.
+ * So are integers at the ends of json-c's range: it clamps any integer
+ * beyond 64 bits to INT64_MIN or UINT64_MAX, which would answer another
+ * id than the one sent. */
 static int id_is_valid(json_object *id)
 {
-    return json_object_is_type(id, json_type_string)
-           || json_object_is_type(id, json_type_int);
+    if (json_object_is_type(id, json_type_int)) {
+        return json_object_get_int64(id) != INT64_MIN
+               && json_object_get_uint64(id) != UINT64_MAX;
+    }
+    return json_object_is_type(id, json_type_string);
 }
 
 /* A JSON string holding U+0000 cannot be a method name: C would see a
@@ -46,7 +53,8 @@ static void classify(json_object *root, mcp_jsonrpc_msg *msg)
     }
     if (has_id && !id_is_valid(id)) {
         set_invalid(msg, MCP_JSONRPC_INVALID_REQUEST,
-                    "Invalid Request: \"id\" must be a string or an integer");
+                    "Invalid Request: \"id\" must be a string or an "
+                    "integer of at most 64 bits");
         return;
     }
     if (!json_object_object_get_ex(root, "method", &method)) {

@@ -9,7 +9,7 @@ use lib "$FindBin::Bin/lib";
 use Apache::Test qw(-withtestmore);
 use McpTest;
 
-plan tests => 212;
+plan tests => 229;
 
 # The JSON-RPC error an answer carries: (HTTP status, code, decoded body).
 sub error_of {
@@ -195,9 +195,21 @@ rejects('42', 400, -32600, 'a JSON number', 1);
 rejects('42 ', 400, -32600, 'a JSON number and a space', 1);
 rejects('true', 400, -32600, 'JSON true', 1);
 rejects('null', 400, -32600, 'JSON null', 1);
-for my $id ('true', '1.5', 'null', '{}', '[1]') {
+# Integers beyond 64 bits: json-c would clamp them, answering another id.
+for my $id ('true', '1.5', 'null', '{}', '[1]', '99999999999999999999',
+            '-99999999999999999999') {
     rejects(qq({"jsonrpc":"2.0","id":$id,"method":"ping"}), 400, -32600,
             "id $id", 1);
+}
+# A lone surrogate escape: json-c would make it U+FFFD, and UTF-8 has none.
+rejects('{"jsonrpc":"2.0","id":"\\ud800","method":"ping"}', 400, -32700,
+        'a string id with a lone surrogate escape', 1);
+{
+    # The largest ids json-c holds exactly come back as sent.
+    for my $id ('18446744073709551614', '-9223372036854775807') {
+        my $res = mcp_post('/mcp', qq({"jsonrpc":"2.0","id":$id,"method":"ping"}));
+        like($res->content, qr/"id":\Q$id\E[,}]/, "id $id comes back as sent");
+    }
 }
 rejects('{"jsonrpc":"2.0","id":1,"method":42}', 400, -32600, 'method a number');
 rejects('{"jsonrpc":"2.0","id":1,"method":null}', 400, -32600, 'method null');

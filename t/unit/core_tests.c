@@ -5,6 +5,7 @@
  * path, which is what proves the core does not need them.
  */
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -123,6 +124,11 @@ static void test_json_limits(void)
           "UTF-8 encoded surrogate refused");
     CHECK(parse("[\"\xf5\x80\x80\x80\"]") == MCP_JSON_ERR_SYNTAX,
           "UTF-8 above U+10FFFF refused");
+    CHECK(parse("[\"\\udc00\"]") == MCP_JSON_ERR_SYNTAX
+              && parse("[\"\\ud800x\"]") == MCP_JSON_ERR_SYNTAX
+              && parse("[\"\\ud800\\u0041\"]") == MCP_JSON_ERR_SYNTAX
+              && parse("[\"\\uDBFF\\uDFFF \\\\ud800\"]") == MCP_JSON_OK,
+          "lone surrogate escapes refused; pairs, and an escaped backslash before u, taken");
     CHECK(parse("[\"\xf0\x9f\x98\x80 \xe2\x82\xac\"]") == MCP_JSON_OK,
           "4- and 3-byte UTF-8 accepted");
     CHECK(parse("[\"\xe2\x82\"]") == MCP_JSON_ERR_SYNTAX,
@@ -257,6 +263,32 @@ static void test_jsonrpc_classify(void)
     m = classify("{\"jsonrpc\":\"2.0\",\"id\":1.5,\"method\":\"ping\"}");
     CHECK(m.kind == MCP_MSG_INVALID && m.error_code == -32600 && !m.id,
           "fractional id: -32600, id null");
+    m = classify("{\"jsonrpc\":\"2.0\",\"id\":18446744073709551614,"
+                 "\"method\":\"ping\"}");
+    CHECK(m.kind == MCP_MSG_REQUEST
+              && json_object_get_uint64(m.id) == UINT64_MAX - 1,
+          "id 2^64-2: kept");
+    m = classify("{\"jsonrpc\":\"2.0\",\"id\":-9223372036854775807,"
+                 "\"method\":\"ping\"}");
+    CHECK(m.kind == MCP_MSG_REQUEST
+              && json_object_get_int64(m.id) == -INT64_MAX,
+          "id -(2^63-1): kept");
+    m = classify("{\"jsonrpc\":\"2.0\",\"id\":99999999999999999999,"
+                 "\"method\":\"ping\"}");
+    CHECK(m.kind == MCP_MSG_INVALID && m.error_code == -32600 && !m.id,
+          "id beyond 64 bits (json-c would clamp it): -32600, id null");
+    m = classify("{\"jsonrpc\":\"2.0\",\"id\":-99999999999999999999,"
+                 "\"method\":\"ping\"}");
+    CHECK(m.kind == MCP_MSG_INVALID && m.error_code == -32600 && !m.id,
+          "id below -2^63: -32600, id null");
+    m = classify("{\"jsonrpc\":\"2.0\",\"id\":\"\\ud800\",\"method\":\"ping\"}");
+    CHECK(m.kind == MCP_MSG_INVALID && m.error_code == -32700,
+          "lone surrogate in a string id: -32700");
+    m = classify("{\"jsonrpc\":\"2.0\",\"id\":\"\\ud83d\\ude00\","
+                 "\"method\":\"ping\"}");
+    CHECK(m.kind == MCP_MSG_REQUEST
+              && strcmp(json_object_get_string(m.id), "\xf0\x9f\x98\x80") == 0,
+          "surrogate pair in a string id: kept as U+1F600");
     m = classify("{\"jsonrpc\":\"2.0\",\"id\":null,\"method\":\"ping\"}");
     CHECK(m.kind == MCP_MSG_INVALID && m.error_code == -32600,
           "null id: -32600");
