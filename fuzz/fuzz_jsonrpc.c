@@ -12,7 +12,8 @@
  *
  * Oracles besides the sanitizers: the HTTP status is one the transport
  * knows, a 202 has no body and anything else is one strict JSON-RPC
- * object.
+ * response, or with 200 a non-empty array of them (a batch: the protocol
+ * revision here is 2025-03-26, which has them).
  */
 #include "fuzz.h"
 
@@ -24,6 +25,32 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     (void)argv;
     fuzz_setup();
     return 0;
+}
+
+static int is_response(json_object *obj)
+{
+    const char *version = mcp_json_get_string(obj, "jsonrpc");
+
+    return json_object_is_type(obj, json_type_object) && version != NULL
+           && strcmp(version, "2.0") == 0
+           && json_object_object_get_ex(obj, "result", NULL)
+                  != json_object_object_get_ex(obj, "error", NULL);
+}
+
+/* With 200, a batch's answers: a non-empty array of responses. */
+static int is_batch_answer(json_object *obj, int status)
+{
+    size_t i, n = mcp_json_array_length(obj);
+
+    if (status != 200 || n == 0) {
+        return 0;
+    }
+    for (i = 0; i < n; i++) {
+        if (!is_response(mcp_json_array_get(obj, i))) {
+            return 0;
+        }
+    }
+    return 1;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -58,14 +85,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         obj = fuzz_reparse(p, reply.body, reply.len,
                            "the reply is not strict JSON");
-        if (!json_object_is_type(obj, json_type_object)
-            || strcmp(mcp_json_get_string(obj, "jsonrpc") != NULL
-                          ? mcp_json_get_string(obj, "jsonrpc") : "",
-                      "2.0") != 0
-            || json_object_object_get_ex(obj, "result", NULL)
-                   == json_object_object_get_ex(obj, "error", NULL)) {
-            fuzz_fail("the reply is not one JSON-RPC response", reply.body,
-                      reply.len);
+        if (!is_response(obj) && !is_batch_answer(obj, reply.http_status)) {
+            fuzz_fail("the reply is not one JSON-RPC response (or a batch "
+                      "of them)", reply.body, reply.len);
         }
         break;
     default:

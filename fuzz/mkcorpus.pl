@@ -134,6 +134,14 @@ sub jsonrpc_seeds {
         'error-response' => '{"jsonrpc":"2.0","id":3,"error":{"code":-1,"message":"x"}}',
         'malformed-open' => '{',
         'malformed-batch' => '[{"jsonrpc":"2.0","id":1,"method":"ping"}]',
+        'batch-mixed' => '[{"jsonrpc":"2.0","id":1,"method":"ping"},'
+            . '{"jsonrpc":"2.0","method":"notifications/initialized"},'
+            . '{"jsonrpc":"2.0","id":"t","method":"tools/list"},7,[],'
+            . '{"jsonrpc":"2.0","id":2,"method":"initialize","params":{}},'
+            . '{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"matomo_list_sites","arguments":{}}}]',
+        'batch-notifications' => '[{"jsonrpc":"2.0","method":"notifications/initialized"},'
+            . '{"jsonrpc":"2.0","id":3,"result":{}}]',
+        'batch-empty' => '[]',
         'malformed-version' => '{"jsonrpc":"1.0","id":4,"method":"ping"}',
         'malformed-id-float' => '{"jsonrpc":"2.0","id":1.5,"method":"ping"}',
         'malformed-id-null' => '{"jsonrpc":"2.0","id":null,"method":"ping"}',

@@ -116,17 +116,27 @@ void mcp_jsonrpc_parse(apr_pool_t *p, const char *body, apr_size_t len,
         return;
     }
     if (json_object_is_type(root, json_type_array)) {
-        set_invalid(msg, MCP_JSONRPC_INVALID_REQUEST,
-                    "Invalid Request: batches are not supported; "
-                    "send one JSON-RPC message per request");
+        if (mcp_json_array_length(root) == 0) {
+            set_invalid(msg, MCP_JSONRPC_INVALID_REQUEST,
+                        "Invalid Request: an empty batch");
+            return;
+        }
+        msg->kind = MCP_MSG_BATCH;
+        msg->batch = root;
         return;
     }
-    if (!json_object_is_type(root, json_type_object)) {
+    mcp_jsonrpc_classify(root, msg);
+}
+
+void mcp_jsonrpc_classify(json_object *value, mcp_jsonrpc_msg *msg)
+{
+    memset(msg, 0, sizeof(*msg));
+    if (!json_object_is_type(value, json_type_object)) {
         set_invalid(msg, MCP_JSONRPC_INVALID_REQUEST,
                     "Invalid Request: a JSON-RPC message is a JSON object");
         return;
     }
-    classify(root, msg);
+    classify(value, msg);
 }
 
 static const char *id_json(apr_pool_t *p, json_object *id)

@@ -1,5 +1,6 @@
 /*
- * JSON-RPC 2.0 framing as MCP uses it: one message per HTTP body, no batches.
+ * JSON-RPC 2.0 framing as MCP uses it: one message per HTTP body, or a
+ * batch of them (protocol revision 2025-03-26 only; the server decides).
  *
  * httpd-free: APR and json-c only.
  */
@@ -23,7 +24,8 @@ typedef enum {
     MCP_MSG_REQUEST,        /* method and id: needs an answer */
     MCP_MSG_NOTIFICATION,   /* method, no id */
     MCP_MSG_RESPONSE,       /* result or error for an earlier server request */
-    MCP_MSG_INVALID         /* see error_code and error_message */
+    MCP_MSG_INVALID,        /* see error_code and error_message */
+    MCP_MSG_BATCH           /* a non-empty array: see batch */
 } mcp_msg_kind;
 
 typedef struct {
@@ -33,12 +35,16 @@ typedef struct {
     json_object *params;    /* an object, or NULL when absent */
     int error_code;         /* for MCP_MSG_INVALID */
     const char *error_message;
+    json_object *batch;     /* for MCP_MSG_BATCH: the messages, unchecked */
 } mcp_jsonrpc_msg;
 
 /* Classifies one HTTP body.  Never fails: bad input becomes MCP_MSG_INVALID
  * with the JSON-RPC error to send (and the id, when one could be read). */
 void mcp_jsonrpc_parse(apr_pool_t *p, const char *body, apr_size_t len,
                        mcp_jsonrpc_msg *msg);
+
+/* Classifies one message of a batch, as mcp_jsonrpc_parse does a body. */
+void mcp_jsonrpc_classify(json_object *value, mcp_jsonrpc_msg *msg);
 
 /* {"jsonrpc":"2.0","id":ID,"result":RESULT} where result_json is already
  * serialised; a NULL id is written as null. */

@@ -415,16 +415,21 @@ static void answer_request(mcp_request *req, const mcp_jsonrpc_msg *msg,
                             out.error_message, out.error_data, &reply->len);
 }
 
-void mcp_server_handle(mcp_request *req, const char *body, apr_size_t len,
+static void refuse(mcp_request *req, const mcp_jsonrpc_msg *msg,
+                   mcp_reply *reply)
+{
+    reply->http_status = 400;
+    reply->body = mcp_jsonrpc_error(req->pool, msg->id, msg->error_code,
+                                    msg->error_message, NULL, &reply->len);
+}
+
+static void answer_one(mcp_request *req, const mcp_jsonrpc_msg *msg,
                        mcp_reply *reply)
 {
-    mcp_jsonrpc_msg msg;
-
     memset(reply, 0, sizeof(*reply));
-    mcp_jsonrpc_parse(req->pool, body, len, &msg);
-    switch (msg.kind) {
+    switch (msg->kind) {
     case MCP_MSG_REQUEST:
-        answer_request(req, &msg, reply);
+        answer_request(req, msg, reply);
         break;
     case MCP_MSG_NOTIFICATION:
     case MCP_MSG_RESPONSE:
@@ -433,9 +438,87 @@ void mcp_server_handle(mcp_request *req, const char *body, apr_size_t len,
         reply->http_status = 202;
         break;
     case MCP_MSG_INVALID:
-        reply->http_status = 400;
-        reply->body = mcp_jsonrpc_error(req->pool, msg.id, msg.error_code,
-                                        msg.error_message, NULL, &reply->len);
+    case MCP_MSG_BATCH:     /* a batch inside a batch: mcp_jsonrpc_classify
+                             * never makes one */
+        refuse(req, msg, reply);
         break;
+    }
+}
+
+/* A batch member answered as if it came alone, except initialize, which
+ * 2025-03-26 keeps out of batches. */
+static void answer_member(mcp_request *req, json_object *value,
+                          mcp_reply *reply)
+{
+    mcp_jsonrpc_msg msg;
+
+    mcp_jsonrpc_classify(value, &msg);
+    if (msg.kind == MCP_MSG_REQUEST && !strcmp(msg.method, "initialize")) {
+        msg.kind = MCP_MSG_INVALID;
+        msg.error_code = MCP_JSONRPC_INVALID_REQUEST;
+        msg.error_message = "Invalid Request: initialize cannot be part of "
+                            "a batch";
+    }
+    answer_one(req, &msg, reply);
+}
+
+/* Revision 2025-03-26 requires servers to receive batches; later revisions
+ * removed them.  The answers come in one array, in order; a batch of
+ * notifications and responses only gets 202.  A refused token fails the
+ * whole batch with 401, as it would fail each request. */
+static void answer_batch(mcp_request *req, const mcp_jsonrpc_msg *msg,
+                         mcp_reply *reply)
+{
+    size_t i, n = mcp_json_array_length(msg->batch);
+    apr_array_header_t *answers;
+    mcp_jsonrpc_msg refusal = *msg;
+
+    refusal.kind = MCP_MSG_INVALID;
+    refusal.error_code = MCP_JSONRPC_INVALID_REQUEST;
+    if (req->protocol_version != NULL
+        && strcmp(req->protocol_version, "2025-03-26") != 0) {
+        refusal.error_message = "Invalid Request: batches exist only in "
+            "protocol revision 2025-03-26; send one message per request";
+        refuse(req, &refusal, reply);
+        return;
+    }
+    if (n > MCP_BATCH_MAX) {
+        refusal.error_message = apr_psprintf(req->pool,
+            "Invalid Request: a batch holds at most %d messages",
+            MCP_BATCH_MAX);
+        refuse(req, &refusal, reply);
+        return;
+    }
+    answers = apr_array_make(req->pool, (int)n, sizeof(const char *));
+    for (i = 0; i < n; i++) {
+        answer_member(req, mcp_json_array_get(msg->batch, i), reply);
+        if (reply->http_status == 401) {
+            return;
+        }
+        if (reply->body != NULL) {
+            APR_ARRAY_PUSH(answers, const char *) = reply->body;
+        }
+    }
+    memset(reply, 0, sizeof(*reply));
+    reply->http_status = answers->nelts > 0 ? 200 : 202;
+    if (answers->nelts > 0) {
+        reply->body = apr_pstrcat(req->pool, "[",
+                                  apr_array_pstrcat(req->pool, answers, ','),
+                                  "]", NULL);
+        reply->len = strlen(reply->body);
+    }
+}
+
+void mcp_server_handle(mcp_request *req, const char *body, apr_size_t len,
+                       mcp_reply *reply)
+{
+    mcp_jsonrpc_msg msg;
+
+    mcp_jsonrpc_parse(req->pool, body, len, &msg);
+    if (msg.kind == MCP_MSG_BATCH) {
+        answer_batch(req, &msg, reply);
+    }
+    else {
+        answer_one(req, &msg, reply);
     }
 }

@@ -24,6 +24,10 @@
 #define MCP_PROTOCOL_DEFAULT "2025-03-26"
 #define MCP_PROTOCOL_LATEST  "2025-11-25"
 
+/* Messages in one batch (revision 2025-03-26): each may call Matomo, and
+ * one worker answers them all in turn. */
+#define MCP_BATCH_MAX 16
+
 /* How the core reaches the client before the answer is complete, e.g. with
  * progress notifications.  The transport decides what that means (an SSE
  * event, or nothing when the client takes plain JSON only). */
@@ -52,7 +56,8 @@ typedef struct mcp_request {
 
 typedef struct {
     int http_status;      /* 200, 202 (no body), 400 or 401 */
-    const char *body;     /* a JSON-RPC message, NULL with 202 */
+    const char *body;     /* a JSON-RPC message (an array of them for a
+                           * batch), NULL with 202 */
     apr_size_t len;
 } mcp_reply;
 

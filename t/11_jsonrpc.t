@@ -9,7 +9,7 @@ use lib "$FindBin::Bin/lib";
 use Apache::Test qw(-withtestmore);
 use McpTest;
 
-plan tests => 229;
+plan tests => 257;
 
 # The JSON-RPC error an answer carries: (HTTP status, code, decoded body).
 sub error_of {
@@ -22,8 +22,8 @@ sub error_of {
 # A request the server must refuse: HTTP $http, JSON-RPC $code, a message,
 # no result, and (when $want_null_id) id null.
 sub rejects {
-    my ($body, $http, $code, $name, $want_null_id) = @_;
-    my ($status, $got, $j) = error_of(mcp_post('/mcp', $body));
+    my ($body, $http, $code, $name, $want_null_id, %hdr) = @_;
+    my ($status, $got, $j) = error_of(mcp_post('/mcp', $body, %hdr));
     is($status, $http, "$name: HTTP $http");
     is($got, $code, "$name: JSON-RPC $code");
     ok($j && $j->{jsonrpc} eq '2.0' && !exists $j->{result}
@@ -42,6 +42,47 @@ sub rejects {
 }
 
 my $PING = '{"jsonrpc":"2.0","id":1,"method":"ping"}';
+
+# --- batches: revision 2025-03-26 (also when no MCP-Protocol-Version says) ---
+# That revision requires servers to receive JSON-RPC batches; later ones
+# removed them.  Answers come in one array, in order; initialize stays out.
+for my $hdr ([], ['MCP-Protocol-Version' => '2025-03-26']) {
+    my $label = @$hdr ? '2025-03-26' : 'no version header';
+    my $res = mcp_post('/mcp', '[' . join(',',
+        $PING,
+        '{"jsonrpc":"2.0","method":"notifications/initialized"}',
+        '{"jsonrpc":"2.0","id":"sites","method":"tools/call","params":'
+          . '{"name":"matomo_list_sites","arguments":{}}}',
+        '{"jsonrpc":"2.0","id":3,"method":"initialize","params":{}}',
+        '{"jsonrpc":"2.0","id":4,"method":"nope"}',
+        '42') . ']', @$hdr);
+    my $j = json_body($res);
+    is($res->code, 200, "$label: a batch gets 200");
+    like($res->header('Content-Type') // '', qr{^application/json},
+         "$label: as JSON");
+    is(ref $j eq 'ARRAY' ? scalar @$j : -1, 5,
+       "$label: one answer per request, none for the notification");
+    $j = [] unless ref $j eq 'ARRAY';
+    is_deeply([map { $_->{id} } @$j], [1, 'sites', 3, 4, undef],
+              "$label: in order, with their ids");
+    is_deeply($j->[0]{result}, {}, "$label: ping answered");
+    is_deeply([map { $_->[0] } @{ $j->[1]{result}{structuredContent}{sites}{rows} // [] }],
+              [1, 2, 3], "$label: tools/call answered from Matomo");
+    is_deeply([map { $_->{error}{code} } @$j[2 .. 4]], [-32600, -32601, -32600],
+              "$label: initialize refused, unknown method, a non-message");
+}
+{
+    my $res = mcp_post('/mcp', '[{"jsonrpc":"2.0","method":"notifications/initialized"},'
+                               . '{"jsonrpc":"2.0","id":9,"result":{}}]');
+    is($res->code, 202, 'a batch without requests: 202');
+    is($res->content, '', '... and no body');
+    $res = mcp_post('/mcp', "[$PING]", Authorization => 'Bearer ' . ('0' x 32));
+    is($res->code, 401, 'a batch with a token Matomo refuses: 401');
+    like($res->header('WWW-Authenticate') // '', qr/error="invalid_token"/,
+         '... invalid_token');
+    rejects('[' . join(',', ($PING) x 17) . ']', 400, -32600,
+            'a batch of 17 messages (at most 16)', 1);
+}
 
 # --- initialize -------------------------------------------------------------
 for my $v (qw(2025-11-25 2025-06-18 2025-03-26)) {
@@ -186,7 +227,11 @@ for my $case (
 rejects('{"jsonrpc":"1.0","id":1,"method":"ping"}', 400, -32600, 'jsonrpc "1.0"');
 rejects('{"jsonrpc":2.0,"id":1,"method":"ping"}', 400, -32600, 'jsonrpc a number');
 rejects('{"id":1,"method":"ping"}', 400, -32600, 'jsonrpc missing');
-rejects("[$PING]", 400, -32600, 'a batch', 1);
+# Batches exist in revision 2025-03-26 only (see below).
+rejects("[$PING]", 400, -32600, 'a batch under 2025-06-18', 1,
+        'MCP-Protocol-Version' => '2025-06-18');
+rejects("[$PING]", 400, -32600, 'a batch under 2025-11-25', 1,
+        'MCP-Protocol-Version' => '2025-11-25');
 rejects('[]', 400, -32600, 'an empty batch', 1);
 rejects('"ping"', 400, -32600, 'a JSON string', 1);
 # Valid JSON that is not an object: Invalid Request, not Parse error, with or

@@ -248,8 +248,11 @@ static void test_jsonrpc_classify(void)
     CHECK(m.kind == MCP_MSG_INVALID && m.error_code == -32700 && !m.id,
           "unparseable: -32700 without id");
     m = classify("[{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}]");
+    CHECK(m.kind == MCP_MSG_BATCH && mcp_json_array_length(m.batch) == 1,
+          "batch: its messages, for the server to judge");
+    m = classify("[]");
     CHECK(m.kind == MCP_MSG_INVALID && m.error_code == -32600,
-          "batch: -32600");
+          "empty batch: -32600");
     m = classify("\"ping\"");
     CHECK(m.kind == MCP_MSG_INVALID && m.error_code == -32600,
           "non-object: -32600");
@@ -446,7 +449,8 @@ static void test_catalog(void)
 
 static const mcp_catalog *five_catalog;
 
-static json_object *handle(const char *body, int *status)
+static json_object *handle_as(const char *version, const char *body,
+                              int *status)
 {
     mcp_request req;
     mcp_reply reply;
@@ -454,11 +458,16 @@ static json_object *handle(const char *body, int *status)
     memset(&req, 0, sizeof(req));
     req.pool = pool;
     req.catalog = five_catalog;
-    req.protocol_version = MCP_PROTOCOL_DEFAULT;
+    req.protocol_version = version;
     req.website_url = "https://stats.example.org/";
     mcp_server_handle(&req, body, strlen(body), &reply);
     *status = reply.http_status;
     return reply.body != NULL ? parsed(reply.body) : NULL;
+}
+
+static json_object *handle(const char *body, int *status)
+{
+    return handle_as(MCP_PROTOCOL_DEFAULT, body, status);
 }
 
 static json_object *path(json_object *obj, const char *p1, const char *p2)
@@ -476,6 +485,66 @@ static int error_code(json_object *reply)
     "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":"    \
     "{\"protocolVersion\":\"" v "\",\"capabilities\":{},\"clientInfo\":"      \
     "{\"name\":\"t\",\"version\":\"1\"}}}"
+
+#define PING(id) "{\"jsonrpc\":\"2.0\",\"id\":" id ",\"method\":\"ping\"}"
+
+/* The id of a batch answer as text ("null" for none), its error code. */
+static const char *member_id(json_object *answers, size_t i)
+{
+    json_object *id = path(mcp_json_array_get(answers, i), "id", NULL);
+
+    return id != NULL ? json_object_get_string(id) : "null";
+}
+
+static void test_dispatch_batch(void)
+{
+    static const char *const want_ids[] = { "1", "t", "null", "null", "2",
+                                            "3" };
+    static const int want_codes[] = { 0, 0, -32600, -32600, -32600, 0 };
+    json_object *r;
+    int status, ok = 1;
+    size_t i;
+    const char *pings;
+
+    r = handle("[" PING("1") ","
+               "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"},"
+               "{\"jsonrpc\":\"2.0\",\"id\":\"t\",\"method\":\"tools/list\"},"
+               "7,[],"
+               "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"initialize\","
+               "\"params\":{}},"
+               "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"tools/call\","
+               "\"params\":{\"name\":\"t1\",\"arguments\":{}}}]", &status);
+    CHECK(status == 200 && mcp_json_array_length(r) == 6,
+          "2025-03-26 batch: 200, one answer per request, none for the "
+          "notification");
+    for (i = 0; i < 6; i++) {
+        ok = ok && strcmp(member_id(r, i), want_ids[i]) == 0
+             && error_code(mcp_json_array_get(r, i)) == want_codes[i];
+    }
+    CHECK(ok, "... in order: ping, tools/list, two non-messages and "
+              "initialize refused (-32600), tools/call answered");
+    r = handle("[{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"},"
+               "{\"jsonrpc\":\"2.0\",\"id\":3,\"result\":{}}]", &status);
+    CHECK(status == 202 && r == NULL,
+          "a batch of a notification and a response: 202, no body");
+    r = handle_as("2025-06-18", "[" PING("1") "]", &status);
+    CHECK(status == 400 && error_code(r) == -32600
+              && json_object_is_type(path(r, "id", NULL), json_type_null)
+              && strstr(json_object_get_string(path(r, "error", "message")),
+                        "2025-03-26") != NULL,
+          "2025-06-18: batches refused, 400, -32600 naming 2025-03-26");
+    pings = PING("0");
+    for (i = 1; i < MCP_BATCH_MAX; i++) {
+        pings = apr_pstrcat(pool, pings, ",", PING("0"), NULL);
+    }
+    r = handle(apr_pstrcat(pool, "[", pings, "]", NULL), &status);
+    CHECK(status == 200 && mcp_json_array_length(r) == MCP_BATCH_MAX,
+          "a batch of MCP_BATCH_MAX pings: all answered");
+    r = handle(apr_pstrcat(pool, "[", pings, ",", PING("0"), "]", NULL),
+               &status);
+    CHECK(status == 400 && error_code(r) == -32600,
+          "one message more: 400, -32600");
+}
 
 static void test_dispatch_lifecycle(void)
 {
@@ -1068,6 +1137,7 @@ int main(void)
     mcp_catalog_build(pool, five_tools, 5, 2, &c);
     five_catalog = c;
     test_dispatch_lifecycle();
+    test_dispatch_batch();
     test_dispatch_tools();
     test_auth();
     test_matomo_allow_list();
