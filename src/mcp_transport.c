@@ -644,7 +644,7 @@ int mcp_transport_metadata(request_rec *r, module *self)
     const mcp_dir_conf *conf;
     apr_array_header_t *servers;
     request_rec *sub;
-    const char *doc;
+    const char *escaped, *doc;
 
     if (r->method_number != M_GET) {
         return DECLINED;
@@ -653,7 +653,10 @@ int mcp_transport_metadata(request_rec *r, module *self)
     if (*path == '\0') {
         path = "/mcp";
     }
-    sub = ap_sub_req_lookup_uri(path, r, NULL);
+    /* r->uri is decoded already, and a subrequest decodes again and cuts
+     * at '?': escaped, ".../mc%2570" looks up "/mc%70", not "/mcp". */
+    escaped = ap_escape_uri(r->pool, path);
+    sub = ap_sub_req_lookup_uri(escaped, r, NULL);
     if (sub->status != HTTP_OK || sub->handler == NULL
         || strcmp(sub->handler, MCP_HANDLER_NAME) != 0) {
         ap_destroy_sub_req(sub);
@@ -666,8 +669,7 @@ int mcp_transport_metadata(request_rec *r, module *self)
         APR_ARRAY_PUSH(servers, const char *) = matomo_base_url(r, conf);
     }
     doc = mcp_auth_resource_metadata(
-        r->pool, ap_construct_url(r->pool, ap_os_escape_path(r->pool, path, 1),
-                                  r),
+        r->pool, ap_construct_url(r->pool, escaped, r),
         servers != NULL ? servers
                         : apr_array_make(r->pool, 0, sizeof(const char *)),
         conf->resource_name != NULL ? conf->resource_name

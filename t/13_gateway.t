@@ -177,6 +177,12 @@ for my $case (['Bearer', 'empty bearer'], ['Bearer a b', 'space in token'],
 
     $res = Apache::TestRequest::GET('/.well-known/oauth-protected-resource/nothing-here');
     is($res->code, 404, 'metadata for a path without MCP endpoint: 404');
+    # The path is looked up as itself: decoded once, never cut at '?'.
+    for my $tail ('mc%2570', 'mcp%3Fjunk') {
+        $res = Apache::TestRequest::GET("/.well-known/oauth-protected-resource/$tail");
+        is($res->code, 404, "metadata for /$tail (no such endpoint): 404")
+            or diag($res->as_string);
+    }
     $res = Apache::TestRequest::GET('/.well-known/oauth-protected-resource/htaccess/');
     $doc = eval { $JSON->decode($res->content) } // {};
     is($doc->{resource}, "$BASE/htaccess/",
