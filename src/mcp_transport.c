@@ -638,6 +638,21 @@ static const char *matomo_base_url(request_rec *r, const mcp_dir_conf *conf)
     return apr_pstrcat(r->pool, uri.scheme, "://", uri.hostinfo, path, NULL);
 }
 
+/* The document is public and the same for every caller (it reads no
+ * token): any page may fetch it, and may preflight the
+ * MCP-Protocol-Version header the SDKs add to discovery requests. */
+static int metadata_preflight(request_rec *r)
+{
+    apr_table_setn(r->headers_out, "Access-Control-Allow-Origin", "*");
+    apr_table_setn(r->headers_out, "Access-Control-Allow-Methods", "GET");
+    apr_table_setn(r->headers_out, "Access-Control-Allow-Headers",
+                   "mcp-protocol-version");
+    apr_table_setn(r->headers_out, "Access-Control-Max-Age", CORS_MAX_AGE);
+    apr_table_setn(r->headers_out, "Allow", "GET, HEAD, OPTIONS");
+    r->status = HTTP_NO_CONTENT;
+    return OK;
+}
+
 int mcp_transport_metadata(request_rec *r, module *self)
 {
     const char *path = r->uri + strlen(MCP_METADATA_PATH);
@@ -646,7 +661,7 @@ int mcp_transport_metadata(request_rec *r, module *self)
     request_rec *sub;
     const char *escaped, *doc;
 
-    if (r->method_number != M_GET) {
+    if (r->method_number != M_GET && r->method_number != M_OPTIONS) {
         return DECLINED;
     }
     /* The root form describes the conventional endpoint. */
@@ -661,6 +676,10 @@ int mcp_transport_metadata(request_rec *r, module *self)
         || strcmp(sub->handler, MCP_HANDLER_NAME) != 0) {
         ap_destroy_sub_req(sub);
         return DECLINED;
+    }
+    if (r->method_number == M_OPTIONS) {
+        ap_destroy_sub_req(sub);
+        return metadata_preflight(r);
     }
     conf = ap_get_module_config(sub->per_dir_config, self);
     servers = conf->authorization_servers;

@@ -162,6 +162,29 @@ for my $case (['Bearer', 'empty bearer'], ['Bearer a b', 'space in token'],
     ok(length($doc->{resource_name} // ''), 'metadata: resource_name');
     ok(!exists $doc->{scopes_supported}, 'metadata: no scopes unless set');
 
+    # Public and token-free, so any page may read it.
+    is($res->header('Access-Control-Allow-Origin'), '*',
+       'metadata: Access-Control-Allow-Origin: *');
+    my @same = map { Apache::TestRequest::GET(
+                         '/.well-known/oauth-protected-resource/mcp', @$_)
+                         ->content }
+               [], [Authorization => "Bearer $SUPER"],
+               [Authorization => "Bearer $VIEWER"];
+    ok($same[0] eq $same[1] && $same[0] eq $same[2],
+       'metadata: the same document with any token or none');
+    $res = Apache::TestRequest::OPTIONS(
+        '/.well-known/oauth-protected-resource/mcp',
+        Origin => 'https://client.example',
+        'Access-Control-Request-Method' => 'GET',
+        'Access-Control-Request-Headers' => 'mcp-protocol-version');
+    ok($res->code == 204
+       && ($res->header('Access-Control-Allow-Origin') // '') eq '*'
+       && ($res->header('Access-Control-Allow-Methods') // '') =~ /\bGET\b/
+       && ($res->header('Access-Control-Allow-Headers') // '')
+              =~ /\bmcp-protocol-version\b/i,
+       'metadata: a preflight with MCP-Protocol-Version (as the SDK sends '
+       . 'it) is granted') or diag($res->as_string);
+
     $res = Apache::TestRequest::GET('/.well-known/oauth-protected-resource');
     $doc = eval { $JSON->decode($res->content) } // {};
     is($doc->{resource}, "$BASE/mcp", 'root form: describes /mcp');
