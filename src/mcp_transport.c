@@ -74,12 +74,8 @@ static int host_is_allowed(request_rec *r, const mcp_dir_conf *conf,
            || names_match(host, conf->allowed_hosts);
 }
 
-/* An Origin passes when it is listed in MatomoMcpAllowedOrigins, or when
- * its host is one this server answers for (a page of the same site). */
-static int origin_is_allowed(request_rec *r, const mcp_dir_conf *conf,
-                             const char *origin)
+static int origin_is_listed(const mcp_dir_conf *conf, const char *origin)
 {
-    apr_uri_t uri;
     int i;
 
     for (i = 0; conf->allowed_origins != NULL
@@ -88,6 +84,19 @@ static int origin_is_allowed(request_rec *r, const mcp_dir_conf *conf,
                                               const char *))) {
             return 1;
         }
+    }
+    return 0;
+}
+
+/* An Origin passes when it is listed in MatomoMcpAllowedOrigins, or when
+ * its host is one this server answers for (a page of the same site). */
+static int origin_is_allowed(request_rec *r, const mcp_dir_conf *conf,
+                             const char *origin)
+{
+    apr_uri_t uri;
+
+    if (origin_is_listed(conf, origin)) {
+        return 1;
     }
     if (apr_uri_parse(r->pool, origin, &uri) != APR_SUCCESS
         || uri.scheme == NULL || uri.hostname == NULL
@@ -100,6 +109,59 @@ static int origin_is_allowed(request_rec *r, const mcp_dir_conf *conf,
                                         ? apr_pstrcat(r->pool, "[",
                                                       uri.hostname, "]", NULL)
                                         : uri.hostname);
+}
+
+/* --- CORS (browser-based clients) ----------------------------------- */
+
+/* GET and DELETE too: the endpoint answers them with 405, which the spec
+ * tells clients to expect; a preflight refusing them would turn that into
+ * a network error in the browser instead. */
+#define CORS_METHODS "POST, GET, DELETE"
+/* What MCP clients send (2025-11-25 transport; Mcp-Method and Mcp-Name of
+ * 2026-07-28 so that such a client reads the 400 and falls back). */
+#define CORS_HEADERS "authorization, content-type, accept, " \
+                     "mcp-protocol-version, mcp-session-id, last-event-id, " \
+                     "mcp-method, mcp-name"
+/* Stateless: no Mcp-Session-Id is ever sent, so only the challenge. */
+#define CORS_EXPOSED "WWW-Authenticate"
+/* Chromium's ceiling; a cached preflight grants nothing by itself, since
+ * every actual request passes the Origin check again. */
+#define CORS_MAX_AGE "7200"
+
+/* No Access-Control-Allow-Credentials: the token travels in a header the
+ * page sets itself, never in a cookie the browser would add. */
+static void mcp_cors_preflight(request_rec *r)
+{
+    apr_table_setn(r->err_headers_out, "Access-Control-Allow-Methods",
+                   CORS_METHODS);
+    apr_table_setn(r->err_headers_out, "Access-Control-Allow-Headers",
+                   CORS_HEADERS);
+    apr_table_setn(r->err_headers_out, "Access-Control-Max-Age",
+                   CORS_MAX_AGE);
+}
+
+/* Called once the Origin check has passed.  Only an origin the admin
+ * listed gets CORS: the Origin check also lets pages of this server's own
+ * host names through, on any port; same-origin pages need no CORS, and any
+ * other page there (localhost:3000) must not read answers made with a
+ * user's token unless it is listed.  The headers go into err_headers_out
+ * so that error answers carry them too. */
+static void mcp_cors_allow(request_rec *r, const mcp_dir_conf *conf,
+                           const char *origin)
+{
+    if (origin == NULL || !origin_is_listed(conf, origin)) {
+        return;
+    }
+    apr_table_setn(r->err_headers_out, "Access-Control-Allow-Origin", origin);
+    if (r->method_number == M_OPTIONS
+        && apr_table_get(r->headers_in,
+                         "Access-Control-Request-Method") != NULL) {
+        mcp_cors_preflight(r);
+    }
+    else {
+        apr_table_setn(r->err_headers_out, "Access-Control-Expose-Headers",
+                       CORS_EXPOSED);
+    }
 }
 
 /* --- content negotiation -------------------------------------------- */
@@ -445,6 +507,10 @@ static int check_request(request_rec *r, const mcp_dir_conf *conf,
     const char *ctype = apr_table_get(r->headers_in, "Content-Type");
     const char *version = apr_table_get(r->headers_in, "MCP-Protocol-Version");
 
+    if (conf->allowed_origins != NULL) {
+        /* Whether CORS headers come depends on Origin, for every answer. */
+        apr_table_mergen(r->err_headers_out, "Vary", "Origin");
+    }
     if (r->hostname != NULL && !host_is_allowed(r, conf, r->hostname)) {
         return send_status(r, HTTP_FORBIDDEN,
                            "Forbidden: Host is not allowed");
@@ -453,6 +519,7 @@ static int check_request(request_rec *r, const mcp_dir_conf *conf,
         return send_status(r, HTTP_FORBIDDEN,
                            "Forbidden: Origin is not allowed");
     }
+    mcp_cors_allow(r, conf, origin);
     if (r->method_number == M_OPTIONS) {
         apr_table_setn(r->headers_out, "Allow", ALLOWED_METHODS);
         r->status = HTTP_NO_CONTENT;
@@ -571,26 +638,48 @@ static const char *matomo_base_url(request_rec *r, const mcp_dir_conf *conf)
     return apr_pstrcat(r->pool, uri.scheme, "://", uri.hostinfo, path, NULL);
 }
 
+/* The document is public and the same for every caller (it reads no
+ * token): any page may fetch it, and may preflight the
+ * MCP-Protocol-Version header the SDKs add to discovery requests. */
+static int metadata_preflight(request_rec *r)
+{
+    apr_table_setn(r->headers_out, "Access-Control-Allow-Origin", "*");
+    apr_table_setn(r->headers_out, "Access-Control-Allow-Methods", "GET");
+    apr_table_setn(r->headers_out, "Access-Control-Allow-Headers",
+                   "mcp-protocol-version");
+    apr_table_setn(r->headers_out, "Access-Control-Max-Age", CORS_MAX_AGE);
+    apr_table_setn(r->headers_out, "Allow", "GET, HEAD, OPTIONS");
+    r->status = HTTP_NO_CONTENT;
+    return OK;
+}
+
 int mcp_transport_metadata(request_rec *r, module *self)
 {
     const char *path = r->uri + strlen(MCP_METADATA_PATH);
     const mcp_dir_conf *conf;
     apr_array_header_t *servers;
     request_rec *sub;
-    const char *doc;
+    const char *escaped, *doc;
 
-    if (r->method_number != M_GET) {
+    if (r->method_number != M_GET && r->method_number != M_OPTIONS) {
         return DECLINED;
     }
     /* The root form describes the conventional endpoint. */
     if (*path == '\0') {
         path = "/mcp";
     }
-    sub = ap_sub_req_lookup_uri(path, r, NULL);
+    /* r->uri is decoded already, and a subrequest decodes again and cuts
+     * at '?': escaped, ".../mc%2570" looks up "/mc%70", not "/mcp". */
+    escaped = ap_escape_uri(r->pool, path);
+    sub = ap_sub_req_lookup_uri(escaped, r, NULL);
     if (sub->status != HTTP_OK || sub->handler == NULL
         || strcmp(sub->handler, MCP_HANDLER_NAME) != 0) {
         ap_destroy_sub_req(sub);
         return DECLINED;
+    }
+    if (r->method_number == M_OPTIONS) {
+        ap_destroy_sub_req(sub);
+        return metadata_preflight(r);
     }
     conf = ap_get_module_config(sub->per_dir_config, self);
     servers = conf->authorization_servers;
@@ -599,8 +688,7 @@ int mcp_transport_metadata(request_rec *r, module *self)
         APR_ARRAY_PUSH(servers, const char *) = matomo_base_url(r, conf);
     }
     doc = mcp_auth_resource_metadata(
-        r->pool, ap_construct_url(r->pool, ap_os_escape_path(r->pool, path, 1),
-                                  r),
+        r->pool, ap_construct_url(r->pool, escaped, r),
         servers != NULL ? servers
                         : apr_array_make(r->pool, 0, sizeof(const char *)),
         conf->resource_name != NULL ? conf->resource_name

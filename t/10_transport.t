@@ -9,7 +9,7 @@ use lib "$FindBin::Bin/lib";
 use Apache::Test qw(-withtestmore);
 use McpTest;
 
-plan tests => 84;
+plan tests => 116;
 
 my $PING = { jsonrpc => '2.0', id => 1, method => 'ping' };
 my $PING_TEXT = '{"jsonrpc":"2.0","id":1,"method":"ping"}';
@@ -234,6 +234,114 @@ ping_ok(mcp_post('/mcp', ping_of_size(3000)),
     ok(!defined $res || !defined $res->header('Content-Length')
        || $res->header('Content-Length') == length $res->content,
        'chunked request: Content-Length of the answer matches its body');
+}
+
+# --- CORS (MatomoMcpAllowedOrigins https://claude.ai on /mcp-limits) -------
+my $SITE = 'https://claude.ai';
+
+# A browser's preflight of a POST from $origin.
+sub preflight {
+    my ($path, $origin) = @_;
+    return mcp_request(OPTIONS => $path, undef, Origin => $origin,
+                       'Access-Control-Request-Method' => 'POST',
+                       'Access-Control-Request-Headers' =>
+                           'authorization,content-type,mcp-protocol-version',
+                       Authorization => undef, 'Content-Type' => undef);
+}
+
+# The names in a list header, lower-cased.
+sub header_set {
+    my ($res, $name) = @_;
+    return { map { lc($_) => 1 } split /\s*,\s*/, $res->header($name) // '' };
+}
+
+# An answer a page of $SITE may read: its origin echoed, never "*".
+sub readable_by_site {
+    my ($res, $name) = @_;
+    my $ok = ($res->header('Access-Control-Allow-Origin') // '') eq $SITE
+             && header_set($res, 'Vary')->{origin}
+             && header_set($res, 'Access-Control-Expose-Headers')
+                    ->{'www-authenticate'};
+    ok($ok, $name) or diag($res->as_string);
+}
+{
+    my $res = preflight('/mcp-limits', $SITE);
+    is($res->code, 204, 'preflight from a listed origin: 204');
+    is($res->header('Access-Control-Allow-Origin'), $SITE,
+       'preflight: Access-Control-Allow-Origin is that origin');
+    ok(header_set($res, 'Vary')->{origin}, 'preflight: Vary: Origin');
+    my $m = header_set($res, 'Access-Control-Allow-Methods');
+    ok($m->{post}, 'preflight: POST allowed')
+        or diag($res->as_string);
+    my $h = header_set($res, 'Access-Control-Allow-Headers');
+    is_deeply([grep { !$h->{$_} } qw(authorization content-type accept
+                                     mcp-protocol-version mcp-session-id
+                                     last-event-id)], [],
+              'preflight: every header an MCP client sends is allowed');
+    cmp_ok($res->header('Access-Control-Max-Age') // 0, '>', 0,
+           'preflight: Access-Control-Max-Age');
+    ok(!defined $res->header('Access-Control-Allow-Credentials'),
+       'preflight: no credentials mode (the token is a header, no cookie)');
+    is($res->content, '', 'preflight: no body');
+
+    $res = preflight('/mcp-limits', 'https://claude.ai.evil.com');
+    is($res->code, 403, 'preflight from an unlisted origin: 403');
+    ok(!defined $res->header('Access-Control-Allow-Origin'),
+       'preflight from an unlisted origin: no Access-Control-Allow-Origin');
+    # The Origin check lets pages of this server's host names through on
+    # any port; they get no CORS unless listed.
+    for my $o ("http://localhost:$port", 'http://localhost:3000') {
+        $res = preflight('/mcp-limits', $o);
+        ok(!defined $res->header('Access-Control-Allow-Origin')
+           && !defined $res->header('Access-Control-Allow-Methods'),
+           "preflight from $o (loopback, not listed): no CORS")
+            or diag($res->as_string);
+    }
+    $res = preflight('/mcp', $SITE);
+    is($res->code, 403, '/mcp: an origin listed for /mcp-limits only: 403');
+}
+{
+    my $res = mcp_post('/mcp-limits', $PING, Origin => $SITE);
+    ping_ok($res, 'POST from a listed origin: 200');
+    readable_by_site($res, 'POST 200: readable by the listed origin');
+
+    $res = mcp_post('/mcp-limits', { jsonrpc => '2.0',
+                                     method => 'notifications/initialized' },
+                    Origin => $SITE);
+    is($res->code, 202, 'notification from a listed origin: 202');
+    readable_by_site($res, '202: readable by the listed origin');
+
+    $res = mcp_post('/mcp-limits', $PING, Origin => $SITE,
+                    Authorization => undef);
+    is($res->code, 401, 'no token from a listed origin: 401');
+    like($res->header('WWW-Authenticate') // '', qr/resource_metadata=/,
+         '401: the challenge');
+    readable_by_site($res, '401: the challenge is readable by the listed origin');
+
+    $res = mcp_post('/mcp-limits', $PING, Origin => $SITE,
+                    'Content-Type' => 'text/plain');
+    is($res->code, 415, 'wrong Content-Type from a listed origin: 415');
+    readable_by_site($res, '415: readable by the listed origin');
+
+    $res = mcp_request(GET => '/mcp-limits', undef, Origin => $SITE);
+    is($res->code, 405, 'GET from a listed origin: 405');
+    readable_by_site($res, '405: readable by the listed origin');
+
+    $res = mcp_post('/mcp-limits', ping_of_size(3000), Origin => $SITE);
+    is($res->code, 413, 'body over the cap from a listed origin: 413');
+    readable_by_site($res, '413: readable by the listed origin');
+
+    for my $o (undef, "http://localhost:$port") {
+        $res = mcp_post('/mcp-limits', $PING, defined $o ? (Origin => $o) : ());
+        my $name = 'POST ' . ($o ? "from $o (not listed)" : 'without Origin');
+        ping_ok($res, "$name: 200");
+        ok(!defined $res->header('Access-Control-Allow-Origin'),
+           "$name: no Access-Control-Allow-Origin");
+    }
+    $res = mcp_post('/mcp-limits', $PING, Origin => 'http://evil.example.com');
+    refused($res, 403, 'POST from an unlisted origin: 403');
+    ok(!defined $res->header('Access-Control-Allow-Origin'),
+       'POST from an unlisted origin: no Access-Control-Allow-Origin');
 }
 
 # --- .htaccess (MatomoMcpMaxRequestBody 1K there) -------------------------

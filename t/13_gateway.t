@@ -162,6 +162,29 @@ for my $case (['Bearer', 'empty bearer'], ['Bearer a b', 'space in token'],
     ok(length($doc->{resource_name} // ''), 'metadata: resource_name');
     ok(!exists $doc->{scopes_supported}, 'metadata: no scopes unless set');
 
+    # Public and token-free, so any page may read it.
+    is($res->header('Access-Control-Allow-Origin'), '*',
+       'metadata: Access-Control-Allow-Origin: *');
+    my @same = map { Apache::TestRequest::GET(
+                         '/.well-known/oauth-protected-resource/mcp', @$_)
+                         ->content }
+               [], [Authorization => "Bearer $SUPER"],
+               [Authorization => "Bearer $VIEWER"];
+    ok($same[0] eq $same[1] && $same[0] eq $same[2],
+       'metadata: the same document with any token or none');
+    $res = Apache::TestRequest::OPTIONS(
+        '/.well-known/oauth-protected-resource/mcp',
+        Origin => 'https://client.example',
+        'Access-Control-Request-Method' => 'GET',
+        'Access-Control-Request-Headers' => 'mcp-protocol-version');
+    ok($res->code == 204
+       && ($res->header('Access-Control-Allow-Origin') // '') eq '*'
+       && ($res->header('Access-Control-Allow-Methods') // '') =~ /\bGET\b/
+       && ($res->header('Access-Control-Allow-Headers') // '')
+              =~ /\bmcp-protocol-version\b/i,
+       'metadata: a preflight with MCP-Protocol-Version (as the SDK sends '
+       . 'it) is granted') or diag($res->as_string);
+
     $res = Apache::TestRequest::GET('/.well-known/oauth-protected-resource');
     $doc = eval { $JSON->decode($res->content) } // {};
     is($doc->{resource}, "$BASE/mcp", 'root form: describes /mcp');
@@ -177,6 +200,12 @@ for my $case (['Bearer', 'empty bearer'], ['Bearer a b', 'space in token'],
 
     $res = Apache::TestRequest::GET('/.well-known/oauth-protected-resource/nothing-here');
     is($res->code, 404, 'metadata for a path without MCP endpoint: 404');
+    # The path is looked up as itself: decoded once, never cut at '?'.
+    for my $tail ('mc%2570', 'mcp%3Fjunk') {
+        $res = Apache::TestRequest::GET("/.well-known/oauth-protected-resource/$tail");
+        is($res->code, 404, "metadata for /$tail (no such endpoint): 404")
+            or diag($res->as_string);
+    }
     $res = Apache::TestRequest::GET('/.well-known/oauth-protected-resource/htaccess/');
     $doc = eval { $JSON->decode($res->content) } // {};
     is($doc->{resource}, "$BASE/htaccess/",
