@@ -130,7 +130,7 @@ static int origin_is_allowed(request_rec *r, const mcp_dir_conf *conf,
 
 /* No Access-Control-Allow-Credentials: the token travels in a header the
  * page sets itself, never in a cookie the browser would add. */
-static void mcp_cors_preflight(request_rec *r)
+static void cors_preflight(request_rec *r)
 {
     apr_table_setn(r->err_headers_out, "Access-Control-Allow-Methods",
                    CORS_METHODS);
@@ -146,7 +146,7 @@ static void mcp_cors_preflight(request_rec *r)
  * other page there (localhost:3000) must not read answers made with a
  * user's token unless it is listed.  The headers go into err_headers_out
  * so that error answers carry them too. */
-static void mcp_cors_allow(request_rec *r, const mcp_dir_conf *conf,
+static void cors_allow(request_rec *r, const mcp_dir_conf *conf,
                            const char *origin)
 {
     if (origin == NULL || !origin_is_listed(conf, origin)) {
@@ -156,7 +156,7 @@ static void mcp_cors_allow(request_rec *r, const mcp_dir_conf *conf,
     if (r->method_number == M_OPTIONS
         && apr_table_get(r->headers_in,
                          "Access-Control-Request-Method") != NULL) {
-        mcp_cors_preflight(r);
+        cors_preflight(r);
     }
     else {
         apr_table_setn(r->err_headers_out, "Access-Control-Expose-Headers",
@@ -519,7 +519,7 @@ static int check_request(request_rec *r, const mcp_dir_conf *conf,
         return send_status(r, HTTP_FORBIDDEN,
                            "Forbidden: Origin is not allowed");
     }
-    mcp_cors_allow(r, conf, origin);
+    cors_allow(r, conf, origin);
     if (r->method_number == M_OPTIONS) {
         apr_table_setn(r->headers_out, "Allow", ALLOWED_METHODS);
         r->status = HTTP_NO_CONTENT;
