@@ -14,9 +14,12 @@
 #include <apr_strings.h>
 
 /* Report ids as the catalog gives them: Module_action, then any report
- * parameters as _name--value (e.g. Goals_get_idGoal--1). */
+ * parameters as _name--value (e.g. Goals_get_idGoal--1).  Matomo's report
+ * parameters are ids (idGoal, idDimension; idFunnel, idForm in premium
+ * plugins), so only id* names: a suffix cannot set segment, label, or any
+ * other request parameter behind the tool's back. */
 #define REPORT_ID_PATTERN                                                     \
-    "^[A-Z][A-Za-z0-9]*[._]get[A-Za-z0-9]*(_[A-Za-z]+--[A-Za-z0-9]+)*$"
+    "^[A-Z][A-Za-z0-9]*[._]get[A-Za-z0-9]*(_id[A-Z][A-Za-z]*--[A-Za-z0-9]+)*$"
 
 /* --- matomo_list_reports ------------------------------------------- */
 

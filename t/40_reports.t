@@ -234,6 +234,8 @@ sub col {
         [{ idSite => 1, report => 'SitesManager_addSite' }, qr/^report: /, 'a write method as report'],
         [{ idSite => 1, report => 'UsersManager.getUsers' }, qr/^report: /, 'a module outside the reports'],
         [{ idSite => 1, report => 'Actions_getPageUrls;x' }, qr/^report: /, 'junk in the id'],
+        [{ idSite => 1, report => 'Actions_getPageUrls_segment--abc' }, qr/^report: /,
+         'a report parameter that is not an id'],
         [{ idSite => 1 }, qr/^report: required/, 'report missing'],
         [{ idSite => 1, report => 'Actions_getPageUrls', sort_by => 'a b' }, qr/^sort_by: /, 'sort_by with a space'],
         [{ idSite => 1, report => 'Actions_getPageUrls', sort_order => 'up' }, qr/^sort_order: must be one of asc, desc/, 'sort_order'],
