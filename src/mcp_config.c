@@ -292,6 +292,43 @@ const char *mcp_config_set_timeout(cmd_parms *cmd, void *dconf,
     return NULL;
 }
 
+/* apr_uri_parse drops an IPv6 literal's brackets; a URL needs them. */
+static const char *host_in_url(apr_pool_t *p, const char *hostname)
+{
+    return strchr(hostname, ':') != NULL
+               ? apr_pstrcat(p, "[", hostname, "]", NULL)
+               : hostname;
+}
+
+/* A browser's Origin carries a port only when it is not the scheme's
+ * default (RFC 6454 serialization), as digits without leading zeros. */
+static const char *check_origin_port(apr_pool_t *p, const char *directive,
+                                     const char *arg, const apr_uri_t *uri)
+{
+    const char *digits = uri->port_str;
+    size_t n;
+
+    if (digits == NULL) {
+        return NULL;
+    }
+    /* Not uri->port: apr_uri_parse wraps 65536 and up into 16 bits, and
+     * gives an empty port the default. */
+    n = strlen(digits);
+    if (n == 0 || n > 5 || strspn(digits, "0123456789") != n
+        || digits[0] == '0' || apr_atoi64(digits) > 65535) {
+        return apr_psprintf(p, "%s: '%s' has no valid port (1-65535)",
+                            directive, arg);
+    }
+    if (apr_atoi64(digits) == apr_uri_port_of_scheme(uri->scheme)) {
+        return apr_psprintf(p, "%s: '%s' names the default port, which "
+                            "browsers leave out of Origin, so it would never "
+                            "match: write '%s://%s' without ':%s'", directive,
+                            arg, uri->scheme, host_in_url(p, uri->hostname),
+                            digits);
+    }
+    return NULL;
+}
+
 /* An origin is scheme://host[:port] exactly, as browsers send it. */
 const char *mcp_config_add_origin(cmd_parms *cmd, void *dconf,
                                   const char *arg)
@@ -306,27 +343,91 @@ const char *mcp_config_add_origin(cmd_parms *cmd, void *dconf,
                            cmd->cmd->name, arg);
     }
     if (err == NULL) {
+        err = check_origin_port(cmd->pool, cmd->cmd->name, arg, &uri);
+    }
+    if (err == NULL) {
         push(cmd->pool, &conf->allowed_origins,
              apr_pstrcat(cmd->pool, uri.scheme, "://", uri.hostinfo, NULL));
     }
     return err;
 }
 
+#define NAME_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ" \
+                   "0123456789.-*"
+#define IPV6_CHARS "0123456789abcdefABCDEF:."
+
+static int is_ipv6_literal(const char *s, size_t n)
+{
+    return n > 1 && strspn(s, IPV6_CHARS) == n && memchr(s, ':', n) != NULL;
+}
+
+static const char *host_refused(apr_pool_t *p, const char *directive,
+                                const char *arg)
+{
+    return apr_psprintf(p, "%s: '%s' is not a host name or IP address "
+                        "(no scheme, no port)", directive, arg);
+}
+
+/* Ports are not compared (the listener fixed the port), and httpd's
+ * r->hostname never has one: an entry with a port could never match. */
+static const char *host_has_port(apr_pool_t *p, const char *directive,
+                                 const char *arg, const char *host)
+{
+    return apr_psprintf(p, "%s: '%s' has a port, which would never match: "
+                        "ports are not compared, write '%s'", directive, arg,
+                        host);
+}
+
+/* A name (wildcards allowed) or an IP literal, or an error.  A name has
+ * at most one ':', before a port; an IPv6 literal has at least two. */
+static const char *host_entry(apr_pool_t *p, const char *directive,
+                              const char *arg, const char **host)
+{
+    const char *colon = strchr(arg, ':');
+    const char *close = strchr(arg, ']');
+
+    if (*arg == '[') {
+        if (close == NULL || !is_ipv6_literal(arg + 1,
+                                              (size_t)(close - arg - 1))) {
+            return host_refused(p, directive, arg);
+        }
+        if (close[1] == ':') {
+            return host_has_port(p, directive, arg, apr_pstrmemdup(
+                p, arg, (size_t)(close + 1 - arg)));
+        }
+        *host = arg;
+        return close[1] == '\0' ? NULL : host_refused(p, directive, arg);
+    }
+    if (colon != NULL && strchr(colon + 1, ':') == NULL) {
+        *host = apr_pstrmemdup(p, arg, (size_t)(colon - arg));
+        if (**host != '\0' && strspn(*host, NAME_CHARS) == strlen(*host)
+            && strspn(colon + 1, "0123456789") == strlen(colon + 1)) {
+            return host_has_port(p, directive, arg, *host);
+        }
+        return host_refused(p, directive, arg);
+    }
+    *host = arg;
+    if (colon != NULL ? !is_ipv6_literal(arg, strlen(arg))
+                      : strspn(arg, NAME_CHARS) != strlen(arg)) {
+        return host_refused(p, directive, arg);
+    }
+    return NULL;
+}
+
 const char *mcp_config_add_host(cmd_parms *cmd, void *dconf, const char *arg)
 {
     mcp_dir_conf *conf = dconf;
-    size_t n = strlen(arg);
+    const char *host = NULL;
+    const char *err;
 
-    /* A DNS name or an IP literal ("[::1]" with brackets); the port is
-     * not part of the check. */
-    if (n == 0 || n > 253
-        || strspn(arg, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                       "0123456789.-[]:*") != n) {
-        return apr_psprintf(cmd->pool, "%s: '%s' is not a host name "
-                            "(no scheme, no port)", cmd->cmd->name, arg);
+    if (*arg == '\0' || strlen(arg) > 253) {
+        return host_refused(cmd->pool, cmd->cmd->name, arg);
     }
-    push(cmd->pool, &conf->allowed_hosts, apr_pstrdup(cmd->pool, arg));
-    return NULL;
+    err = host_entry(cmd->pool, cmd->cmd->name, arg, &host);
+    if (err == NULL) {
+        push(cmd->pool, &conf->allowed_hosts, host);
+    }
+    return err;
 }
 
 /* --- start-up cross-check -------------------------------------------- */
