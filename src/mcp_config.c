@@ -379,7 +379,9 @@ static const char *host_has_port(apr_pool_t *p, const char *directive,
 }
 
 /* A name (wildcards allowed) or an IP literal, or an error.  A name has
- * at most one ':', before a port; an IPv6 literal has at least two. */
+ * at most one ':', before a port; an IPv6 literal has at least two.  *host
+ * is the entry in r->hostname's form: httpd strips the brackets of an IPv6
+ * literal (apr_parse_addr_port), so "[::1]" is stored as "::1". */
 static const char *host_entry(apr_pool_t *p, const char *directive,
                               const char *arg, const char **host)
 {
@@ -395,7 +397,7 @@ static const char *host_entry(apr_pool_t *p, const char *directive,
             return host_has_port(p, directive, arg, apr_pstrmemdup(
                 p, arg, (size_t)(close + 1 - arg)));
         }
-        *host = arg;
+        *host = apr_pstrmemdup(p, arg + 1, (size_t)(close - arg - 1));
         return close[1] == '\0' ? NULL : host_refused(p, directive, arg);
     }
     if (colon != NULL && strchr(colon + 1, ':') == NULL) {
