@@ -1,9 +1,12 @@
 #include "mcp_config.h"
 
+#include <apr_lib.h>
 #include <apr_strings.h>
 #include <apr_uri.h>
 
 #include <http_core.h>
+
+#include <curl/curl.h>
 
 #include <stddef.h>
 
@@ -106,6 +109,58 @@ static const char *check_http_url(apr_pool_t *p, const char *directive,
     return NULL;
 }
 
+/* Not uri->port: apr_uri_parse wraps 65536 and up into 16 bits, and takes
+ * an empty port for the default. */
+static int is_port(const char *digits)
+{
+    size_t n = strlen(digits);
+
+    return n > 0 && n <= 5 && strspn(digits, "0123456789") == n
+           && apr_atoi64(digits) >= 1 && apr_atoi64(digits) <= 65535;
+}
+
+static int has_bad_escape(const char *s)
+{
+    for (s = strchr(s, '%'); s != NULL; s = strchr(s + 1, '%')) {
+        if (!apr_isxdigit(s[1]) || !apr_isxdigit(s[2])) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* libcurl's own parser decides what it will send each call; apr_uri_parse
+ * is more lenient, so a URL it passes could fail every call.  An empty or
+ * zero port and a '%' without two hex digits libcurl lets through, but
+ * they can only be mistakes (Matomo's web server answers 400 to the
+ * latter). */
+static const char *check_backend_url(apr_pool_t *p, const char *directive,
+                                     const char *url, const apr_uri_t *uri)
+{
+    CURLU *h;
+    CURLUcode rc;
+
+    if (uri->port_str != NULL && !is_port(uri->port_str)) {
+        return apr_psprintf(p, "%s: '%s' has no valid port (1-65535; "
+                            "without ':' the scheme's default)", directive,
+                            url);
+    }
+    if (has_bad_escape(url)) {
+        return apr_psprintf(p, "%s: '%s' has a '%%' not followed by two hex "
+                            "digits (write %%25 for a '%%' itself)", directive,
+                            url);
+    }
+    h = curl_url();
+    rc = h != NULL ? curl_url_set(h, CURLUPART_URL, url, 0)
+                   : CURLUE_OUT_OF_MEMORY;
+    curl_url_cleanup(h);
+    if (rc != CURLUE_OK) {
+        return apr_psprintf(p, "%s: libcurl refuses '%s': %s", directive, url,
+                            curl_url_strerror(rc));
+    }
+    return NULL;
+}
+
 /* Matomo's API is a .php script; any other path is read as the Matomo
  * base URL, so "https://host/matomo" means https://host/matomo/index.php. */
 const char *mcp_config_set_backend(cmd_parms *cmd, void *dconf,
@@ -116,6 +171,9 @@ const char *mcp_config_set_backend(cmd_parms *cmd, void *dconf,
     const char *err = check_http_url(cmd->pool, cmd->cmd->name, url, &uri);
     size_t n = strlen(url);
 
+    if (err == NULL) {
+        err = check_backend_url(cmd->pool, cmd->cmd->name, url, &uri);
+    }
     if (err != NULL) {
         return err;
     }
@@ -306,16 +364,11 @@ static const char *check_origin_port(apr_pool_t *p, const char *directive,
                                      const char *arg, const apr_uri_t *uri)
 {
     const char *digits = uri->port_str;
-    size_t n;
 
     if (digits == NULL) {
         return NULL;
     }
-    /* Not uri->port: apr_uri_parse wraps 65536 and up into 16 bits, and
-     * gives an empty port the default. */
-    n = strlen(digits);
-    if (n == 0 || n > 5 || strspn(digits, "0123456789") != n
-        || digits[0] == '0' || apr_atoi64(digits) > 65535) {
+    if (!is_port(digits) || digits[0] == '0') {
         return apr_psprintf(p, "%s: '%s' has no valid port (1-65535)",
                             directive, arg);
     }

@@ -11,7 +11,7 @@ use IO::Socket::INET ();
 use POSIX qw(WNOHANG);
 use Time::HiRes qw(sleep time);
 
-plan tests => 85 + 2 * 6 + 2 * 6 + 3;
+plan tests => 85 + 2 * 6 + 2 * 6 + 3 + 2 * 7 + 2;
 
 my $httpd  = Apache::Test::vars('httpd');
 my $root   = Apache::Test::vars('serverroot');          # t/
@@ -116,6 +116,14 @@ my @bad = (
     'MatomoMcpBackend http://user@host/',
     'MatomoMcpBackend http://host/index.php?module=API',
     'MatomoMcpBackend http://host/index.php#x',
+    # apr_uri_parse passes these; libcurl refuses them or can only fail.
+    'MatomoMcpBackend http://127.0.0.1:99999/',   # port out of range
+    'MatomoMcpBackend http://host:/x',            # empty port
+    'MatomoMcpBackend http://host:0/',
+    'MatomoMcpBackend http://host/a%zz/',         # not a %-escape
+    'MatomoMcpBackend http://host/a%',
+    'MatomoMcpBackend "http://host/a b/"',        # libcurl: bad path
+    'MatomoMcpBackend "http://ho st/"',           # libcurl: bad host name
     'MatomoMcpMaxRequestBody 10',                 # below the minimum
     'MatomoMcpMaxRequestBody abc',
     'MatomoMcpMaxRequestBody 100G',               # above the maximum
@@ -201,6 +209,10 @@ for my $directive (
     'MatomoMcpBackend http://h/matomo/',          # a base URL
     'MatomoMcpBackend https://h',
     'MatomoMcpBackend http://[::1]:8080/index.php',
+    'MatomoMcpBackend http://h:65535/a%20b/',
+    # Not a host name by RFC 1123, but DNS and libcurl take it, and Docker
+    # Compose names services so.
+    'MatomoMcpBackend http://matomo_app/',
     'MatomoMcpMaxRequestBody 1024',
     'MatomoMcpMaxRequestBody 64M',
     'MatomoMcpMaxBackendResponse 1G',
