@@ -1,9 +1,12 @@
 #include "mcp_config.h"
 
+#include <apr_lib.h>
 #include <apr_strings.h>
 #include <apr_uri.h>
 
 #include <http_core.h>
+
+#include <curl/curl.h>
 
 #include <stddef.h>
 
@@ -106,6 +109,58 @@ static const char *check_http_url(apr_pool_t *p, const char *directive,
     return NULL;
 }
 
+/* Not uri->port: apr_uri_parse wraps 65536 and up into 16 bits, and takes
+ * an empty port for the default. */
+static int is_port(const char *digits)
+{
+    size_t n = strlen(digits);
+
+    return n > 0 && n <= 5 && strspn(digits, "0123456789") == n
+           && apr_atoi64(digits) >= 1 && apr_atoi64(digits) <= 65535;
+}
+
+static int has_bad_escape(const char *s)
+{
+    for (s = strchr(s, '%'); s != NULL; s = strchr(s + 1, '%')) {
+        if (!apr_isxdigit(s[1]) || !apr_isxdigit(s[2])) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* libcurl's own parser decides what it will send each call; apr_uri_parse
+ * is more lenient, so a URL it passes could fail every call.  An empty or
+ * zero port and a '%' without two hex digits libcurl lets through, but
+ * they can only be mistakes (Matomo's web server answers 400 to the
+ * latter). */
+static const char *check_backend_url(apr_pool_t *p, const char *directive,
+                                     const char *url, const apr_uri_t *uri)
+{
+    CURLU *h;
+    CURLUcode rc;
+
+    if (uri->port_str != NULL && !is_port(uri->port_str)) {
+        return apr_psprintf(p, "%s: '%s' has no valid port (1-65535; "
+                            "without ':' the scheme's default)", directive,
+                            url);
+    }
+    if (has_bad_escape(url)) {
+        return apr_psprintf(p, "%s: '%s' has a '%%' not followed by two hex "
+                            "digits (write %%25 for a '%%' itself)", directive,
+                            url);
+    }
+    h = curl_url();
+    rc = h != NULL ? curl_url_set(h, CURLUPART_URL, url, 0)
+                   : CURLUE_OUT_OF_MEMORY;
+    curl_url_cleanup(h);
+    if (rc != CURLUE_OK) {
+        return apr_psprintf(p, "%s: libcurl refuses '%s': %s", directive, url,
+                            curl_url_strerror(rc));
+    }
+    return NULL;
+}
+
 /* Matomo's API is a .php script; any other path is read as the Matomo
  * base URL, so "https://host/matomo" means https://host/matomo/index.php. */
 const char *mcp_config_set_backend(cmd_parms *cmd, void *dconf,
@@ -116,6 +171,9 @@ const char *mcp_config_set_backend(cmd_parms *cmd, void *dconf,
     const char *err = check_http_url(cmd->pool, cmd->cmd->name, url, &uri);
     size_t n = strlen(url);
 
+    if (err == NULL) {
+        err = check_backend_url(cmd->pool, cmd->cmd->name, url, &uri);
+    }
     if (err != NULL) {
         return err;
     }
@@ -292,6 +350,38 @@ const char *mcp_config_set_timeout(cmd_parms *cmd, void *dconf,
     return NULL;
 }
 
+/* apr_uri_parse drops an IPv6 literal's brackets; a URL needs them. */
+static const char *host_in_url(apr_pool_t *p, const char *hostname)
+{
+    return strchr(hostname, ':') != NULL
+               ? apr_pstrcat(p, "[", hostname, "]", NULL)
+               : hostname;
+}
+
+/* A browser's Origin carries a port only when it is not the scheme's
+ * default (RFC 6454 serialization), as digits without leading zeros. */
+static const char *check_origin_port(apr_pool_t *p, const char *directive,
+                                     const char *arg, const apr_uri_t *uri)
+{
+    const char *digits = uri->port_str;
+
+    if (digits == NULL) {
+        return NULL;
+    }
+    if (!is_port(digits) || digits[0] == '0') {
+        return apr_psprintf(p, "%s: '%s' has no valid port (1-65535)",
+                            directive, arg);
+    }
+    if (apr_atoi64(digits) == apr_uri_port_of_scheme(uri->scheme)) {
+        return apr_psprintf(p, "%s: '%s' names the default port, which "
+                            "browsers leave out of Origin, so it would never "
+                            "match: write '%s://%s' without ':%s'", directive,
+                            arg, uri->scheme, host_in_url(p, uri->hostname),
+                            digits);
+    }
+    return NULL;
+}
+
 /* An origin is scheme://host[:port] exactly, as browsers send it. */
 const char *mcp_config_add_origin(cmd_parms *cmd, void *dconf,
                                   const char *arg)
@@ -306,27 +396,93 @@ const char *mcp_config_add_origin(cmd_parms *cmd, void *dconf,
                            cmd->cmd->name, arg);
     }
     if (err == NULL) {
+        err = check_origin_port(cmd->pool, cmd->cmd->name, arg, &uri);
+    }
+    if (err == NULL) {
         push(cmd->pool, &conf->allowed_origins,
              apr_pstrcat(cmd->pool, uri.scheme, "://", uri.hostinfo, NULL));
     }
     return err;
 }
 
+#define NAME_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ" \
+                   "0123456789.-*"
+#define IPV6_CHARS "0123456789abcdefABCDEF:."
+
+static int is_ipv6_literal(const char *s, size_t n)
+{
+    return n > 1 && strspn(s, IPV6_CHARS) == n && memchr(s, ':', n) != NULL;
+}
+
+static const char *host_refused(apr_pool_t *p, const char *directive,
+                                const char *arg)
+{
+    return apr_psprintf(p, "%s: '%s' is not a host name or IP address "
+                        "(no scheme, no port)", directive, arg);
+}
+
+/* Ports are not compared (the listener fixed the port), and httpd's
+ * r->hostname never has one: an entry with a port could never match. */
+static const char *host_has_port(apr_pool_t *p, const char *directive,
+                                 const char *arg, const char *host)
+{
+    return apr_psprintf(p, "%s: '%s' has a port, which would never match: "
+                        "ports are not compared, write '%s'", directive, arg,
+                        host);
+}
+
+/* A name (wildcards allowed) or an IP literal, or an error.  A name has
+ * at most one ':', before a port; an IPv6 literal has at least two.  *host
+ * is the entry in r->hostname's form: httpd strips the brackets of an IPv6
+ * literal (apr_parse_addr_port), so "[::1]" is stored as "::1". */
+static const char *host_entry(apr_pool_t *p, const char *directive,
+                              const char *arg, const char **host)
+{
+    const char *colon = strchr(arg, ':');
+    const char *close = strchr(arg, ']');
+
+    if (*arg == '[') {
+        if (close == NULL || !is_ipv6_literal(arg + 1,
+                                              (size_t)(close - arg - 1))) {
+            return host_refused(p, directive, arg);
+        }
+        if (close[1] == ':') {
+            return host_has_port(p, directive, arg, apr_pstrmemdup(
+                p, arg, (size_t)(close + 1 - arg)));
+        }
+        *host = apr_pstrmemdup(p, arg + 1, (size_t)(close - arg - 1));
+        return close[1] == '\0' ? NULL : host_refused(p, directive, arg);
+    }
+    if (colon != NULL && strchr(colon + 1, ':') == NULL) {
+        *host = apr_pstrmemdup(p, arg, (size_t)(colon - arg));
+        if (**host != '\0' && strspn(*host, NAME_CHARS) == strlen(*host)
+            && strspn(colon + 1, "0123456789") == strlen(colon + 1)) {
+            return host_has_port(p, directive, arg, *host);
+        }
+        return host_refused(p, directive, arg);
+    }
+    *host = arg;
+    if (colon != NULL ? !is_ipv6_literal(arg, strlen(arg))
+                      : strspn(arg, NAME_CHARS) != strlen(arg)) {
+        return host_refused(p, directive, arg);
+    }
+    return NULL;
+}
+
 const char *mcp_config_add_host(cmd_parms *cmd, void *dconf, const char *arg)
 {
     mcp_dir_conf *conf = dconf;
-    size_t n = strlen(arg);
+    const char *host = NULL;
+    const char *err;
 
-    /* A DNS name or an IP literal ("[::1]" with brackets); the port is
-     * not part of the check. */
-    if (n == 0 || n > 253
-        || strspn(arg, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                       "0123456789.-[]:*") != n) {
-        return apr_psprintf(cmd->pool, "%s: '%s' is not a host name "
-                            "(no scheme, no port)", cmd->cmd->name, arg);
+    if (*arg == '\0' || strlen(arg) > 253) {
+        return host_refused(cmd->pool, cmd->cmd->name, arg);
     }
-    push(cmd->pool, &conf->allowed_hosts, apr_pstrdup(cmd->pool, arg));
-    return NULL;
+    err = host_entry(cmd->pool, cmd->cmd->name, arg, &host);
+    if (err == NULL) {
+        push(cmd->pool, &conf->allowed_hosts, host);
+    }
+    return err;
 }
 
 /* --- start-up cross-check -------------------------------------------- */

@@ -433,6 +433,10 @@ static void transfer(CURL *easy, apr_pool_t *p, const mcp_matomo_backend *b,
 
     curl_easy_reset(easy);   /* keeps the connection cache */
     curl_easy_setopt(easy, CURLOPT_URL, b->url);
+    /* "" rather than unset: unset, libcurl takes a proxy from httpd's
+     * environment (http_proxy, ALL_PROXY, ...), and the caller's token
+     * would travel through it. */
+    curl_easy_setopt(easy, CURLOPT_PROXY, "");
     curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L);

@@ -53,12 +53,13 @@ static int names_match(const char *host, const apr_array_header_t *list)
 
 /* Allowed: loopback names, this server's ServerName and ServerAliases, and
  * MatomoMcpAllowedHosts.  Ports are not compared: rebinding attacks change
- * the name, and the listener already fixed the port. */
+ * the name, and the listener already fixed the port.  host is in
+ * r->hostname's form: an IPv6 literal without its brackets. */
 static int host_is_allowed(request_rec *r, const mcp_dir_conf *conf,
                            const char *host)
 {
     static const char *const loopback[] = {
-        "localhost", "127.0.0.1", "[::1]", "::1", NULL
+        "localhost", "127.0.0.1", "::1", NULL
     };
     server_rec *s = r->server;
     int i;
@@ -104,11 +105,9 @@ static int origin_is_allowed(request_rec *r, const mcp_dir_conf *conf,
         || (uri.path != NULL && *uri.path != '\0')) {
         return 0;
     }
-    /* apr_uri_parse drops the brackets of an IPv6 literal. */
-    return host_is_allowed(r, conf, ap_strchr_c(uri.hostname, ':') != NULL
-                                        ? apr_pstrcat(r->pool, "[",
-                                                      uri.hostname, "]", NULL)
-                                        : uri.hostname);
+    /* apr_uri_parse drops an IPv6 literal's brackets, as httpd does for
+     * r->hostname. */
+    return host_is_allowed(r, conf, uri.hostname);
 }
 
 /* --- CORS (browser-based clients) ----------------------------------- */

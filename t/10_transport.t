@@ -9,7 +9,7 @@ use lib "$FindBin::Bin/lib";
 use Apache::Test qw(-withtestmore);
 use McpTest;
 
-plan tests => 116;
+plan tests => 116 + 3 * 3 + 2;
 
 my $PING = { jsonrpc => '2.0', id => 1, method => 'ping' };
 my $PING_TEXT = '{"jsonrpc":"2.0","id":1,"method":"ping"}';
@@ -102,6 +102,20 @@ refused(mcp_post('/mcp-limits', $PING, Host => 'example.net.evil.com'), 403,
         '/mcp-limits: wildcard does not match a longer name');
 refused(mcp_post('/mcp', $PING, Host => 'mcp.example.org'), 403,
         '/mcp: the /mcp-limits host list does not leak into /mcp');
+# IPv6 literals listed with brackets ([2001:db8::1]) and without
+# (2001:db8::2): httpd's r->hostname has none, an Origin's URL has them.
+for my $h ('[2001:db8::1]', '[2001:DB8::1]', '[2001:db8::2]') {
+    ping_ok(mcp_post('/mcp-limits', $PING, Host => $h),
+            "/mcp-limits: listed IPv6 Host $h passes");
+    ping_ok(mcp_post('/mcp-limits', $PING, Host => "$h:$port"),
+            "/mcp-limits: listed IPv6 Host $h:$port passes");
+    ping_ok(mcp_post('/mcp-limits', $PING, Origin => "http://$h:8080"),
+            "/mcp-limits: Origin of a listed IPv6 host http://$h:8080 passes");
+}
+refused(mcp_post('/mcp-limits', $PING, Host => '[2001:db8::3]'), 403,
+        '/mcp-limits: unlisted IPv6 Host [2001:db8::3]: 403');
+refused(mcp_post('/mcp-limits', $PING, Origin => 'http://[2001:db8::3]'), 403,
+        '/mcp-limits: Origin of an unlisted IPv6 host: 403');
 
 # --- Origin (browsers) ----------------------------------------------------
 ping_ok(mcp_post('/mcp', $PING), 'no Origin: ok');

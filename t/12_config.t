@@ -11,7 +11,7 @@ use IO::Socket::INET ();
 use POSIX qw(WNOHANG);
 use Time::HiRes qw(sleep time);
 
-plan tests => 85;
+plan tests => 85 + 2 * 6 + 2 * 6 + 3 + 2 * 7 + 2;
 
 my $httpd  = Apache::Test::vars('httpd');
 my $root   = Apache::Test::vars('serverroot');          # t/
@@ -116,6 +116,14 @@ my @bad = (
     'MatomoMcpBackend http://user@host/',
     'MatomoMcpBackend http://host/index.php?module=API',
     'MatomoMcpBackend http://host/index.php#x',
+    # apr_uri_parse passes these; libcurl refuses them or can only fail.
+    'MatomoMcpBackend http://127.0.0.1:99999/',   # port out of range
+    'MatomoMcpBackend http://host:/x',            # empty port
+    'MatomoMcpBackend http://host:0/',
+    'MatomoMcpBackend http://host/a%zz/',         # not a %-escape
+    'MatomoMcpBackend http://host/a%',
+    'MatomoMcpBackend "http://host/a b/"',        # libcurl: bad path
+    'MatomoMcpBackend "http://ho st/"',           # libcurl: bad host name
     'MatomoMcpMaxRequestBody 10',                 # below the minimum
     'MatomoMcpMaxRequestBody abc',
     'MatomoMcpMaxRequestBody 100G',               # above the maximum
@@ -138,8 +146,14 @@ my @bad = (
     'MatomoMcpAllowedOrigins https://x/path',
     'MatomoMcpAllowedOrigins https://ok.example.com ftp://x',
     'MatomoMcpAllowedOrigins claude.ai',
+    'MatomoMcpAllowedOrigins https://x:',         # no port after ':'
+    'MatomoMcpAllowedOrigins https://x:99999',
+    'MatomoMcpAllowedOrigins https://x:0443',     # browsers send no zeros
     'MatomoMcpAllowedHosts "bad host/"',
     'MatomoMcpAllowedHosts https://x',
+    'MatomoMcpAllowedHosts [::1',
+    'MatomoMcpAllowedHosts [mcp.example.org]',
+    'MatomoMcpAllowedHosts 2001:db8::zz',
     'MatomoMcpWebsiteUrl javascript:alert(1)',
 );
 for my $directive (@bad) {
@@ -159,11 +173,46 @@ for my $directive (@bad) {
        "  the error names $name at $file:$line") or diag($out);
 }
 
+# --- values that could never match: refused, saying what to write ------------
+# r->hostname never has a port, and a browser's Origin never has its scheme's
+# default port.
+for my $case (
+    [ 'MatomoMcpAllowedHosts mcp.example.org:8443', q{'mcp.example.org'} ],
+    [ 'MatomoMcpAllowedHosts ok.example.org *.example.net:443',
+      q{'*.example.net'} ],
+    [ 'MatomoMcpAllowedHosts [2001:db8::1]:8080', q{'[2001:db8::1]'} ],
+    [ 'MatomoMcpAllowedOrigins https://app.example.com:443',
+      q{'https://app.example.com'} ],
+    [ 'MatomoMcpAllowedOrigins http://app.example.com:80',
+      q{'http://app.example.com'} ],
+    [ 'MatomoMcpAllowedOrigins http://[2001:db8::1]:80',
+      q{'http://[2001:db8::1]'} ],
+) {
+    my ($directive, $instead) = @$case;
+    my ($name) = $directive =~ /^(\S+)/;
+    my ($file, $line) = write_conf(qr/^\s*\Q$name\E/,
+        '<Location /mcp>',
+        '    SetHandler matomo-mcp',
+        '    MatomoMcpBackend http://127.0.0.1/matomo/',
+        "    $directive",
+        '</Location>');
+    my ($rc, $out) = config_test($file);
+    isnt($rc, 0, "refused: $directive");
+    ok($out =~ /line (\d+) of \Q$file\E/ && $1 == $line
+       && $out =~ /\Q$name\E/ && $out =~ /write \Q$instead\E/,
+       "  the error names $name at $file:$line and says to write $instead")
+        or diag($out);
+}
+
 # --- good values pass "httpd -t" ---------------------------------------------
 for my $directive (
     'MatomoMcpBackend http://h/matomo/',          # a base URL
     'MatomoMcpBackend https://h',
     'MatomoMcpBackend http://[::1]:8080/index.php',
+    'MatomoMcpBackend http://h:65535/a%20b/',
+    # Not a host name by RFC 1123, but DNS and libcurl take it, and Docker
+    # Compose names services so.
+    'MatomoMcpBackend http://matomo_app/',
     'MatomoMcpMaxRequestBody 1024',
     'MatomoMcpMaxRequestBody 64M',
     'MatomoMcpMaxBackendResponse 1G',
@@ -171,7 +220,11 @@ for my $directive (
     'MatomoMcpBackendTimeout 1500ms',
     'MatomoMcpBackendConnectTimeout 1',
     'MatomoMcpAllowedOrigins https://claude.ai http://a.example.com:8443',
+    # Another scheme's default port is not this one's.
+    'MatomoMcpAllowedOrigins http://a.example.com:443 https://b.example.com:80',
+    'MatomoMcpAllowedOrigins http://[2001:db8::1] http://[2001:db8::1]:8080',
     'MatomoMcpAllowedHosts mcp.example.org *.example.net [::1]',
+    'MatomoMcpAllowedHosts 2001:db8::1 [2001:DB8::2] ::ffff:192.0.2.1',
     'MatomoMcpWebsiteUrl https://analytics.example.org/',
 ) {
     my ($file) = write_conf(undef,
