@@ -34,29 +34,6 @@ static int count_of(const char *s, const char *prefix)
     return atoi(s + n);
 }
 
-/* A number we computed, as JSON: an integer when whole, else rounded to
- * at most `decimals` decimals (never 0.30000000000000004). */
-static json_object *number(double v, int decimals)
-{
-    char buf[64];
-    size_t n;
-
-    snprintf(buf, sizeof(buf), "%.*f", decimals, v);
-    n = strlen(buf);
-    if (strchr(buf, '.') != NULL) {
-        while (n > 0 && buf[n - 1] == '0') {
-            buf[--n] = '\0';
-        }
-        if (n > 0 && buf[n - 1] == '.') {
-            buf[--n] = '\0';
-        }
-    }
-    if (strchr(buf, '.') == NULL) {
-        return json_object_new_int64(strtoll(buf, NULL, 10));
-    }
-    return json_object_new_double_s(strtod(buf, NULL), buf);
-}
-
 static int is_number(json_object *v)
 {
     return json_object_is_type(v, json_type_int)
@@ -290,13 +267,14 @@ static json_object *summary_rows(json_object *vmap, json_object *gmap,
 }
 
 /* Per metric of now also in before: {"abs": now - before, "pct": the
- * change in percent of before (left out when before is 0)}. */
+ * change in percent of before (left out when before is 0)}; a metric
+ * whose change is out of double range is left out, as a missing one. */
 static json_object *change_of(json_object *now, json_object *before)
 {
     json_object *out = json_object_new_object();
 
     json_object_object_foreach(now, key, val) {
-        json_object *prev = NULL, *c;
+        json_object *prev = NULL, *c, *diff, *pct;
         double a, b;
 
         if (!json_object_object_get_ex(before, key, &prev)
@@ -305,10 +283,16 @@ static json_object *change_of(json_object *now, json_object *before)
         }
         a = json_object_get_double(val);
         b = json_object_get_double(prev);
+        diff = mcp_shape_rounded(a - b, 4);
+        if (diff == NULL) {
+            /* 1e308 - -1e308: no change to tell, as for a missing figure */
+            continue;
+        }
         c = json_object_new_object();
-        json_object_object_add(c, "abs", number(a - b, 4));
-        if (b != 0) {
-            json_object_object_add(c, "pct", number((a - b) / b * 100.0, 1));
+        json_object_object_add(c, "abs", diff);
+        pct = b != 0 ? mcp_shape_rounded((a - b) / b * 100.0, 1) : NULL;
+        if (pct != NULL) {
+            json_object_object_add(c, "pct", pct);
         }
         json_object_object_add(out, key, c);
     }

@@ -4,6 +4,7 @@
  * the Apache::Test suite.  Built without httpd's headers on the include
  * path, which is what proves the core does not need them.
  */
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -16,6 +17,8 @@
 #include "../../src/mcp_matomo.h"
 #include "../../src/mcp_period.h"
 #include "../../src/mcp_schema.h"
+#include "../../src/mcp_shape.h"
+#include "../../src/mcp_toolkit.h"
 #include "../../src/mcp_jsonrpc.h"
 #include "../../src/mcp_server.h"
 #include "../../src/mcp_tools.h"
@@ -755,6 +758,54 @@ static void test_matomo_answers(void)
     }
 }
 
+/* --- numbers in answers ---------------------------------------------- */
+
+/* v as the reply spells it ("null" for NULL); v is released. */
+static const char *spelt(json_object *v)
+{
+    const char *s = apr_pstrdup(pool, json_object_to_json_string_ext(
+                                          v, JSON_C_TO_STRING_PLAIN));
+
+    json_object_put(v);
+    return s;
+}
+
+static const char *number_of(const char *json)
+{
+    json_object *v = NULL;
+
+    mcp_json_parse(pool, json, strlen(json), 8, &v);
+    return spelt(mcp_shape_number(v));
+}
+
+/* JSON has no inf or nan: "%.1f" of them used to reach the reply bare. */
+static void test_shape_numbers(void)
+{
+    json_object *big = NULL;
+
+    CHECK_STR(spelt(mcp_shape_rounded(INFINITY, 1)), "null", "inf is null");
+    CHECK_STR(spelt(mcp_shape_rounded(-INFINITY, 3)), "null", "-inf is null");
+    CHECK_STR(spelt(mcp_shape_rounded(NAN, 4)), "null", "nan is null");
+    CHECK_STR(spelt(mcp_shape_rounded(1e308 * 100.0, 1)), "null",
+              "a product past double range is null");
+    CHECK_STR(spelt(mcp_shape_rounded(0.1 + 0.2, 4)), "0.3", "rounded");
+    CHECK_STR(spelt(mcp_shape_rounded(-15.4, 1)), "-15.4", "kept");
+    CHECK_STR(spelt(mcp_shape_rounded(2.0004, 3)), "2", "whole: integer");
+    CHECK_STR(spelt(mcp_shape_rounded(-0.00001, 1)), "0", "no -0");
+    CHECK_STR(spelt(mcp_shape_rounded(1.5189999999999997, 3)), "1.519",
+              "milliseconds");
+    CHECK(mcp_json_parse(pool, spelt(mcp_shape_rounded(1e300, 1)),
+                         strlen(spelt(mcp_shape_rounded(1e300, 1))), 8, &big)
+              == MCP_JSON_OK
+              && json_object_get_double(big) == 1e300,
+          "1e300 keeps its value (no 309 digits cut at a buffer's end)");
+    CHECK_STR(number_of("1e400"), "null", "Matomo's 1e400 is null");
+    CHECK_STR(number_of("-1e400"), "null", "Matomo's -1e400 is null");
+    CHECK_STR(number_of("\"-2.5\""), "-2.5", "a decimal string");
+    CHECK_STR(number_of("\"nan\""), "\"nan\"", "\"nan\" is no number");
+    CHECK_STR(number_of("1.5e-3"), "1.5e-3", "a finite number as written");
+}
+
 /* --- periods --------------------------------------------------------- */
 
 static const char *span(const char *period, const char *date, int from_key)
@@ -1018,6 +1069,7 @@ int main(void)
     test_matomo_allow_list();
     test_matomo_answers();
     test_module_catalog();
+    test_shape_numbers();
     test_periods();
     test_prompts();
 
