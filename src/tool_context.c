@@ -508,6 +508,9 @@ static void run_annotations(mcp_request *req, json_object *args,
         res->error = PERIOD_DATE_ERROR;
         return;
     }
+    if ((res->error = mcp_check_date_count(p, period, date)) != NULL) {
+        return;
+    }
     params = site_params(p, id_site);
     mcp_matomo_param_add(params, "period", period);
     mcp_matomo_param_add(params, "date", date);
@@ -536,19 +539,19 @@ const mcp_tool mcp_tool_annotations = {
     "releases, outages, tracking changes) within a period: date, note and "
     "whether it is starred. Use it to explain a change in the numbers. "
     "period and date give the span (default: this month); dates are in the "
-    "site's timezone; lastN covers the last N periods, a range "
-    "YYYY-MM-DD,YYYY-MM-DD exactly those days. The creator's login is not "
+    "site's timezone; lastN covers the last N periods (N from 1; Matomo "
+    "gives at most 1825 days, 520 weeks, 120 months or 10 years, so a "
+    "larger N is refused), a range YYYY-MM-DD,YYYY-MM-DD exactly those "
+    "days. The creator's login is not "
     "returned. Pages: when has_more is true, call again with "
     "offset=next_offset.",
     "{\"type\":\"object\",\"properties\":{" MCP_PROP_ID_SITE ","
     "\"period\":{\"type\":\"string\",\"enum\":[\"day\",\"week\",\"month\","
     "\"year\",\"range\"],\"default\":\"month\"},"
     "\"date\":{\"type\":\"string\",\"maxLength\":21,\"default\":\"today\","
-    "\"pattern\":\"^(today|yesterday|[0-9]{4}-[0-9]{2}-[0-9]{2}|"
-    "(last|previous)[0-9]{1,3}|"
-    "[0-9]{4}-[0-9]{2}-[0-9]{2},[0-9]{4}-[0-9]{2}-[0-9]{2})$\","
+    "\"pattern\":\"" MCP_DATE_PATTERN "\","
     "\"description\":\"YYYY-MM-DD, today, yesterday, lastN, previousN, or "
-    "YYYY-MM-DD,YYYY-MM-DD with period range\"},"
+    "YYYY-MM-DD,YYYY-MM-DD with period range (" MCP_DATE_COUNT_TEXT ")\"},"
     "\"limit\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":500,"
     "\"default\":100},"
     "\"offset\":{\"type\":\"integer\",\"minimum\":0,\"default\":0}},"
@@ -838,11 +841,9 @@ const mcp_tool mcp_tool_visitor_log = {
     "\"period\":{\"type\":\"string\",\"enum\":[\"day\",\"week\",\"month\","
     "\"year\",\"range\"],\"default\":\"day\"},"
     "\"date\":{\"type\":\"string\",\"maxLength\":21,\"default\":\"today\","
-    "\"pattern\":\"^(today|yesterday|[0-9]{4}-[0-9]{2}-[0-9]{2}|"
-    "(last|previous)[0-9]{1,3}|"
-    "[0-9]{4}-[0-9]{2}-[0-9]{2},[0-9]{4}-[0-9]{2}-[0-9]{2})$\","
+    "\"pattern\":\"" MCP_DATE_PATTERN "\","
     "\"description\":\"YYYY-MM-DD, today, yesterday, lastN, previousN, or "
-    "YYYY-MM-DD,YYYY-MM-DD with period range\"},"
+    "YYYY-MM-DD,YYYY-MM-DD with period range (" MCP_DATE_COUNT_TEXT ")\"},"
     MCP_PROP_SEGMENT ","
     "\"limit\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":100,"
     "\"default\":10},"

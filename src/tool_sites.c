@@ -290,11 +290,9 @@ const mcp_tool mcp_tool_sites_overview = {
     "true, call again with offset=next_offset.",
     "{\"type\":\"object\",\"properties\":{" MCP_PROP_PERIOD ","
     "\"date\":{\"type\":\"string\",\"maxLength\":21,\"default\":"
-    "\"yesterday\",\"pattern\":\"^(today|yesterday|"
-    "[0-9]{4}-[0-9]{2}-[0-9]{2}|(last|previous)[0-9]{1,3}|"
-    "[0-9]{4}-[0-9]{2}-[0-9]{2},[0-9]{4}-[0-9]{2}-[0-9]{2})$\","
+    "\"yesterday\",\"pattern\":\"" MCP_DATE_PATTERN "\","
     "\"description\":\"YYYY-MM-DD, today or yesterday; with period range "
-    "YYYY-MM-DD,YYYY-MM-DD, lastN or previousN (days)\"},"
+    "YYYY-MM-DD,YYYY-MM-DD, lastN or previousN (N days, N from 1)\"},"
     "\"sort_by\":{\"type\":\"string\",\"enum\":[\"visits\",\"pageviews\","
     "\"revenue\"],\"default\":\"visits\"},"
     "\"limit\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":100,"

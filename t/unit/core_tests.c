@@ -856,6 +856,27 @@ static void test_periods(void)
     CHECK_STR(rel("week", "2026-11-18"), "2026-11-16..2026-11-22",
               "absolute dates need no today");
     CHECK_STR(rel("day", "last0"), "none", "last0 is nothing");
+    /* Matomo 5.1.2 cuts N to its cap (Range::getMaxN) without a word. */
+    CHECK(mcp_period_max_n("day") == 1825 && mcp_period_max_n("week") == 520
+              && mcp_period_max_n("month") == 120
+              && mcp_period_max_n("year") == 10
+              && mcp_period_max_n("range") == 0,
+          "Matomo's caps: 1825 days, 520 weeks, 120 months, 10 years; "
+          "none for range");
+    CHECK_STR(rel("year", "last365"), "2017-01-01..2026-12-31",
+              "last365 years: the 10 Matomo answers for");
+    CHECK_STR(rel("year", "previous11"), "2016-01-01..2025-12-31",
+              "previous11 years: 10");
+    CHECK_STR(rel("month", "last121"), "2016-12-01..2026-11-30",
+              "last121 months: 120");
+    CHECK_STR(rel("week", "last520"), "2016-12-12..2026-11-29",
+              "last520 weeks: all of them");
+    CHECK_STR(rel("range", "last999"), "2024-03-03..2026-11-26",
+              "range: 999 days, no cap");
+    CHECK(mcp_period_count("last7") == 7 && mcp_period_count("previous12")
+              == 12 && mcp_period_count("last0") == 0
+              && mcp_period_count("today") == 0,
+          "mcp_period_count");
     {
         /* Found by fuzz/fuzz_jsonrpc: with today unknown (no answer from
          * Matomo), a relative month indexed days_in_month with month 0
@@ -956,6 +977,42 @@ static void test_module_catalog(void)
 
         CHECK(err != NULL && strncmp(err, "segment: ", 9) == 0,
               "segment %s refused naming segment", bad_segments[i]);
+    }
+    {
+        /* Matomo reads last0 as last1: N from 1 in every dated tool. */
+        static const char *const dated[][2] = {
+            { "matomo_traffic_summary", "\"idSite\":1," },
+            { "matomo_sites_overview", "" },
+            { "matomo_get_report",
+              "\"idSite\":1,\"report\":\"Actions_getPageUrls\"," },
+            { "matomo_annotations", "\"idSite\":1," },
+            { "matomo_visitor_log", "\"idSite\":1," },
+            { "matomo_page_performance", "\"idSite\":1," },
+        };
+        static const char *const zeros[] = { "last0", "previous0", "last00",
+                                             "last07" };
+        size_t t, z;
+
+        for (t = 0; t < sizeof(dated) / sizeof(dated[0]); t++) {
+            for (z = 0; z < sizeof(zeros) / sizeof(zeros[0]); z++) {
+                const char *err = check_args(c, dated[t][0], apr_psprintf(
+                    pool, "{%s\"period\":\"range\",\"date\":\"%s\"}",
+                    dated[t][1], zeros[z]));
+
+                CHECK(err != NULL && strncmp(err, "date: ", 6) == 0,
+                      "%s: date %s refused", dated[t][0], zeros[z]);
+            }
+            CHECK(check_args(c, dated[t][0], apr_psprintf(
+                      pool, "{%s\"period\":\"range\",\"date\":\"last1\"}",
+                      dated[t][1])) == NULL,
+                  "%s: date last1 accepted", dated[t][0]);
+        }
+        CHECK(strstr(MCP_DATE_COUNT_TEXT, apr_psprintf(
+                  pool, "%d days, %d weeks, %d months or %d years",
+                  mcp_period_max_n("day"), mcp_period_max_n("week"),
+                  mcp_period_max_n("month"), mcp_period_max_n("year")))
+                  != NULL,
+              "the date description states mcp_period_max_n's caps");
     }
     CHECK_STR(check_args(c, "matomo_list_sites", "[1]"),
               "arguments: must be an object", "arguments as an array");
