@@ -543,9 +543,14 @@ for my $site (1, 2, 3) {
     ok(!$r->{structuredContent}{has_more}, '... and nothing more');
 
     arg_error('matomo_visitor_log', {}, 'idSite', 'without idSite');
-    # Matomo reads last0 as last1.
+    # Matomo's Live API reads lastN as days whatever the period, and
+    # previousN with no end: only what it reads as stated passes.
     arg_error('matomo_visitor_log', { idSite => 1, period => 'range', date => 'last0' },
               "date: 'last0' is not valid", 'last0');
+    arg_error('matomo_visitor_log', { idSite => 1, period => 'range', date => 'previous7' },
+              "date: 'previous7' is not valid", 'previousN');
+    arg_error('matomo_visitor_log', { idSite => 1, period => 'week', date => 'last4' },
+              'date: Matomo\'s visitor log reads lastN as the last N days', 'lastN weeks');
     arg_error('matomo_visitor_log', { idSite => 1, limit => 0 }, 'limit', 'limit 0');
     arg_error('matomo_visitor_log', { idSite => 1, limit => 101 }, 'limit', 'limit 101');
     arg_error('matomo_visitor_log', { idSite => 1, offset => -1 }, 'offset', 'offset -1');

@@ -1007,6 +1007,11 @@ static void test_module_catalog(void)
                       dated[t][1])) == NULL,
                   "%s: date last1 accepted", dated[t][0]);
         }
+        CHECK(check_args(c, "matomo_visitor_log", "{\"idSite\":1,"
+                         "\"period\":\"range\",\"date\":\"previous7\"}")
+                  != NULL,
+              "visitor_log: previousN refused (Matomo's Live reads it with "
+              "no end)");
         CHECK(strstr(MCP_DATE_COUNT_TEXT, apr_psprintf(
                   pool, "%d days, %d weeks, %d months or %d years",
                   mcp_period_max_n("day"), mcp_period_max_n("week"),
