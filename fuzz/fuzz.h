@@ -58,8 +58,9 @@ int fuzz_contains(const char *hay, size_t len, const char *needle);
  * the same way. */
 int fuzz_tree_has(apr_pool_t *p, json_object *obj, const char *needle);
 
-/* Everything the server writes must be strict JSON (valid UTF-8 included):
- * a client parses it.  Aborts otherwise. */
+/* Everything the server writes must be strict JSON (valid UTF-8 included)
+ * whose numbers are all finite ("1e400" parses, as infinity): a client
+ * parses it.  Aborts otherwise. */
 json_object *fuzz_reparse(apr_pool_t *p, const char *text, size_t len,
                           const char *what);
 

@@ -1,6 +1,10 @@
 /* The helpers of fuzz.h. */
 #include "fuzz.h"
 
+#include <math.h>
+
+#include <apr_strings.h>
+
 apr_pool_t *fuzz_global;
 mcp_catalog *fuzz_catalog;
 
@@ -59,8 +63,35 @@ int fuzz_contains(const char *hay, size_t len, const char *needle)
     return hay != NULL && memmem(hay, len, needle, strlen(needle)) != NULL;
 }
 
-/* Everything the server writes must be strict JSON (valid UTF-8 included):
- * a client parses it. */
+/* 1 when a number in the tree is inf: JSON has none, yet "1e400" parses,
+ * and every client reads it as infinity. */
+static int has_infinite(json_object *obj)
+{
+    if (json_object_is_type(obj, json_type_object)) {
+        json_object_object_foreach(obj, key, val) {
+            (void)key;
+            if (has_infinite(val)) {
+                return 1;
+            }
+        }
+    }
+    else if (json_object_is_type(obj, json_type_array)) {
+        size_t i, n = json_object_array_length(obj);
+
+        for (i = 0; i < n; i++) {
+            if (has_infinite(json_object_array_get_idx(obj, i))) {
+                return 1;
+            }
+        }
+    }
+    else if (json_object_is_type(obj, json_type_double)) {
+        return !isfinite(json_object_get_double(obj));
+    }
+    return 0;
+}
+
+/* Everything the server writes must be strict JSON (valid UTF-8 included)
+ * with finite numbers only: a client parses it. */
 json_object *fuzz_reparse(apr_pool_t *p, const char *text, size_t len,
                           const char *what)
 {
@@ -69,6 +100,11 @@ json_object *fuzz_reparse(apr_pool_t *p, const char *text, size_t len,
     if (text == NULL
         || mcp_json_parse(p, text, len, 1000, &obj) != MCP_JSON_OK) {
         fuzz_fail(what, text, text != NULL ? len : 0);
+    }
+    if (has_infinite(obj)) {
+        fuzz_fail(apr_pstrcat(p, what, ": a number out of double range",
+                              NULL),
+                  text, len);
     }
     return obj;
 }

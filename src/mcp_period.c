@@ -201,6 +201,24 @@ static int count_after(const char *s, const char *prefix, int *n)
     return *n >= 1;
 }
 
+int mcp_period_count(const char *date)
+{
+    int n;
+
+    return count_after(date, "last", &n) || count_after(date, "previous", &n)
+               ? n
+               : 0;
+}
+
+int mcp_period_max_n(const char *period)
+{
+    return !strcmp(period, "day")     ? 5 * 365
+           : !strcmp(period, "week")  ? 10 * 52
+           : !strcmp(period, "month") ? 10 * 12
+           : !strcmp(period, "year")  ? 10
+                                      : 0;
+}
+
 int mcp_period_span(const char *period, const char *date, mcp_day today,
                     mcp_day *start, mcp_day *end)
 {
@@ -229,6 +247,11 @@ int mcp_period_span(const char *period, const char *date, mcp_day today,
     }
     else {
         return 0;
+    }
+    /* As Matomo: it cuts N to its cap without a word, so the span it
+     * answers for is the cut one. */
+    if (mcp_period_max_n(period) > 0 && n > mcp_period_max_n(period)) {
+        n = mcp_period_max_n(period);
     }
     first = mcp_period_shift(unit, last, -(n - 1));
     return mcp_period_bounds(unit, first, start, &ignored)

@@ -42,11 +42,21 @@ int mcp_period_resolve(const char *period, const char *date, mcp_day *start,
  * today being the site's current day (Matomo resolves relative dates in
  * the site's timezone; the caller learns today from Matomo).  today and
  * yesterday name the period holding that day; lastN the N periods ending
- * with today's; previousN the N periods before today's.  With period
- * range, lastN and previousN count days.  0 when date is not one of these,
+ * with today's; previousN the N periods before today's, N cut to
+ * mcp_period_max_n as Matomo cuts it.  With period range, lastN and
+ * previousN count days.  0 when date is not one of these,
  * or is relative and today is not a valid day (unknown: {0, 0, 0}). */
 int mcp_period_span(const char *period, const char *date, mcp_day today,
                     mcp_day *start, mcp_day *end);
+
+/* N of a lastN or previousN date (1 to 9999), else 0. */
+int mcp_period_count(const char *date);
+
+/* The largest N Matomo 5.1.2 gives for lastN/previousN with period
+ * (core/Period/Range.php, getMaxN: 5 * 365 days, 10 * 52 weeks, 10 * 12
+ * months, 10 years); it cuts a larger N to this without a word.  0 when
+ * there is no cap (period range: N days, any N). */
+int mcp_period_max_n(const char *period);
 
 /* The day n periods after day (n may be negative). */
 mcp_day mcp_period_shift(const char *period, mcp_day day, int n);

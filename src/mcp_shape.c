@@ -2,6 +2,8 @@
 #include "mcp_json.h"
 
 #include <errno.h>
+#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -86,6 +88,12 @@ json_object *mcp_shape_number(json_object *v)
     char *end;
     size_t digits;
 
+    /* json-c reads 1e400 as inf: a client would too, and JSON has no
+     * such number.  A figure that large is no figure: null, as missing. */
+    if (json_object_is_type(v, json_type_double)
+        && !isfinite(json_object_get_double(v))) {
+        return NULL;
+    }
     if (!json_object_is_type(v, json_type_string)) {
         return json_object_get(v);
     }
@@ -108,6 +116,39 @@ json_object *mcp_shape_number(json_object *v)
         }
     }
     return json_object_get(v);
+}
+
+json_object *mcp_shape_rounded(double d, int decimals)
+{
+    char buf[64];
+    size_t n;
+
+    /* JSON has no inf or nan: "%f" would print them bare, an invalid
+     * reply.  A figure Matomo could not compute is as good as missing. */
+    if (!isfinite(d)) {
+        return NULL;
+    }
+    /* Past 2^53 a double has no decimals left to round, and "%.*f" would
+     * print up to 309 digits: json-c's %.17g keeps the value exactly. */
+    if (d >= 9007199254740992.0 || d <= -9007199254740992.0
+        || decimals < 0 || decimals > 6) {
+        return json_object_new_double(d);
+    }
+    snprintf(buf, sizeof(buf), "%.*f", decimals, d);
+    n = strlen(buf);
+    if (strchr(buf, '.') != NULL) {
+        while (buf[n - 1] == '0') {
+            buf[--n] = '\0';
+        }
+        if (buf[n - 1] == '.') {
+            buf[--n] = '\0';
+        }
+    }
+    if (strchr(buf, '.') == NULL) {
+        return json_object_new_int64(strtoll(buf, NULL, 10)); /* "-0": 0 */
+    }
+    /* The rounded text is what is written: 0.3, not 0.30000000000000004. */
+    return json_object_new_double_s(strtod(buf, NULL), buf);
 }
 
 json_object *mcp_shape_filter(apr_pool_t *p, json_object *list,

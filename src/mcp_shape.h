@@ -44,8 +44,16 @@ json_object *mcp_shape_filter(apr_pool_t *p, json_object *list,
 
 /* A new reference to v, with a string that holds a plain decimal number
  * ("10", "-2.5") turned into that number: Matomo sends some metrics as
- * strings even with format_metrics=0. */
+ * strings even with format_metrics=0.  NULL for a number json-c read as
+ * inf (1e400). */
 json_object *mcp_shape_number(json_object *v);
+
+/* A number the module computed or rounds, as JSON: d to at most
+ * `decimals` (0-6) decimals, an integer when whole (1.500 is 1.5, 2.0 is
+ * 2).  NULL (JSON null, as for a missing value) when d is inf or nan,
+ * which JSON cannot carry; mcp_shape_number likewise gives NULL for a
+ * Matomo number out of double range (1e400). */
+json_object *mcp_shape_rounded(double d, int decimals);
 
 /* Adds total, has_more and, when there is more, next_offset to result for
  * a slice [offset, offset+limit) of total rows.  (Absent rather than null:

@@ -53,6 +53,26 @@ int mcp_date_is_relative(const char *date)
            || !strncmp(date, "last", 4) || !strncmp(date, "previous", 8);
 }
 
+const char *mcp_check_count(apr_pool_t *p, const char *arg,
+                            const char *period, int n)
+{
+    int cap = mcp_period_max_n(period);
+
+    if (cap == 0 || n <= cap) {
+        return NULL;
+    }
+    return apr_psprintf(p, "%s: with period %s Matomo gives at most %d "
+                        "%ss (it would cut %d to %d without saying so); "
+                        "ask for %d or fewer", arg, period, cap, period, n,
+                        cap, cap);
+}
+
+const char *mcp_check_date_count(apr_pool_t *p, const char *period,
+                                 const char *date)
+{
+    return mcp_check_count(p, "date", period, mcp_period_count(date));
+}
+
 /* The site's today: the later key of VisitsSummary.get for the last two
  * days, which Matomo dates in the site's timezone. */
 mcp_matomo_request mcp_today_call(apr_pool_t *p, int id_site)

@@ -35,6 +35,17 @@ void mcp_mark_untrusted(json_object *result);
  * previousN). */
 int mcp_date_is_relative(const char *date);
 
+/* NULL when n periods of period are within what Matomo gives for one
+ * lastN/previousN (mcp_period_max_n); else the error for argument arg,
+ * naming the cap.  Matomo would cut n without a word, and the result
+ * would state a span it did not cover. */
+const char *mcp_check_count(apr_pool_t *p, const char *arg,
+                            const char *period, int n);
+
+/* mcp_check_count for the N of a lastN/previousN date (NULL for others). */
+const char *mcp_check_date_count(apr_pool_t *p, const char *period,
+                                 const char *date);
+
 /* Calls Matomo for the n calls of a dated tool (idSite, period, date) and
  * describes the period the answers cover in *span:
  * {"period","date","start","end"}.  A relative date needs the site's today,
@@ -75,15 +86,22 @@ json_object *mcp_span_json(apr_pool_t *p, const char *period,
 #define MCP_PROP_PERIOD                                                       \
     "\"period\":{\"type\":\"string\",\"enum\":[\"day\",\"week\",\"month\","   \
     "\"year\",\"range\"],\"default\":\"day\"}"
-/* The dates the tools accept (POSIX extended regular expression). */
+/* The dates the tools accept (POSIX extended regular expression).  N of
+ * lastN/previousN is 1 to 999: Matomo reads last0 as last1, so a 0 would
+ * state an empty span over one period's figures. */
 #define MCP_DATE_PATTERN                                                      \
-    "^(today|yesterday|[0-9]{4}-[0-9]{2}-[0-9]{2}|(last|previous)[0-9]{1,3}|" \
+    "^(today|yesterday|[0-9]{4}-[0-9]{2}-[0-9]{2}|"                           \
+    "(last|previous)[1-9][0-9]{0,2}|"                                         \
     "[0-9]{4}-[0-9]{2}-[0-9]{2},[0-9]{4}-[0-9]{2}-[0-9]{2})$"
+/* What a model must know of lastN: Matomo's caps (mcp_period_max_n). */
+#define MCP_DATE_COUNT_TEXT                                                   \
+    "lastN/previousN: N from 1; Matomo gives at most 1825 days, 520 weeks, "  \
+    "120 months or 10 years, so a larger N is refused"
 #define MCP_PROP_DATE                                                         \
     "\"date\":{\"type\":\"string\",\"maxLength\":21,\"default\":"             \
     "\"yesterday\",\"pattern\":\"" MCP_DATE_PATTERN "\","                     \
     "\"description\":\"YYYY-MM-DD, today, yesterday, lastN, previousN, or "   \
-    "YYYY-MM-DD,YYYY-MM-DD with period range\"}"
+    "YYYY-MM-DD,YYYY-MM-DD with period range (" MCP_DATE_COUNT_TEXT ")\"}"
 #define MCP_SEGMENT_OP "(==|!=|<=|>=|<|>|=@|!@|=\\\\^|=\\\\$)"
 #define MCP_SEGMENT_COND "[A-Za-z][A-Za-z0-9_.]*" MCP_SEGMENT_OP "[^;,]*"
 #define MCP_PROP_SEGMENT                                                      \

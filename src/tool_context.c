@@ -59,6 +59,21 @@ static int period_fits_date(const char *period, const char *date)
     "date: period range takes YYYY-MM-DD,YYYY-MM-DD (or lastN/previousN); "   \
     "a single date takes day, week, month or year"
 
+/* Matomo's Live API reads lastN as the last N days up to now whatever the
+ * period (Live/Model.php: new Range('range', $date)), and previousN with
+ * no end, so today's visits come too (the schema refuses previousN): a
+ * span stated from period and date would not be the one Matomo searched.
+ * NULL when they agree. */
+static const char *check_log_date(const char *period, const char *date)
+{
+    if (!strncmp(date, "last", 4) && strcmp(period, "day") != 0
+        && strcmp(period, "range") != 0) {
+        return "date: Matomo's visitor log reads lastN as the last N days "
+               "whatever the period; give lastN with period day or range";
+    }
+    return NULL;
+}
+
 static apr_array_header_t *site_params(apr_pool_t *p, int id_site)
 {
     apr_array_header_t *params = mcp_matomo_params(p);
@@ -508,6 +523,9 @@ static void run_annotations(mcp_request *req, json_object *args,
         res->error = PERIOD_DATE_ERROR;
         return;
     }
+    if ((res->error = mcp_check_date_count(p, period, date)) != NULL) {
+        return;
+    }
     params = site_params(p, id_site);
     mcp_matomo_param_add(params, "period", period);
     mcp_matomo_param_add(params, "date", date);
@@ -536,19 +554,19 @@ const mcp_tool mcp_tool_annotations = {
     "releases, outages, tracking changes) within a period: date, note and "
     "whether it is starred. Use it to explain a change in the numbers. "
     "period and date give the span (default: this month); dates are in the "
-    "site's timezone; lastN covers the last N periods, a range "
-    "YYYY-MM-DD,YYYY-MM-DD exactly those days. The creator's login is not "
+    "site's timezone; lastN covers the last N periods (N from 1; Matomo "
+    "gives at most 1825 days, 520 weeks, 120 months or 10 years, so a "
+    "larger N is refused), a range YYYY-MM-DD,YYYY-MM-DD exactly those "
+    "days. The creator's login is not "
     "returned. Pages: when has_more is true, call again with "
     "offset=next_offset.",
     "{\"type\":\"object\",\"properties\":{" MCP_PROP_ID_SITE ","
     "\"period\":{\"type\":\"string\",\"enum\":[\"day\",\"week\",\"month\","
     "\"year\",\"range\"],\"default\":\"month\"},"
     "\"date\":{\"type\":\"string\",\"maxLength\":21,\"default\":\"today\","
-    "\"pattern\":\"^(today|yesterday|[0-9]{4}-[0-9]{2}-[0-9]{2}|"
-    "(last|previous)[0-9]{1,3}|"
-    "[0-9]{4}-[0-9]{2}-[0-9]{2},[0-9]{4}-[0-9]{2}-[0-9]{2})$\","
+    "\"pattern\":\"" MCP_DATE_PATTERN "\","
     "\"description\":\"YYYY-MM-DD, today, yesterday, lastN, previousN, or "
-    "YYYY-MM-DD,YYYY-MM-DD with period range\"},"
+    "YYYY-MM-DD,YYYY-MM-DD with period range (" MCP_DATE_COUNT_TEXT ")\"},"
     "\"limit\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":500,"
     "\"default\":100},"
     "\"offset\":{\"type\":\"integer\",\"minimum\":0,\"default\":0}},"
@@ -767,6 +785,9 @@ static void run_visitor_log(mcp_request *req, json_object *args,
         res->error = PERIOD_DATE_ERROR;
         return;
     }
+    if ((res->error = check_log_date(period, date)) != NULL) {
+        return;
+    }
     mcp_matomo_param_add(visits, "period", period);
     mcp_matomo_param_add(visits, "date", date);
     if (segment != NULL) {
@@ -830,7 +851,9 @@ const mcp_tool mcp_tool_visitor_log = {
     "category / action / name; search titles the search term), at most 20 "
     "per visit (actions_cut says when more were cut). period/date choose "
     "the visits (default today, in the site's timezone; 'today' is "
-    "partial; lastN or a range widen the span); segment narrows them; "
+    "partial; lastN, the last N days, with period day or range, or a "
+    "range YYYY-MM-DD,YYYY-MM-DD widen the span; no previousN, which "
+    "Matomo's visitor log reads with no end); segment narrows them; "
     "limit (default 10, max 100) and offset page through them (has_more, "
     "next_offset). counters: visits, actions, visitors and converted visits "
     "of the last minutes (default 30, up to 2880), whatever the period.",
@@ -839,10 +862,12 @@ const mcp_tool mcp_tool_visitor_log = {
     "\"year\",\"range\"],\"default\":\"day\"},"
     "\"date\":{\"type\":\"string\",\"maxLength\":21,\"default\":\"today\","
     "\"pattern\":\"^(today|yesterday|[0-9]{4}-[0-9]{2}-[0-9]{2}|"
-    "(last|previous)[0-9]{1,3}|"
+    "last[1-9][0-9]{0,2}|"
     "[0-9]{4}-[0-9]{2}-[0-9]{2},[0-9]{4}-[0-9]{2}-[0-9]{2})$\","
-    "\"description\":\"YYYY-MM-DD, today, yesterday, lastN, previousN, or "
-    "YYYY-MM-DD,YYYY-MM-DD with period range\"},"
+    "\"description\":\"YYYY-MM-DD, today, yesterday, lastN (the last N "
+    "days, N from 1, with period day or range), or YYYY-MM-DD,YYYY-MM-DD "
+    "with period range; no previousN: Matomo's visitor log reads it with "
+    "no end\"},"
     MCP_PROP_SEGMENT ","
     "\"limit\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":100,"
     "\"default\":10},"

@@ -16,46 +16,22 @@
 #include <apr_strings.h>
 #include <apr_time.h>
 
-/* A number of seconds rounded to the millisecond, printed as such (Matomo
- * sends per-page averages such as 1.5189999999999997); null stays null. */
+/* A number of seconds rounded to the millisecond (Matomo sends per-page
+ * averages such as 1.5189999999999997); null stays null.  Strings are read
+ * as every metric is (mcp_shape_number): "nan" or "inf" is no time. */
 static json_object *seconds(json_object *v)
 {
-    char text[64];
+    json_object *n = mcp_shape_number(v);
     double d;
-    size_t n;
 
-    if (v == NULL || json_object_is_type(v, json_type_null)) {
+    if (!json_object_is_type(n, json_type_int)
+        && !json_object_is_type(n, json_type_double)) {
+        json_object_put(n);
         return NULL;
     }
-    if (json_object_is_type(v, json_type_string)) {
-        char *end;
-        const char *s = json_object_get_string(v);
-
-        d = strtod(s, &end);
-        if (end == s || *end != '\0') {
-            return NULL;
-        }
-    }
-    else if (json_object_is_type(v, json_type_double)
-             || json_object_is_type(v, json_type_int)) {
-        d = json_object_get_double(v);
-    }
-    else {
-        return NULL;
-    }
-    apr_snprintf(text, sizeof(text), "%.3f", d);
-    /* 1.500 -> 1.5, 2.000 -> 2 */
-    n = strlen(text);
-    while (n > 0 && text[n - 1] == '0') {
-        text[--n] = '\0';
-    }
-    if (n > 0 && text[n - 1] == '.') {
-        text[--n] = '\0';
-    }
-    if (!strcmp(text, "-0")) {
-        apr_cpystrn(text, "0", sizeof(text));
-    }
-    return json_object_new_double_s(strtod(text, NULL), text);
+    d = json_object_get_double(n);
+    json_object_put(n);
+    return mcp_shape_rounded(d, 3);
 }
 
 /* period range takes a date pair (or lastN/previousN days); the others one
@@ -605,6 +581,10 @@ static json_object *stopped_pages(apr_pool_t *p, json_object *now,
     return out;
 }
 
+/* The last second of 9999-12-31 UTC: later ones need a five-digit year,
+ * and apr_time_from_sec() overflows (undefined) soon after 292,000 AD. */
+#define LAST_FOUR_DIGIT_SECOND APR_INT64_C(253402300799)
+
 /* "2026-11-26T10:17:35Z" from the latest visit's last action, or NULL. */
 static const char *last_hit(apr_pool_t *p, json_object *visits)
 {
@@ -613,13 +593,14 @@ static const char *last_hit(apr_pool_t *p, json_object *visits)
                              : NULL;
     json_object *ts = mcp_json_get_typed(visit, "lastActionTimestamp",
                                          json_type_int);
+    apr_int64_t sec = ts != NULL ? json_object_get_int64(ts) : -1;
     apr_time_exp_t t;
 
-    if (ts == NULL) {
+    /* No time Matomo could have recorded: unknown, as when missing. */
+    if (sec < 0 || sec > LAST_FOUR_DIGIT_SECOND) {
         return mcp_json_get_string(visit, "lastActionDateTime");
     }
-    if (apr_time_exp_gmt(&t, apr_time_from_sec(json_object_get_int64(ts)))
-        != APR_SUCCESS) {
+    if (apr_time_exp_gmt(&t, apr_time_from_sec(sec)) != APR_SUCCESS) {
         return NULL;
     }
     return apr_psprintf(p, "%04d-%02d-%02dT%02d:%02d:%02dZ", t.tm_year + 1900,

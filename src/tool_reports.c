@@ -547,7 +547,9 @@ static void run_get_report(mcp_request *req, json_object *args,
     main.period = mcp_arg_string(args, "period", "day");
     main.date = mcp_arg_string(args, "date", "yesterday");
     main.segment = mcp_arg_string(args, "segment", NULL);
-    if ((res->error = compare_series(args, &main, others, &n)) != NULL) {
+    if ((res->error = compare_series(args, &main, others, &n)) != NULL
+        || (res->error = mcp_check_date_count(p, main.period, main.date))
+               != NULL) {
         return;
     }
     for (i = 0; i <= n; i++) {

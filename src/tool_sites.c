@@ -123,7 +123,6 @@ static const overview_column overview_columns[] = {
 static json_object *percent_of(json_object *v)
 {
     json_object *n = mcp_shape_number(v);
-    char buf[64];
     double d;
 
     if (!json_object_is_type(n, json_type_int)
@@ -132,15 +131,7 @@ static json_object *percent_of(json_object *v)
     }
     d = json_object_get_double(n) * 100.0;
     json_object_put(n);
-    snprintf(buf, sizeof(buf), "%.1f", d);
-    if (!strcmp(buf, "-0.0")) {
-        strcpy(buf, "0.0");
-    }
-    if (strlen(buf) > 2 && !strcmp(buf + strlen(buf) - 2, ".0")) {
-        buf[strlen(buf) - 2] = '\0';
-        return json_object_new_int64(strtoll(buf, NULL, 10));
-    }
-    return json_object_new_double_s(strtod(buf, NULL), buf);
+    return mcp_shape_rounded(d, 1);
 }
 
 static json_object *overview_rows(json_object *sites, size_t limit)
@@ -299,11 +290,9 @@ const mcp_tool mcp_tool_sites_overview = {
     "true, call again with offset=next_offset.",
     "{\"type\":\"object\",\"properties\":{" MCP_PROP_PERIOD ","
     "\"date\":{\"type\":\"string\",\"maxLength\":21,\"default\":"
-    "\"yesterday\",\"pattern\":\"^(today|yesterday|"
-    "[0-9]{4}-[0-9]{2}-[0-9]{2}|(last|previous)[0-9]{1,3}|"
-    "[0-9]{4}-[0-9]{2}-[0-9]{2},[0-9]{4}-[0-9]{2}-[0-9]{2})$\","
+    "\"yesterday\",\"pattern\":\"" MCP_DATE_PATTERN "\","
     "\"description\":\"YYYY-MM-DD, today or yesterday; with period range "
-    "YYYY-MM-DD,YYYY-MM-DD, lastN or previousN (days)\"},"
+    "YYYY-MM-DD,YYYY-MM-DD, lastN or previousN (N days, N from 1)\"},"
     "\"sort_by\":{\"type\":\"string\",\"enum\":[\"visits\",\"pageviews\","
     "\"revenue\"],\"default\":\"visits\"},"
     "\"limit\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":100,"

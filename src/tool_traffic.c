@@ -34,29 +34,6 @@ static int count_of(const char *s, const char *prefix)
     return atoi(s + n);
 }
 
-/* A number we computed, as JSON: an integer when whole, else rounded to
- * at most `decimals` decimals (never 0.30000000000000004). */
-static json_object *number(double v, int decimals)
-{
-    char buf[64];
-    size_t n;
-
-    snprintf(buf, sizeof(buf), "%.*f", decimals, v);
-    n = strlen(buf);
-    if (strchr(buf, '.') != NULL) {
-        while (n > 0 && buf[n - 1] == '0') {
-            buf[--n] = '\0';
-        }
-        if (n > 0 && buf[n - 1] == '.') {
-            buf[--n] = '\0';
-        }
-    }
-    if (strchr(buf, '.') == NULL) {
-        return json_object_new_int64(strtoll(buf, NULL, 10));
-    }
-    return json_object_new_double_s(strtod(buf, NULL), buf);
-}
-
 static int is_number(json_object *v)
 {
     return json_object_is_type(v, json_type_int)
@@ -89,7 +66,8 @@ static int span_days(json_object *span, mcp_day *start, mcp_day *end)
 }
 
 /* Cross-field rules of period and date the schema cannot say. */
-static const char *check_period_date(const char *period, const char *date)
+static const char *check_period_date(apr_pool_t *p, const char *period,
+                                     const char *date)
 {
     int range = !strcmp(period, "range");
     int pair = strchr(date, ',') != NULL;
@@ -116,7 +94,7 @@ static const char *check_period_date(const char *period, const char *date)
     if (!pair && !mcp_date_is_relative(date) && !mcp_day_parse(date, &s)) {
         return "date: not a calendar day (YYYY-MM-DD)";
     }
-    return NULL;
+    return mcp_check_date_count(p, period, date);
 }
 
 /* The parameters of a dated call: idSite, period, date, segment, numbers
@@ -290,13 +268,14 @@ static json_object *summary_rows(json_object *vmap, json_object *gmap,
 }
 
 /* Per metric of now also in before: {"abs": now - before, "pct": the
- * change in percent of before (left out when before is 0)}. */
+ * change in percent of before (left out when before is 0)}; a metric
+ * whose change is out of double range is left out, as a missing one. */
 static json_object *change_of(json_object *now, json_object *before)
 {
     json_object *out = json_object_new_object();
 
     json_object_object_foreach(now, key, val) {
-        json_object *prev = NULL, *c;
+        json_object *prev = NULL, *c, *diff, *pct;
         double a, b;
 
         if (!json_object_object_get_ex(before, key, &prev)
@@ -305,10 +284,16 @@ static json_object *change_of(json_object *now, json_object *before)
         }
         a = json_object_get_double(val);
         b = json_object_get_double(prev);
+        diff = mcp_shape_rounded(a - b, 4);
+        if (diff == NULL) {
+            /* 1e308 - -1e308: no change to tell, as for a missing figure */
+            continue;
+        }
         c = json_object_new_object();
-        json_object_object_add(c, "abs", number(a - b, 4));
-        if (b != 0) {
-            json_object_object_add(c, "pct", number((a - b) / b * 100.0, 1));
+        json_object_object_add(c, "abs", diff);
+        pct = b != 0 ? mcp_shape_rounded((a - b) / b * 100.0, 1) : NULL;
+        if (pct != NULL) {
+            json_object_object_add(c, "pct", pct);
         }
         json_object_object_add(out, key, c);
     }
@@ -402,28 +387,44 @@ static int compare_days(const char *period, mcp_day start, mcp_day end,
 }
 
 /* How many periods back a window ending with today's must reach to hold
- * both the asked periods and their comparison, whatever today is. */
-static int window_size(const char *period, const char *date,
+ * both the asked periods (n of them) and their comparison, whatever today
+ * is. */
+static int window_size(const char *period, const char *date, int n,
                        const char *compare_to)
 {
-    int n = 1, back = 0;
+    /* previousN, and yesterday's period (today's or the one before) */
+    int back = count_of(date, "previous") > 0 || !strcmp(date, "yesterday");
 
-    if (count_of(date, "last") > 0) {
-        n = count_of(date, "last");
-    }
-    else if (count_of(date, "previous") > 0) {
-        n = count_of(date, "previous");
-        back = 1;
-    }
-    else if (!strcmp(date, "yesterday")) {
-        back = 1;   /* yesterday's period is today's or the one before */
-    }
     if (!strcmp(compare_to, "previous_period")) {
         return back + 2 * n;
     }
     return back + n + (!strcmp(period, "day") ? 366
                        : !strcmp(period, "week") ? 52
                        : !strcmp(period, "month") ? 12 : 1);
+}
+
+/* NULL when the window for date fits in what Matomo gives for one lastN;
+ * else the error, with the largest N that fits.  A window Matomo cut
+ * would lose the oldest periods: the comparison's. */
+static const char *check_window(apr_pool_t *p, const char *period,
+                                const char *date, int n,
+                                const char *compare_to)
+{
+    int cap = mcp_period_max_n(period);
+    int size = window_size(period, date, n, compare_to);
+    int fits;
+
+    if (size <= cap) {
+        return NULL;
+    }
+    fits = (cap - window_size(period, date, 0, compare_to))
+           / (!strcmp(compare_to, "previous_period") ? 2 : 1);
+    return apr_psprintf(p, "date: %s with compare_to %s takes %d %ss from "
+                        "Matomo in one call, and it gives at most %d; ask "
+                        "for %s%d or fewer, or give date and compare_to as "
+                        "YYYY-MM-DD", date, compare_to, size, period, cap,
+                        count_of(date, "last") > 0 ? "last" : "previous",
+                        fits);
 }
 
 /* The date to ask Matomo for days [s, e] of period: a single period's
@@ -508,7 +509,7 @@ static void run_traffic_summary(mcp_request *req, json_object *args,
     json_object *span = NULL, *result, *compare = NULL, *goals, *cgoals;
     mcp_day s, e, cs, ce, d;
 
-    if ((err = check_period_date(period, date)) != NULL) {
+    if ((err = check_period_date(p, period, date)) != NULL) {
         res->error = err;
         return;
     }
@@ -559,9 +560,15 @@ static void run_traffic_summary(mcp_request *req, json_object *args,
             cdate = date_for(p, table, cs, ce);
         }
         else {
+            if ((err = check_window(p, period, date, n, compare_to))
+                != NULL) {
+                res->error = err;
+                return;
+            }
             window = 1;
             asked_date = apr_psprintf(p, "last%d",
-                                      window_size(period, date, compare_to));
+                                      window_size(period, date, n,
+                                                  compare_to));
         }
     }
     calls[0] = dated_call(p, "VisitsSummary.get", id_site, period, asked_date,
@@ -665,7 +672,10 @@ const mcp_tool mcp_tool_traffic_summary = {
     "the comparison (-57.8 means -57.8%; absent when the comparison is 0). "
     "date lastN/previousN with period day/week/month/year gives a table "
     "(columns, rows: one row per period, date first) instead of metrics, "
-    "and compare.rows for the comparison periods; period range with "
+    "and compare.rows for the comparison periods (Matomo gives at most "
+    "10 years, 120 months, 520 weeks in one call, and a relative date's "
+    "comparison rides in that call: with compare_to previous_period, "
+    "years take last5 at most); period range with "
     "YYYY-MM-DD,YYYY-MM-DD (or lastN days) gives one aggregate. Dates are "
     "in the site's timezone; 'today' is partial, so compare it with care. "
     "segment narrows to matching visits. period tells the dates covered.",
@@ -871,6 +881,9 @@ static void run_get_trend(mcp_request *req, json_object *args,
                      "[\"nb_visits\"]";
         return;
     }
+    if ((res->error = mcp_check_count(p, "last", period, last)) != NULL) {
+        return;
+    }
     if ((report == NULL) != (label == NULL)) {
         res->error = report == NULL
                          ? "report: label needs the report it is a row of "
@@ -1020,9 +1033,11 @@ const mcp_tool mcp_tool_get_trend = {
     "of a report over time (row evolution), e.g. report "
     "Actions_getPageUrls and label /shipping with metrics [\"nb_hits\", "
     "\"nb_visits\"]; the report's metric ids are those matomo_list_reports "
-    "shows. last defaults to 14 days, 8 weeks, 12 months or 5 years. Dates "
-    "are in the site's timezone; period tells the dates covered. For one "
-    "aggregate over a span use matomo_traffic_summary with period range.",
+    "shows. last defaults to 14 days, 8 weeks, 12 months or 5 years; "
+    "Matomo gives at most 120 months or 10 years in one call, so a larger "
+    "last is refused rather than cut. Dates are in the site's timezone; "
+    "period tells the dates covered. For one aggregate over a span use "
+    "matomo_traffic_summary with period range.",
     "{\"type\":\"object\",\"properties\":{" MCP_PROP_ID_SITE ","
     "\"metrics\":{\"type\":\"array\",\"minItems\":1,\"maxItems\":10,"
     "\"items\":{\"type\":\"string\",\"maxLength\":64,\"pattern\":"
@@ -1032,7 +1047,8 @@ const mcp_tool mcp_tool_get_trend = {
     "\"year\"],\"default\":\"day\"},"
     "\"last\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":365,"
     "\"description\":\"how many periods, ending with the current one "
-    "(default 14 days, 8 weeks, 12 months, 5 years)\"},"
+    "(default 14 days, 8 weeks, 12 months, 5 years; at most 120 months, "
+    "10 years)\"},"
     MCP_PROP_SEGMENT ","
     "\"report\":{\"type\":\"string\",\"maxLength\":120,\"pattern\":"
     "\"^[A-Z][A-Za-z0-9]*[._]get[A-Za-z0-9]*$\",\"description\":\"with "

@@ -13,6 +13,7 @@ use Time::HiRes ();
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use FakeMatomo::Api ();
+use FakeMatomo::Dates ();
 use FakeMatomo::Params ();
 use FakeMatomo::JSON ();
 
@@ -310,6 +311,30 @@ subtest 'filters on date-keyed and site-keyed answers' => sub {
                    @{ json_of('full/m-all-MultiSites.getAll-month-2026-11-26.json') };
     is scalar @$ms, 1, 'MultiSites.getAll filter_limit=1';
     is $ms->[0]{label}, $fewest->{label}, 'MultiSites.getAll sorted by visits ascending';
+};
+
+subtest 'lastN cut to Matomo\'s caps (Range::getMaxN)' => sub {
+    # The periods the fake resolves a date to (it answers only recorded
+    # ones, so most of these have no answer to compare).
+    my $keys = sub { FakeMatomo::Dates::normalize(@_)->{keys} };
+    is_deeply $keys->('year', 'last12'), [map { 2017 + $_ } 0 .. 9],
+        'period=year&date=last12: the last 10 years';
+    is_deeply $keys->('year', 'previous365'), [map { 2016 + $_ } 0 .. 9],
+        'previous365 years: the 10 before this one';
+    my $months = $keys->('month', 'last121');
+    is scalar @$months, 120, 'last121 months: 120';
+    is $months->[0], '2016-12', '... from 2016-12';
+    is scalar @{ $keys->('week', 'last521') }, 520, 'last521 weeks: 520';
+    is scalar @{ $keys->('day', 'last1826') }, 1825, 'last1826 days: 1825';
+    is scalar @{ $keys->('week', 'last3') }, 3, 'under the cap: as asked';
+    is_deeply $keys->('year', 'last0'), ['2026'], 'last0: one period, as last1';
+    is FakeMatomo::Dates::normalize('range', 'last2000')->{key}, '2021-06-06,2026-11-26',
+        'period=range: N days, no cap';
+
+    # Through the API: a cut window still answers (from the recordings).
+    my $w = decoded(api($SU, method => 'VisitsSummary.get', idSite => 1, period => 'week', date => 'last3',
+                        format_metrics => 0, showColumns => 'nb_visits'));
+    is scalar(keys %$w), 3, 'date=last3 weeks through the API: 3 weeks';
 };
 
 subtest 'API.getProcessedReport: filters on reportData and reportMetadata together' => sub {

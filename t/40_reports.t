@@ -243,6 +243,13 @@ sub col {
         [{ idSite => 1, report => 'Actions_getPageUrls', columns => ['nb_hits&x=1'] }, qr/^columns\[0\]: /, 'a bad column'],
         [{ idSite => 1, report => 'Actions_getPageUrls', period => 'range', date => '2026-11-25' },
          qr/./, 'range with one date'],
+        # Matomo reads last0 as last1, and cuts lastN to its cap.
+        [{ idSite => 1, report => 'Actions_getPageUrls', period => 'range', date => 'last0' },
+         qr/^date: 'last0' is not valid: .*N from 1/, 'last0'],
+        [{ idSite => 1, report => 'Actions_getPageUrls', period => 'range', date => 'previous0' },
+         qr/^date: 'previous0' is not valid: /, 'previous0'],
+        [{ idSite => 1, report => 'Actions_getPageUrls', period => 'month', date => 'last121' },
+         qr/^date: with period month Matomo gives at most 120 months/, 'last121 months'],
     ) {
         my $r = call('matomo_get_report', $case->[0]);
         ok($r->{isError}, "$case->[2]: isError");

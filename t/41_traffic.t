@@ -206,6 +206,8 @@ for my $case (
       'period=range&date=2026-10-01,2026-10-15', 'as many days from that date' ],
     [ { period => 'week', date => 'today', compare_to => 'previous_year' },
       'period=week&date=last53', 'relative: one window reaching 52 weeks back' ],
+    [ { period => 'year', date => 'last5', compare_to => 'previous_period' },
+      'period=year&date=last10', 'the largest window Matomo gives: 10 years' ],
 ) {
     my ($args, $want, $what) = @$case;
     my (undef, undef, $seen) = call('matomo_traffic_summary',
@@ -303,6 +305,7 @@ for my $case (
     [ { idSite => 1, period => 'day', date => '2026-11-01,2026-11-25' }, 'date' ],
     [ { idSite => 1, period => 'range', date => '2026-11-25,2026-11-01' }, 'date' ],
     [ { idSite => 1, period => 'week', date => 'last0' }, 'date' ],
+    [ { idSite => 1, period => 'range', date => 'previous0' }, 'date' ],
     [ { idSite => 1, segment => 'deviceType' }, 'segment' ],
     [ { idSite => 1, compare_to => 'last_week' }, 'compare_to' ],
     [ { idSite => 1, compare_to => '2026-02-30' }, 'compare_to' ],
@@ -314,6 +317,36 @@ for my $case (
     my ($sc, $err, $seen) = call('matomo_traffic_summary', $args);
     like($err // '', qr/^\Q$name\E[:\[]/,
          'summary ' . $JSON->encode($args) . ": error names $name");
+    is(scalar @$seen, 0, '... and Matomo is not called');
+}
+
+# Matomo cuts lastN to 1825 days, 520 weeks, 120 months or 10 years without
+# a word (core/Period/Range.php, getMaxN; the fake does too): more is
+# refused, naming the cap, before any call.  A comparison's window counts:
+# Matomo would cut its oldest periods, the comparison's.
+for my $case (
+    [ 'matomo_traffic_summary',
+      { period => 'year', date => 'last6', compare_to => 'previous_period' },
+      qr/^date: last6 with compare_to previous_period takes 12 years from Matomo in one call, and it gives at most 10; ask for last5 or fewer/ ],
+    [ 'matomo_traffic_summary',
+      { period => 'year', date => 'previous5', compare_to => 'previous_period' },
+      qr/^date: previous5 with compare_to previous_period takes 11 years .* at most 10; ask for previous4 or fewer/ ],
+    [ 'matomo_traffic_summary',
+      { period => 'month', date => 'last110', compare_to => 'previous_year' },
+      qr/^date: last110 with compare_to previous_year takes 122 months .* at most 120; ask for last108 or fewer/ ],
+    [ 'matomo_traffic_summary', { period => 'year', date => 'last11' },
+      qr/^date: with period year Matomo gives at most 10 years \(it would cut 11 to 10 without saying so\)/ ],
+    [ 'matomo_traffic_summary', { period => 'week', date => 'previous521' },
+      qr/^date: with period week Matomo gives at most 520 weeks/ ],
+    [ 'matomo_get_trend', { period => 'year', last => 365 },
+      qr/^last: with period year Matomo gives at most 10 years \(it would cut 365 to 10 without saying so\); ask for 10 or fewer/ ],
+    [ 'matomo_get_trend', { period => 'month', last => 121 },
+      qr/^last: with period month Matomo gives at most 120 months/ ],
+) {
+    my ($tool, $args, $re) = @$case;
+    my ($sc, $err, $seen) = call($tool, { idSite => 1, %$args });
+    like($err // '', $re, "$tool " . $JSON->encode($args) . ': refused, naming Matomo\'s cap');
+    ok(!$sc, '... no result states a span Matomo would not cover');
     is(scalar @$seen, 0, '... and Matomo is not called');
 }
 

@@ -385,6 +385,13 @@ for my $site (1, 2, 3) {
                                       date => '2026-11-01,2026-11-26' },
               'date', 'date pair with period day');
     arg_error('matomo_annotations', { idSite => 1, limit => 501 }, 'limit', 'limit 501');
+    # Matomo reads last0 as last1, and cuts lastN to its cap.
+    arg_error('matomo_annotations', { idSite => 1, period => 'range', date => 'last0' },
+              "date: 'last0' is not valid", 'last0');
+    arg_error('matomo_annotations', { idSite => 1, period => 'day', date => 'previous0' },
+              "date: 'previous0' is not valid", 'previous0');
+    arg_error('matomo_annotations', { idSite => 1, period => 'year', date => 'last11' },
+              'date: with period year Matomo gives at most 10 years', 'last11 years');
 }
 
 # --- matomo_visitor_log ----------------------------------------------------
@@ -536,6 +543,14 @@ for my $site (1, 2, 3) {
     ok(!$r->{structuredContent}{has_more}, '... and nothing more');
 
     arg_error('matomo_visitor_log', {}, 'idSite', 'without idSite');
+    # Matomo's Live API reads lastN as days whatever the period, and
+    # previousN with no end: only what it reads as stated passes.
+    arg_error('matomo_visitor_log', { idSite => 1, period => 'range', date => 'last0' },
+              "date: 'last0' is not valid", 'last0');
+    arg_error('matomo_visitor_log', { idSite => 1, period => 'range', date => 'previous7' },
+              "date: 'previous7' is not valid", 'previousN');
+    arg_error('matomo_visitor_log', { idSite => 1, period => 'week', date => 'last4' },
+              'date: Matomo\'s visitor log reads lastN as the last N days', 'lastN weeks');
     arg_error('matomo_visitor_log', { idSite => 1, limit => 0 }, 'limit', 'limit 0');
     arg_error('matomo_visitor_log', { idSite => 1, limit => 101 }, 'limit', 'limit 101');
     arg_error('matomo_visitor_log', { idSite => 1, offset => -1 }, 'offset', 'offset -1');

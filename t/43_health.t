@@ -262,6 +262,8 @@ for my $case (
     [ { idSite => 1, period => 'fortnight' }, qr/period/, 'unknown period' ],
     [ { idSite => 1, date => 'tomorrow' }, qr/date/, 'bad date' ],
     [ { idSite => 1, date => 'last7' }, qr/date.*range/, 'lastN with period day' ],
+    [ { idSite => 1, period => 'range', date => 'last0' }, qr/^date: 'last0' is not valid/,
+      'last0 (Matomo reads it as last1)' ],
     [ { idSite => 1, period => 'range', date => '2026-11-26' }, qr/date/, 'range with one date' ],
     [ { idSite => 1, period => 'day', date => '2026-11-20,2026-11-26' }, qr/date/, 'a date pair without range' ],
     [ { idSite => 1, segment => 'nosuchoperator' }, qr/segment/, 'bad segment' ],

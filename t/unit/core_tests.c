@@ -4,6 +4,7 @@
  * the Apache::Test suite.  Built without httpd's headers on the include
  * path, which is what proves the core does not need them.
  */
+#include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -17,6 +18,8 @@
 #include "../../src/mcp_matomo.h"
 #include "../../src/mcp_period.h"
 #include "../../src/mcp_schema.h"
+#include "../../src/mcp_shape.h"
+#include "../../src/mcp_toolkit.h"
 #include "../../src/mcp_jsonrpc.h"
 #include "../../src/mcp_server.h"
 #include "../../src/mcp_tools.h"
@@ -878,6 +881,54 @@ static void test_matomo_answers(void)
     }
 }
 
+/* --- numbers in answers ---------------------------------------------- */
+
+/* v as the reply spells it ("null" for NULL); v is released. */
+static const char *spelt(json_object *v)
+{
+    const char *s = apr_pstrdup(pool, json_object_to_json_string_ext(
+                                          v, JSON_C_TO_STRING_PLAIN));
+
+    json_object_put(v);
+    return s;
+}
+
+static const char *number_of(const char *json)
+{
+    json_object *v = NULL;
+
+    mcp_json_parse(pool, json, strlen(json), 8, &v);
+    return spelt(mcp_shape_number(v));
+}
+
+/* JSON has no inf or nan: "%.1f" of them used to reach the reply bare. */
+static void test_shape_numbers(void)
+{
+    json_object *big = NULL;
+
+    CHECK_STR(spelt(mcp_shape_rounded(INFINITY, 1)), "null", "inf is null");
+    CHECK_STR(spelt(mcp_shape_rounded(-INFINITY, 3)), "null", "-inf is null");
+    CHECK_STR(spelt(mcp_shape_rounded(NAN, 4)), "null", "nan is null");
+    CHECK_STR(spelt(mcp_shape_rounded(1e308 * 100.0, 1)), "null",
+              "a product past double range is null");
+    CHECK_STR(spelt(mcp_shape_rounded(0.1 + 0.2, 4)), "0.3", "rounded");
+    CHECK_STR(spelt(mcp_shape_rounded(-15.4, 1)), "-15.4", "kept");
+    CHECK_STR(spelt(mcp_shape_rounded(2.0004, 3)), "2", "whole: integer");
+    CHECK_STR(spelt(mcp_shape_rounded(-0.00001, 1)), "0", "no -0");
+    CHECK_STR(spelt(mcp_shape_rounded(1.5189999999999997, 3)), "1.519",
+              "milliseconds");
+    CHECK(mcp_json_parse(pool, spelt(mcp_shape_rounded(1e300, 1)),
+                         strlen(spelt(mcp_shape_rounded(1e300, 1))), 8, &big)
+              == MCP_JSON_OK
+              && json_object_get_double(big) == 1e300,
+          "1e300 keeps its value (no 309 digits cut at a buffer's end)");
+    CHECK_STR(number_of("1e400"), "null", "Matomo's 1e400 is null");
+    CHECK_STR(number_of("-1e400"), "null", "Matomo's -1e400 is null");
+    CHECK_STR(number_of("\"-2.5\""), "-2.5", "a decimal string");
+    CHECK_STR(number_of("\"nan\""), "\"nan\"", "\"nan\" is no number");
+    CHECK_STR(number_of("1.5e-3"), "1.5e-3", "a finite number as written");
+}
+
 /* --- periods --------------------------------------------------------- */
 
 static const char *span(const char *period, const char *date, int from_key)
@@ -928,6 +979,27 @@ static void test_periods(void)
     CHECK_STR(rel("week", "2026-11-18"), "2026-11-16..2026-11-22",
               "absolute dates need no today");
     CHECK_STR(rel("day", "last0"), "none", "last0 is nothing");
+    /* Matomo 5.1.2 cuts N to its cap (Range::getMaxN) without a word. */
+    CHECK(mcp_period_max_n("day") == 1825 && mcp_period_max_n("week") == 520
+              && mcp_period_max_n("month") == 120
+              && mcp_period_max_n("year") == 10
+              && mcp_period_max_n("range") == 0,
+          "Matomo's caps: 1825 days, 520 weeks, 120 months, 10 years; "
+          "none for range");
+    CHECK_STR(rel("year", "last365"), "2017-01-01..2026-12-31",
+              "last365 years: the 10 Matomo answers for");
+    CHECK_STR(rel("year", "previous11"), "2016-01-01..2025-12-31",
+              "previous11 years: 10");
+    CHECK_STR(rel("month", "last121"), "2016-12-01..2026-11-30",
+              "last121 months: 120");
+    CHECK_STR(rel("week", "last520"), "2016-12-12..2026-11-29",
+              "last520 weeks: all of them");
+    CHECK_STR(rel("range", "last999"), "2024-03-03..2026-11-26",
+              "range: 999 days, no cap");
+    CHECK(mcp_period_count("last7") == 7 && mcp_period_count("previous12")
+              == 12 && mcp_period_count("last0") == 0
+              && mcp_period_count("today") == 0,
+          "mcp_period_count");
     {
         /* Found by fuzz/fuzz_jsonrpc: with today unknown (no answer from
          * Matomo), a relative month indexed days_in_month with month 0
@@ -1028,6 +1100,47 @@ static void test_module_catalog(void)
 
         CHECK(err != NULL && strncmp(err, "segment: ", 9) == 0,
               "segment %s refused naming segment", bad_segments[i]);
+    }
+    {
+        /* Matomo reads last0 as last1: N from 1 in every dated tool. */
+        static const char *const dated[][2] = {
+            { "matomo_traffic_summary", "\"idSite\":1," },
+            { "matomo_sites_overview", "" },
+            { "matomo_get_report",
+              "\"idSite\":1,\"report\":\"Actions_getPageUrls\"," },
+            { "matomo_annotations", "\"idSite\":1," },
+            { "matomo_visitor_log", "\"idSite\":1," },
+            { "matomo_page_performance", "\"idSite\":1," },
+        };
+        static const char *const zeros[] = { "last0", "previous0", "last00",
+                                             "last07" };
+        size_t t, z;
+
+        for (t = 0; t < sizeof(dated) / sizeof(dated[0]); t++) {
+            for (z = 0; z < sizeof(zeros) / sizeof(zeros[0]); z++) {
+                const char *err = check_args(c, dated[t][0], apr_psprintf(
+                    pool, "{%s\"period\":\"range\",\"date\":\"%s\"}",
+                    dated[t][1], zeros[z]));
+
+                CHECK(err != NULL && strncmp(err, "date: ", 6) == 0,
+                      "%s: date %s refused", dated[t][0], zeros[z]);
+            }
+            CHECK(check_args(c, dated[t][0], apr_psprintf(
+                      pool, "{%s\"period\":\"range\",\"date\":\"last1\"}",
+                      dated[t][1])) == NULL,
+                  "%s: date last1 accepted", dated[t][0]);
+        }
+        CHECK(check_args(c, "matomo_visitor_log", "{\"idSite\":1,"
+                         "\"period\":\"range\",\"date\":\"previous7\"}")
+                  != NULL,
+              "visitor_log: previousN refused (Matomo's Live reads it with "
+              "no end)");
+        CHECK(strstr(MCP_DATE_COUNT_TEXT, apr_psprintf(
+                  pool, "%d days, %d weeks, %d months or %d years",
+                  mcp_period_max_n("day"), mcp_period_max_n("week"),
+                  mcp_period_max_n("month"), mcp_period_max_n("year")))
+                  != NULL,
+              "the date description states mcp_period_max_n's caps");
     }
     CHECK_STR(check_args(c, "matomo_list_sites", "[1]"),
               "arguments: must be an object", "arguments as an array");
@@ -1143,6 +1256,7 @@ int main(void)
     test_matomo_allow_list();
     test_matomo_answers();
     test_module_catalog();
+    test_shape_numbers();
     test_periods();
     test_prompts();
 

@@ -2,7 +2,8 @@ package FakeMatomo::Dates;
 # Periods and dates as Matomo 5.1.2 reads them (core/Period/Factory.php,
 # core/Period/Range.php, core/Date.php), reduced to what picks a recorded
 # answer: every date inside one week names the same week, "today" is the
-# recordings' today, "last7" is the seven days ending today.
+# recordings' today, "last7" is the seven days ending today, "last12" with
+# period year the ten years Matomo caps it to.
 #
 # normalize() returns one of
 #   { error => message }                       Matomo's error text
@@ -19,6 +20,10 @@ use Time::Local qw(timegm);
 use constant TODAY => '2026-11-26';
 
 my @PERIODS = qw(day week month year range);
+
+# Range::getMaxN: the most periods lastN/previousN give; a larger N is cut
+# to it without a word.  None for period=range (N days, any N).
+my %MAX_N = (day => 5 * 365, week => 10 * 52, month => 10 * 12, year => 10);
 my %IS_PERIOD = map { $_ => 1 } @PERIODS;
 
 sub bad_period_message {
@@ -134,6 +139,7 @@ sub normalize {
     my $today = today();
     if ($date =~ /^(last|previous)(\d+)$/) {
         my ($which, $n) = ($1, $2);
+        $n = $MAX_N{$period} if $MAX_N{$period} && $n > $MAX_N{$period};
         $n = 1 if $n < 1;    # Range: last0 is treated as last1
         my $unit = $period eq 'range' ? 'day' : $period;
         my $end  = $which eq 'last' ? $today : _periods_back($unit, $today, 1);
