@@ -1,6 +1,7 @@
 #include "mcp_json.h"
 
 #include <limits.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -110,11 +111,52 @@ static apr_size_t escape_length(const char *s, apr_size_t len)
     return 0;
 }
 
+/* Length of the number token at s, and whether it is finite as a double.
+ * Only an exponent or hundreds of digits can leave a double's range
+ * (integer tokens json-c keeps as 64-bit integers, clamping), so strtod
+ * runs for those alone. */
+static apr_size_t number_length(const char *s, apr_size_t len, int *finite)
+{
+    apr_size_t n = 0;
+    int exponent = 0;
+    char buf[512];
+
+    while (n < len && s[n] != '\0' && strchr("0123456789+-.eE", s[n])) {
+        exponent |= s[n] == 'e' || s[n] == 'E';
+        n++;
+    }
+    *finite = 1;
+    if (exponent || n > 300) {
+        if (n >= sizeof(buf)) {
+            *finite = 0;    /* 500 characters of number: no real figure */
+        }
+        else {
+            memcpy(buf, s, n);
+            buf[n] = '\0';
+            *finite = isfinite(strtod(buf, NULL));
+        }
+    }
+    return n;
+}
+
+/* "1." and "1.e5": RFC 8259 wants a digit after the point, json-c not. */
+static int fraction_digits_follow(const char *s, apr_size_t n)
+{
+    apr_size_t i;
+
+    for (i = 0; i < n; i++) {
+        if (s[i] == '.' && (i + 1 == n || s[i + 1] < '0' || s[i + 1] > '9')) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
 /* json-c's strict mode still takes some forms RFC 8259 forbids: single
  * quotes, NaN and Infinity, "1.", raw control characters in strings, and
  * malformed UTF-8 (lone surrogate escapes included).  One pass over the
- * text refuses them first. */
-static int lexically_strict(const char *s, apr_size_t len)
+ * text refuses them first, and numbers no double holds. */
+static mcp_json_status lexically_strict(const char *s, apr_size_t len)
 {
     static const char outside[] = " \t\r\n{}[],:0123456789+-.eE"
                                   "truefalsn";
@@ -129,14 +171,27 @@ static int lexically_strict(const char *s, apr_size_t len)
             apr_size_t n = utf8_sequence(u + i, len - i);
 
             if (n == 0 || c < 0x20) {
-                return 0;
+                return MCP_JSON_ERR_SYNTAX;
             }
             if (c == '"') {
                 in_string = 0;
             }
             else if (c == '\\' && i + 1 < len
                      && (n = escape_length(s + i, len - i)) == 0) {
-                return 0;
+                return MCP_JSON_ERR_SYNTAX;
+            }
+            i += n;
+            continue;
+        }
+        if (c == '-' || (c >= '0' && c <= '9')) {
+            int finite;
+            apr_size_t n = number_length(s + i, len - i, &finite);
+
+            if (!finite) {
+                return MCP_JSON_ERR_RANGE;
+            }
+            if (!fraction_digits_follow(s + i, n)) {
+                return MCP_JSON_ERR_SYNTAX;
             }
             i += n;
             continue;
@@ -144,14 +199,12 @@ static int lexically_strict(const char *s, apr_size_t len)
         if (c == '"') {
             in_string = 1;
         }
-        else if (c == '\0' || strchr(outside, c) == NULL
-                 || (c == '.' && (i + 1 == len || s[i + 1] < '0'
-                                  || s[i + 1] > '9'))) {
-            return 0;
+        else if (c == '\0' || strchr(outside, c) == NULL) {
+            return MCP_JSON_ERR_SYNTAX;
         }
         i++;
     }
-    return 1;
+    return MCP_JSON_OK;
 }
 
 /* A tokener is reused by its thread: a fresh one costs a zeroed calloc of
@@ -276,14 +329,15 @@ mcp_json_status mcp_json_parse(apr_pool_t *p, const char *buf, apr_size_t len,
     json_tokener *tok;
     json_object *obj;
     enum json_tokener_error err;
+    mcp_json_status st;
     size_t end;
 
     *out = NULL;
     if (len >= INT_MAX) {
         return MCP_JSON_ERR_SIZE;
     }
-    if (!lexically_strict(buf, len)) {
-        return MCP_JSON_ERR_SYNTAX;
+    if ((st = lexically_strict(buf, len)) != MCP_JSON_OK) {
+        return st;
     }
     tok = tokener_take(max_depth);
     if (tok == NULL) {

@@ -19,7 +19,10 @@ typedef enum {
     MCP_JSON_ERR_SYNTAX,    /* not JSON, or not valid UTF-8 */
     MCP_JSON_ERR_DEPTH,     /* nested deeper than allowed */
     MCP_JSON_ERR_TRAILING,  /* a value followed by more than whitespace */
-    MCP_JSON_ERR_SIZE       /* longer than json-c can address */
+    MCP_JSON_ERR_SIZE,      /* longer than json-c can address */
+    MCP_JSON_ERR_RANGE      /* a number beyond a double (1e400): json-c
+                             * would read it as inf, which JSON cannot
+                             * write back */
 } mcp_json_status;
 
 /* Parses exactly one JSON value from buf (strict RFC 8259, UTF-8 checked,

@@ -110,6 +110,10 @@ void mcp_jsonrpc_parse(apr_pool_t *p, const char *body, apr_size_t len,
         set_invalid(msg, MCP_JSONRPC_PARSE_ERROR,
                     "Parse error: data after the JSON value");
         return;
+    case MCP_JSON_ERR_RANGE:
+        set_invalid(msg, MCP_JSONRPC_PARSE_ERROR,
+                    "Parse error: a number beyond the range of a double");
+        return;
     default:
         set_invalid(msg, MCP_JSONRPC_PARSE_ERROR,
                     "Parse error: the body is not valid JSON (UTF-8)");

@@ -273,8 +273,9 @@ void mcp_matomo_classify(apr_pool_t *p, long http_status, const char *body,
                          mcp_matomo_answer *out)
 {
     json_object *json = NULL;
-    int parsed = mcp_json_parse(p, body, len, ANSWER_MAX_DEPTH, &json)
-                 == MCP_JSON_OK;
+    mcp_json_status st = mcp_json_parse(p, body, len, ANSWER_MAX_DEPTH,
+                                        &json);
+    int parsed = st == MCP_JSON_OK;
     const char *result = parsed ? mcp_json_get_string(json, "result") : NULL;
 
     out->http_status = http_status;
@@ -300,6 +301,8 @@ void mcp_matomo_classify(apr_pool_t *p, long http_status, const char *body,
     if (!parsed) {
         set(out, MCP_MATOMO_BAD_ANSWER, len == 0
             ? "Matomo sent an empty answer"
+            : st == MCP_JSON_ERR_RANGE
+            ? "Matomo's answer holds a number beyond the range of a double"
             : "Matomo's answer is not complete JSON (an error page, or cut "
               "short)");
         return;

@@ -9,7 +9,7 @@ use lib "$FindBin::Bin/lib";
 use Apache::Test qw(-withtestmore);
 use McpTest;
 
-plan tests => 257;
+plan tests => 262;
 
 # The JSON-RPC error an answer carries: (HTTP status, code, decoded body).
 sub error_of {
@@ -211,6 +211,9 @@ for my $case (
     [ '{"jsonrpc":"2.0",/* c */"id":1,"method":"ping"}', 'a comment' ],
     [ q({'jsonrpc':'2.0','id':1,'method':'ping'}), 'single quotes' ],
     [ '{"jsonrpc":"2.0","id":1,"method":"ping",}', 'a trailing comma' ],
+    # json-c would read it as inf, which no JSON answer could carry back.
+    [ '{"jsonrpc":"2.0","id":1,"method":"ping","params":{"n":1e400}}',
+      'a number beyond a double (1e400)' ],
 ) {
     rejects($case->[0], 400, -32700, "parse error ($case->[1])", 1);
 }
