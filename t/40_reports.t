@@ -242,7 +242,7 @@ sub col {
         [{ idSite => 1, report => 'Actions_getPageUrls', limit => 501 }, qr/^limit: /, 'limit over the maximum'],
         [{ idSite => 1, report => 'Actions_getPageUrls', columns => ['nb_hits&x=1'] }, qr/^columns\[0\]: /, 'a bad column'],
         [{ idSite => 1, report => 'Actions_getPageUrls', period => 'range', date => '2026-11-25' },
-         qr/./, 'range with one date'],
+         qr/^date: period range takes YYYY-MM-DD,YYYY-MM-DD /, 'range with one date'],
         # Matomo reads last0 as last1, and cuts lastN to its cap.
         [{ idSite => 1, report => 'Actions_getPageUrls', period => 'range', date => 'last0' },
          qr/^date: 'last0' is not valid: .*N from 1/, 'last0'],
@@ -251,9 +251,12 @@ sub col {
         [{ idSite => 1, report => 'Actions_getPageUrls', period => 'month', date => 'last121' },
          qr/^date: with period month Matomo gives at most 120 months/, 'last121 months'],
     ) {
+        my $mark = fake_log_mark();
         my $r = call('matomo_get_report', $case->[0]);
         ok($r->{isError}, "$case->[2]: isError");
         like(text($r), $case->[1], "$case->[2]: says what is wrong");
+        is_deeply([map { $_->{method} } tool_requests_since($mark)], [],
+                  "$case->[2]: refused before Matomo");
     }
     my $r = call('matomo_get_report', { idSite => 1, report => 'DevicesDetection_getType',
                                         period => 'month', date => '2026-11-26' },
