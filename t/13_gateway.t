@@ -226,7 +226,7 @@ my %fault = (
     'truncated' => qr/not complete JSON|closed the connection/,
     'oversized' => qr/larger than/,
     'slow'      => qr/did not answer within 1000 ms/,
-    'error'     => qr/./,
+    'error'     => qr/^\QMysql error: SQLSTATE[HY000] [2002] Connection refused (fake Matomo: \/matomo-fault\/error\/)\E\z/,
     'down'      => qr/cannot be reached/,
 );
 for my $f (sort keys %fault) {
@@ -244,8 +244,9 @@ for my $f (sort keys %fault) {
 }
 {
     my ($res, $body) = call_tool('/mcp-fault-error', 'matomo_list_sites');
-    like(tool_text($body), qr/fake Matomo|error/i,
-         'Matomo\'s own error message is passed on');
+    is(tool_text($body), 'Mysql error: SQLSTATE[HY000] [2002] Connection refused '
+                       . '(fake Matomo: /matomo-fault/error/)',
+       'Matomo\'s own error message is passed on, word for word');
     ($res, $body) = call_tool('/mcp', 'matomo_list_sites');
     ok(!$body->{result}{isError}, 'after every fault, the server serves on');
 }
