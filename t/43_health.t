@@ -29,48 +29,6 @@ sub tool_text { my $r = shift; return $r->{content}[0]{text} // '' }
 # Seconds as the tools print them: to the millisecond.
 sub ms { my $v = shift; return defined $v ? sprintf('%.3f', $v) : 'null' }
 
-# --- a small JSON Schema check (the keywords the output schemas use) -------
-sub schema_errors {
-    my ($s, $v, $path) = @_;
-    my @err;
-    # JSON::PP gives numbers as IV/NV and strings as PV: read the flags,
-    # without stringifying the value (that would add a PV).
-    my $flags = sub { B::svref_2object(\$_[0])->FLAGS };
-    my $num = sub { defined $_[0] && !ref $_[0] && !($flags->($_[0]) & B::SVp_POK())
-                    && ($flags->($_[0]) & (B::SVp_IOK() | B::SVp_NOK())) };
-    my %is = (
-        object  => sub { ref $_[0] eq 'HASH' },
-        array   => sub { ref $_[0] eq 'ARRAY' },
-        string  => sub { defined $_[0] && !ref $_[0] && ($flags->($_[0]) & B::SVp_POK()) },
-        integer => sub { $num->($_[0]) && int($_[0]) == $_[0] },
-        number  => $num,
-        boolean => sub { JSON::PP::is_bool($_[0]) },
-    );
-    if (my $t = $s->{type}) {
-        return ("$path: not $t") unless $is{$t} && $is{$t}->($v);
-    }
-    if ($s->{enum}) {
-        push @err, "$path: not in enum" unless grep { $_ eq $v } @{ $s->{enum} };
-    }
-    if (ref $v eq 'HASH') {
-        for my $k (@{ $s->{required} || [] }) {
-            push @err, "$path: $k missing" unless exists $v->{$k};
-        }
-        for my $k (sort keys %$v) {
-            if (my $ps = ($s->{properties} || {})->{$k}) {
-                push @err, schema_errors($ps, $v->{$k}, "$path.$k");
-            } elsif (exists $s->{additionalProperties} && !$s->{additionalProperties}) {
-                push @err, "$path: $k not allowed";
-            }
-        }
-    }
-    if (ref $v eq 'ARRAY' && $s->{items}) {
-        push @err, schema_errors($s->{items}, $v->[$_], "$path\[$_]") for 0 .. $#$v;
-    }
-    return @err;
-}
-use B ();
-
 my %output_schema;
 {
     my ($res, $body) = rpc_body('/mcp', 1, 'tools/list', {});

@@ -8,13 +8,15 @@ use warnings FATAL => 'all';
 use Exporter 'import';
 use Apache::Test ();
 use Apache::TestRequest ();
+use B ();
 use HTTP::Request ();
 use HTTP::Response ();
 use JSON::PP ();
 
 our @EXPORT = qw(mcp_request mcp_post rpc json_body rpc_body raw_http
                  hostport token auth_line bearer recorded
-                 fake_log_mark fake_log_since tool_requests_since);
+                 fake_log_mark fake_log_since tool_requests_since
+                 schema_errors);
 
 my $JSON = JSON::PP->new->canonical;
 my $UA;
@@ -140,6 +142,50 @@ sub raw_http {
     }
     $res->content($body);
     return $res;
+}
+
+
+# --- a small JSON Schema check (the keywords the output schemas use) -------
+# schema_errors(SCHEMA, VALUE, PATH): the places where VALUE does not conform
+# (type, enum, required, properties, additionalProperties false, items).
+sub schema_errors {
+    my ($s, $v, $path) = @_;
+    my @err;
+    # JSON::PP gives numbers as IV/NV and strings as PV: read the flags,
+    # without stringifying the value (that would add a PV).
+    my $flags = sub { B::svref_2object(\$_[0])->FLAGS };
+    my $num = sub { defined $_[0] && !ref $_[0] && !($flags->($_[0]) & B::SVp_POK())
+                    && ($flags->($_[0]) & (B::SVp_IOK() | B::SVp_NOK())) };
+    my %is = (
+        object  => sub { ref $_[0] eq 'HASH' },
+        array   => sub { ref $_[0] eq 'ARRAY' },
+        string  => sub { defined $_[0] && !ref $_[0] && ($flags->($_[0]) & B::SVp_POK()) },
+        integer => sub { $num->($_[0]) && int($_[0]) == $_[0] },
+        number  => $num,
+        boolean => sub { JSON::PP::is_bool($_[0]) },
+    );
+    if (my $t = $s->{type}) {
+        return ("$path: not $t") unless $is{$t} && $is{$t}->($v);
+    }
+    if ($s->{enum}) {
+        push @err, "$path: not in enum" unless grep { $_ eq $v } @{ $s->{enum} };
+    }
+    if (ref $v eq 'HASH') {
+        for my $k (@{ $s->{required} || [] }) {
+            push @err, "$path: $k missing" unless exists $v->{$k};
+        }
+        for my $k (sort keys %$v) {
+            if (my $ps = ($s->{properties} || {})->{$k}) {
+                push @err, schema_errors($ps, $v->{$k}, "$path.$k");
+            } elsif (exists $s->{additionalProperties} && !$s->{additionalProperties}) {
+                push @err, "$path: $k not allowed";
+            }
+        }
+    }
+    if (ref $v eq 'ARRAY' && $s->{items}) {
+        push @err, schema_errors($s->{items}, $v->[$_], "$path\[$_]") for 0 .. $#$v;
+    }
+    return @err;
 }
 
 1;
