@@ -438,21 +438,62 @@ static void test_catalog(void)
     CHECK(mcp_catalog_page(c, "page:99999999999") == NULL, "huge cursor");
     CHECK(mcp_catalog_page(c, "") == NULL, "empty cursor");
 
-    page = parsed(mcp_catalog_page(c, NULL));
-    tool = json_object_array_get_idx(json_object_object_get(page, "tools"), 0);
-    ann = json_object_object_get(tool, "annotations");
-    CHECK(json_object_get_boolean(json_object_object_get(ann, "readOnlyHint"))
-              && !json_object_get_boolean(
-                     json_object_object_get(ann, "destructiveHint"))
-              && json_object_get_boolean(
-                     json_object_object_get(ann, "idempotentHint"))
-              && !json_object_get_boolean(
-                     json_object_object_get(ann, "openWorldHint")),
-          "every tool is annotated read-only, non-destructive, idempotent, "
-          "closed-world");
-    CHECK(json_object_object_get_ex(tool, "outputSchema", NULL)
-              && json_object_object_get_ex(tool, "inputSchema", NULL),
-          "schemas are listed");
+    /* Every tool of the module's own catalog, page by page. */
+    {
+        mcp_catalog *own = NULL;
+        const char *cursor = NULL;
+        int seen = 0, annotated = 0, schemas = 0, pages = 0;
+
+        CHECK(mcp_catalog_build(pool, mcp_tools, mcp_tools_count, 3, &own)
+                  == NULL,
+              "the module's catalog builds in pages of three");
+        do {
+            const char *json = own ? mcp_catalog_page(own, cursor) : NULL;
+            json_object *tools;
+            size_t i;
+
+            if (json == NULL) {
+                break;
+            }
+            page = parsed(json);
+            tools = json_object_object_get(page, "tools");
+            for (i = 0; i < json_object_array_length(tools); i++) {
+                json_object *b;
+
+                tool = json_object_array_get_idx(tools, i);
+                ann = json_object_object_get(tool, "annotations");
+                seen++;
+                /* Each hint must be there, a boolean, with its value. */
+                annotated +=
+                    json_object_object_get_ex(ann, "readOnlyHint", &b)
+                    && json_object_is_type(b, json_type_boolean)
+                    && json_object_get_boolean(b)
+                    && json_object_object_get_ex(ann, "destructiveHint", &b)
+                    && json_object_is_type(b, json_type_boolean)
+                    && !json_object_get_boolean(b)
+                    && json_object_object_get_ex(ann, "idempotentHint", &b)
+                    && json_object_is_type(b, json_type_boolean)
+                    && json_object_get_boolean(b)
+                    && json_object_object_get_ex(ann, "openWorldHint", &b)
+                    && json_object_is_type(b, json_type_boolean)
+                    && !json_object_get_boolean(b);
+                schemas +=
+                    json_object_object_get_ex(tool, "outputSchema", NULL)
+                    && json_object_object_get_ex(tool, "inputSchema", NULL);
+            }
+            cursor = mcp_json_get_string(page, "nextCursor");
+        } while (cursor != NULL && ++pages < 100);
+        CHECK(mcp_tools_count > 3 && seen == mcp_tools_count,
+              "tools/list pages give all %d tools of the module (got %d)",
+              mcp_tools_count, seen);
+        CHECK(annotated == mcp_tools_count,
+              "every tool is annotated read-only, non-destructive, "
+              "idempotent, closed-world (%d of %d)", annotated,
+              mcp_tools_count);
+        CHECK(schemas == mcp_tools_count,
+              "every tool lists its input and output schemas (%d of %d)",
+              schemas, mcp_tools_count);
+    }
     CHECK(mcp_catalog_find(c, "t4") == &t4
               && mcp_catalog_find(c, "t9") == NULL,
           "lookup by name");
