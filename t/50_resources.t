@@ -282,9 +282,12 @@ for my $uri ('matomo://sites/1', 'matomo://sites/1/reports',
     my $d = content_json(read_uri('matomo://sites/2/reports', @VIEWER)) // {};
     is_deeply(col($d->{reports}, 'id'), [map { $_->{uniqueId} } @$meta],
               'view-only token: site 2\'s reports');
+    my $segs = recorded('full/x-site2-API.getSegmentsMetadata.json');
+    ok(@$segs > 0, 'full/x-site2-API.getSegmentsMetadata.json: segments recorded');
     $d = content_json(read_uri('matomo://sites/2/segments', @VIEWER)) // {};
-    ok(@{ (col($d->{dimensions}, 'segment') // col($d->{dimensions}, 'id')) // [] },
-       'view-only token: site 2\'s segments');
+    is_deeply(col($d->{dimensions}, 'segment'), [map { $_->{segment} } @$segs],
+              'view-only token: site 2\'s segment ids, as API.getSegmentsMetadata lists them ('
+              . scalar(@$segs) . ')');
 }
 
 # --- no token in any answer ----------------------------------------------------
