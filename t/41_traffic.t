@@ -604,17 +604,22 @@ for my $case (
 }
 
 # --- every result against its tool's outputSchema (ajv) -----------------------
-SKIP: {
+{
+    # A missing node or ajv fails here (`make deps` installs both): a skip
+    # would hide the check.
     my $node = node20();
-    skip 'node or ajv missing (make deps)', 1
-        unless node_major($node) >= 18 && -d top_dir() . '/node_modules/ajv';
+    ok(node_major($node) >= 20, 'node >= 20 on PATH') or diag('run `make deps`');
+    ok(-f top_dir() . '/node_modules/ajv/package.json', 'ajv installed in node_modules')
+        or diag('run `make deps` (npm ci)');
+    cmp_ok(scalar @checked, '>=', 1, 'tool results were collected for the schema check');
     my ($res, $body) = rpc_body('/mcp', 2, 'tools/list', {});
     my %schema = map { $_->{name} => $_->{outputSchema} } @{ $body->{result}{tools} };
     my $tmp = File::Temp->new(SUFFIX => '.json');
     print $tmp JSON::PP->new->utf8->encode([ map { { tool => $_->[0], schema => $schema{ $_->[0] },
                                        data => $_->[1] } } @checked ]);
     close $tmp;
-    my ($status, @out) = run_tool(timeout => 60, cmd => [ $node, '-e', <<'JS', $tmp->filename ]);
+    my ($status, @out) = defined $node
+        ? run_tool(timeout => 60, cmd => [ $node, '-e', <<'JS', $tmp->filename ])
 const Ajv = require('ajv');
 const cases = JSON.parse(require('fs').readFileSync(process.argv[1], 'utf8'));
 const ajv = new Ajv({ strict: false, allErrors: true });
@@ -626,9 +631,12 @@ for (const c of cases) {
 console.log('validated ' + cases.length + ', invalid ' + bad);
 process.exit(bad ? 1 : 0);
 JS
+        : (-1, 'node: not found');
     is($status, 0, 'every structuredContent (' . scalar(@checked)
                    . ') conforms to its tool\'s outputSchema (ajv)')
         or diag(join "\n", @out);
+    my ($validated) = map { /^validated (\d+), invalid \d+$/ ? $1 : () } @out;
+    is($validated, scalar @checked, 'ajv validated every collected result');
 }
 
 done_testing();

@@ -120,7 +120,8 @@ for my $name (sort keys %PROMPTS) {
         is($m->[0]{role}, 'user', "$name idSite=$id: a user message");
         is($m->[0]{content}{type}, 'text', "$name idSite=$id: text content");
         my $text = prompt_text($body);
-        like($text, qr/\b$id\b/, "$name idSite=$id: the site id is in the text");
+        like($text, qr/\bidSite=\Q$id\E\b/, "$name idSite=$id: the site id is in the text");
+        unlike($text, qr/\{\w+\}/, "$name idSite=$id: no placeholder left in the text");
         my @named = tools_named($text);
         ok(@named, "$name: names tools to call (@named)");
         is_deeply([grep { !$TOOLS{$_} } @named], [],
@@ -194,9 +195,12 @@ for my $case (
     like($t, qr/\bmonth\b/, 'report interpretation: the given period');
     like($t, qr/\b2026-11-26\b/, 'report interpretation: the given date');
 
+    $t = prompt_text(get_prompt('matomo_segment_analysis', { idSite => '1' }));
+    like($t, qr/\bdimension=deviceType\b/, 'segment analysis: dimension defaults to deviceType');
     $t = prompt_text(get_prompt('matomo_segment_analysis',
-                                { idSite => '1', dimension => 'deviceType' }));
-    like($t, qr/\bdeviceType\b/, 'segment analysis: the given dimension');
+                                { idSite => '1', dimension => 'countryCode' }));
+    like($t, qr/\bdimension=countryCode\b/, 'segment analysis: the given dimension');
+    unlike($t, qr/\bdeviceType\b/, 'segment analysis: not the default dimension when one is given');
     ok(grep({ /^matomo_(get_report|list_segments)$/ } tools_named($t)),
        'segment analysis: names matomo_get_report or matomo_list_segments');
 

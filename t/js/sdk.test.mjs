@@ -313,17 +313,26 @@ test('auth: the SDK auth() flow asks the listed authorization server for its met
 });
 
 test('auth: a client with an OAuth provider and no token gets UnauthorizedError', async () => {
-  const { provider } = minimalProvider();
+  const { provider, seen } = minimalProvider();
+  // The listed authorization servers (auth.example.org, ...) are not ours
+  // and not part of the test: whatever lies outside this server answers
+  // 404, as an authorization server without metadata would.  auth() then
+  // falls back to <server>/authorize, redirects, and the transport throws
+  // the SDK's UnauthorizedError.
+  const origin = new URL(MCP_URL).origin;
   const rec = recordingFetch();
+  const localFetch = (url, init) => (new URL(String(url)).origin === origin
+    ? rec.fetch(url, init)
+    : (rec.urls.push(String(url)), Promise.resolve(new Response('', { status: 404 }))));
   const oauthClient = new Client({ name: 'mod_matomo_mcp-sdk-test-oauth', version: '1.0.0' });
   const oauthTransport = new StreamableHTTPClientTransport(new URL(MCP_URL), {
     authProvider: provider,
-    fetch: rec.fetch,
+    fetch: localFetch,
   });
   try {
     await assert.rejects(oauthClient.connect(oauthTransport), (err) => {
-      // UnauthorizedError after a redirect; any error of discovery otherwise.
-      assert.ok(err instanceof Error, `not an Error: ${err}`);
+      assert.ok(err instanceof UnauthorizedError,
+                `not the SDK's UnauthorizedError: ${err?.constructor?.name}: ${err}`);
       return true;
     });
   } finally {
@@ -331,6 +340,8 @@ test('auth: a client with an OAuth provider and no token gets UnauthorizedError'
   }
   assert.ok(rec.urls.includes(METADATA_URL),
             `the transport did not follow the 401 to ${METADATA_URL}; fetched: ${JSON.stringify(rec.urls)}`);
+  assert.equal(seen.redirects.length, 1, `redirects: ${seen.redirects.join(', ')}`);
+  assert.equal(seen.redirects[0].searchParams.get('resource'), MCP_URL);
 });
 
 test('auth: a provider holding the token connects', async () => {
@@ -506,7 +517,8 @@ test('getPrompt matomo_traffic_exploration: a user message naming the tools', as
   assert.equal(r.messages[0].content.type, 'text');
   const text = r.messages[0].content.text;
   assert.match(text, /\bmatomo_traffic_summary\b/);
-  assert.match(text, /\b2\b/);
+  assert.match(text, /\bidSite=2\b/);
+  assert.doesNotMatch(text, /\{\w+\}/);
   assert.match(text, /\bweek\b/);
   assert.match(text, /\b2026-11-18\b/);
 });

@@ -161,11 +161,13 @@ sub handler {
 
     $entry->{status} = $res->{status};
     $entry->{answer} = $res->{answer} if $res->{answer};
-    _log($r, $entry, $query, $post);
-    # Slow: the answer waits after the log line, so no test that reads the
-    # log later meets a request of an earlier test finishing late.
-    Time::HiRes::sleep(_setting($r, 'FakeMatomoSlowSeconds', 'FAKE_MATOMO_SLOW_SECONDS', 5))
+    # Slow: the seconds the answer waits, logged so tests need no clock.
+    $entry->{delay} = 0 + _setting($r, 'FakeMatomoSlowSeconds', 'FAKE_MATOMO_SLOW_SECONDS', 5)
         if $fault && $fault eq 'slow';
+    _log($r, $entry, $query, $post);
+    # The answer waits after the log line, so no test that reads the log
+    # later meets a request of an earlier test finishing late.
+    Time::HiRes::sleep($entry->{delay}) if $entry->{delay};
     if ($entry->{write_attempt}) {
         my @writes = $entry->{bulk} ? map { "$_->{method} (in API.getBulkRequest)" } grep { $_->{write} } @{ $entry->{bulk} }
                    : ($entry->{method});

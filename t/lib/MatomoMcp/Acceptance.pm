@@ -52,16 +52,16 @@ sub tools_listed {
     return \%tools;
 }
 
-# Why a call cannot be made yet, or undef: its tool is not in tools/list,
+# Why a call cannot be made, or undef: its tool is not in tools/list,
 # or an argument it uses is not in the tool's inputSchema.
 sub pending {
     my ($tools, $call) = @_;
     my $tool = $tools->{ $call->{tool} }
-        or return "$call->{tool} is not in tools/list yet";
+        or return "$call->{tool} is not in tools/list";
     my $props = $tool->{inputSchema}{properties} // {};
     my @missing = grep { !exists $props->{$_} } sort keys %{ $call->{arguments} // {} };
     return @missing
-        ? "$call->{tool} has no argument " . join(', ', @missing) . ' yet'
+        ? "$call->{tool} has no argument " . join(', ', @missing)
         : undef;
 }
 
