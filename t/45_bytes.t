@@ -52,7 +52,8 @@ for my $q (questions()) {
             $raw += length $bytes;
             push @notes, "$q->{id}: raw $r->{method}: $r->{note}" if $r->{note};
         }
-        if ($why) { $missing++; next }
+        # t/44_acceptance.t fails on it too; here the row would be empty.
+        if ($why) { fail("$q->{id}: $call->{tool} can be called ($why)"); $missing++; next }
         my ($res, $body) = call_tool($call);
         my $result = $body && $body->{result};
         ok($result && !$result->{isError} && $result->{structuredContent},
