@@ -156,7 +156,10 @@ my @bad = (
     'MatomoMcpAllowedHosts 2001:db8::zz',
     'MatomoMcpWebsiteUrl javascript:alert(1)',
 );
-for my $directive (@bad) {
+# One directive in an endpoint's <Location>, checked with "httpd -t":
+# (directive name, file, line of the directive, exit code, output).
+sub test_in_location {
+    my ($directive) = @_;
     my ($name) = $directive =~ /^(\S+)/;
     my ($file, $line) = write_conf(qr/^\s*\Q$name\E/,
         '<Location /mcp>',
@@ -164,7 +167,11 @@ for my $directive (@bad) {
         '    MatomoMcpBackend http://127.0.0.1/matomo/',
         "    $directive",
         '</Location>');
-    my ($rc, $out) = config_test($file);
+    return ($name, $file, $line, config_test($file));
+}
+
+for my $directive (@bad) {
+    my ($name, $file, $line, $rc, $out) = test_in_location($directive);
     # The first MatomoMcpBackend line is valid: the bad line is the second.
     $line++ if $name eq 'MatomoMcpBackend';
     isnt($rc, 0, "refused: $directive");
@@ -189,14 +196,7 @@ for my $case (
       q{'http://[2001:db8::1]'} ],
 ) {
     my ($directive, $instead) = @$case;
-    my ($name) = $directive =~ /^(\S+)/;
-    my ($file, $line) = write_conf(qr/^\s*\Q$name\E/,
-        '<Location /mcp>',
-        '    SetHandler matomo-mcp',
-        '    MatomoMcpBackend http://127.0.0.1/matomo/',
-        "    $directive",
-        '</Location>');
-    my ($rc, $out) = config_test($file);
+    my ($name, $file, $line, $rc, $out) = test_in_location($directive);
     isnt($rc, 0, "refused: $directive");
     ok($out =~ /line (\d+) of \Q$file\E/ && $1 == $line
        && $out =~ /\Q$name\E/ && $out =~ /write \Q$instead\E/,
@@ -227,13 +227,7 @@ for my $directive (
     'MatomoMcpAllowedHosts 2001:db8::1 [2001:DB8::2] ::ffff:192.0.2.1',
     'MatomoMcpWebsiteUrl https://analytics.example.org/',
 ) {
-    my ($file) = write_conf(undef,
-        '<Location /mcp>',
-        '    SetHandler matomo-mcp',
-        '    MatomoMcpBackend http://127.0.0.1/matomo/',
-        "    $directive",
-        '</Location>');
-    my ($rc, $out) = config_test($file);
+    my (undef, undef, undef, $rc, $out) = test_in_location($directive);
     ok($rc == 0 && $out =~ /Syntax OK/, "accepted: $directive") or diag($out);
 }
 
