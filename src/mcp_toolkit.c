@@ -67,6 +67,16 @@ const char *mcp_check_count(apr_pool_t *p, const char *arg,
                         cap, cap);
 }
 
+const char *mcp_check_range_date(const char *period, const char *date)
+{
+    if (strcmp(period, "range") != 0 || strchr(date, ',') != NULL
+        || mcp_period_count(date) > 0) {
+        return NULL;
+    }
+    return "date: period range takes YYYY-MM-DD,YYYY-MM-DD (or "
+           "lastN/previousN: the last N days as one aggregate)";
+}
+
 const char *mcp_check_date_count(apr_pool_t *p, const char *period,
                                  const char *date)
 {

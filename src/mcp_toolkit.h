@@ -42,6 +42,10 @@ int mcp_date_is_relative(const char *date);
 const char *mcp_check_count(apr_pool_t *p, const char *arg,
                             const char *period, int n);
 
+/* NULL unless period is range with a single date, which Matomo answers
+ * with an error of its own; then the error to give instead. */
+const char *mcp_check_range_date(const char *period, const char *date);
+
 /* mcp_check_count for the N of a lastN/previousN date (NULL for others). */
 const char *mcp_check_date_count(apr_pool_t *p, const char *period,
                                  const char *date);

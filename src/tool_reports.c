@@ -547,12 +547,8 @@ static void run_get_report(mcp_request *req, json_object *args,
     main.period = mcp_arg_string(args, "period", "day");
     main.date = mcp_arg_string(args, "date", "yesterday");
     main.segment = mcp_arg_string(args, "segment", NULL);
-    if (!strcmp(main.period, "range") && strchr(main.date, ',') == NULL
-        && strncmp(main.date, "last", 4) != 0
-        && strncmp(main.date, "previous", 8) != 0) {
-        /* Matomo would answer with an error of its own: say it here. */
-        res->error = "date: period range takes YYYY-MM-DD,YYYY-MM-DD (or "
-                     "lastN/previousN: the last N days as one aggregate)";
+    if ((res->error = mcp_check_range_date(main.period, main.date))
+        != NULL) {
         return;
     }
     if ((res->error = compare_series(args, &main, others, &n)) != NULL

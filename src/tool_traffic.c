@@ -72,15 +72,15 @@ static const char *check_period_date(apr_pool_t *p, const char *period,
     int range = !strcmp(period, "range");
     int pair = strchr(date, ',') != NULL;
     int counted = count_of(date, "last") > 0 || count_of(date, "previous") > 0;
+    const char *error;
     mcp_day s, e;
 
     if (!counted
         && (!strncmp(date, "last", 4) || !strncmp(date, "previous", 8))) {
         return "date: lastN and previousN need N of 1 or more";
     }
-    if (range && !pair && !counted) {
-        return "date: period range takes YYYY-MM-DD,YYYY-MM-DD (or lastN/"
-               "previousN: the last N days as one aggregate)";
+    if ((error = mcp_check_range_date(period, date)) != NULL) {
+        return error;
     }
     if (!range && pair) {
         return "date: YYYY-MM-DD,YYYY-MM-DD needs period range (a single "
