@@ -11,7 +11,7 @@ use IO::Socket::INET ();
 use POSIX qw(WNOHANG);
 use Time::HiRes qw(sleep time);
 
-plan tests => 85 + 2 * 6 + 2 * 6 + 3 + 2 * 7 + 2;
+plan tests => 113 + 2 * 6 + 2 * 6 + 3 + 2 * 7 + 2;
 
 my $httpd  = Apache::Test::vars('httpd');
 my $root   = Apache::Test::vars('serverroot');          # t/
@@ -155,6 +155,17 @@ my @bad = (
     'MatomoMcpAllowedHosts [mcp.example.org]',
     'MatomoMcpAllowedHosts 2001:db8::zz',
     'MatomoMcpWebsiteUrl javascript:alert(1)',
+    'MatomoMcpProgressInterval 0',
+    'MatomoMcpProgressInterval 301',
+    'MatomoMcpProgressInterval often',
+    'MatomoMcpListenTimeout 3601',
+    'MatomoMcpListenTimeout 0',
+    'MatomoMcpListenMax 0',
+    'MatomoMcpListenMax 65',
+    'MatomoMcpListenMax -1',
+    'MatomoMcpListenMax 4x',
+    'MatomoMcpListenMax " 4"',
+    'MatomoMcpListenMax 18446744073709551620',   # wraps to 4 on overflow
 );
 # One directive in an endpoint's <Location>, checked with "httpd -t":
 # (directive name, file, line of the directive, exit code, output).
@@ -226,6 +237,12 @@ for my $directive (
     'MatomoMcpAllowedHosts mcp.example.org *.example.net [::1]',
     'MatomoMcpAllowedHosts 2001:db8::1 [2001:DB8::2] ::ffff:192.0.2.1',
     'MatomoMcpWebsiteUrl https://analytics.example.org/',
+    'MatomoMcpProgressInterval 200ms',
+    'MatomoMcpProgressInterval 300',
+    'MatomoMcpListenTimeout 3600',
+    'MatomoMcpListenTimeout 1500ms',
+    'MatomoMcpListenMax 1',
+    'MatomoMcpListenMax 64',
 ) {
     my (undef, undef, undef, $rc, $out) = test_in_location($directive);
     ok($rc == 0 && $out =~ /Syntax OK/, "accepted: $directive") or diag($out);
