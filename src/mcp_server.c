@@ -516,14 +516,6 @@ static void do_tools_call(mcp_request *req, json_object *params,
     out->result = tool_result_json(req->pool, &r);
 }
 
-/* The filter a listener may ask for; the lists never change while the
- * module runs, so honouring a list-changed subscription is sending
- * nothing.  Resource updates are not offered: a resource is the caller's
- * view of Matomo, which changes without the module knowing. */
-static const char *const listen_kinds[] = {
-    "toolsListChanged", "promptsListChanged", "resourcesListChanged", NULL
-};
-
 static json_object *subscription_meta(json_object *id)
 {
     json_object *meta = json_object_new_object();
@@ -534,21 +526,23 @@ static json_object *subscription_meta(json_object *id)
 }
 
 /* subscriptions/listen (2026-07-28): the acknowledgement now, the closing
- * result when the transport's bound is reached. */
+ * result when the transport's bound is reached.  It grants no
+ * notification type: the lists never change while the module runs (the
+ * capabilities say listChanged: false), and a resource is the caller's
+ * view of Matomo, which changes without the module knowing, so there is
+ * nothing it could honestly promise to send (subscriptions.mdx: types
+ * the server does not support are omitted). */
 static void do_listen(mcp_request *req, json_object *params, json_object *id,
                       mcp_outcome *out)
 {
-    json_object *asked = mcp_json_get_typed(params, "notifications",
-                                            json_type_object);
-    json_object *ack = json_object_new_object(), *granted, *result, *meta;
-    int i;
+    json_object *ack, *result, *meta;
 
+    (void)params;
     if (req->channel == NULL || !req->channel->streams) {
         mcp_outcome_fail(out, MCP_JSONRPC_INVALID_REQUEST,
              "subscriptions/listen answers with an event stream: accept "
              "text/event-stream");
         out->http_status = 406;
-        json_object_put(ack);
         return;
     }
     if (req->channel->listen_slot(req->channel->baton) != 0) {
@@ -556,24 +550,13 @@ static void do_listen(mcp_request *req, json_object *params, json_object *id,
              "Too many subscriptions/listen streams are open on this "
              "server: retry later");
         out->http_status = 503;
-        json_object_put(ack);
         return;
     }
-    granted = json_object_new_object();
-    for (i = 0; listen_kinds[i] != NULL; i++) {
-        json_object *want = mcp_json_get_typed(asked, listen_kinds[i],
-                                               json_type_boolean);
-
-        if (want != NULL && json_object_get_boolean(want)) {
-            json_object_object_add(granted, listen_kinds[i],
-                                   json_object_new_boolean(1));
-        }
-    }
+    ack = mcp_json_pool_own(req->pool, json_object_new_object());
     json_object_object_add(ack, "_meta", subscription_meta(id));
-    json_object_object_add(ack, "notifications", granted);
+    json_object_object_add(ack, "notifications", json_object_new_object());
     out->listen_ack = mcp_jsonrpc_notification(
         req->pool, "notifications/subscriptions/acknowledged", ack, NULL);
-    json_object_put(ack);
 
     result = mcp_json_pool_own(req->pool, json_object_new_object());
     json_object_object_add(result, "resultType",

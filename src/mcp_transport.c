@@ -12,6 +12,7 @@
 
 #include <http_core.h>
 #include <http_log.h>
+#include <ap_mpm.h>
 #include <http_protocol.h>
 #include <http_request.h>
 #include <util_filter.h>
@@ -671,41 +672,54 @@ static int hung_up_within(request_rec *r, int fd, apr_interval_time_t t)
     return r->connection->aborted;
 }
 
-/* The acknowledgement, keep-alives until MatomoMcpListenTimeout, then the
- * closing result (subscriptions.mdx, "Graceful Closure").  A client that
- * hangs up ends it at once; nothing more is written then. */
+/* How often a held stream looks whether Apache is stopping. */
+#define LISTEN_STEP apr_time_from_sec(1)
+
+static int apache_stopping(void)
+{
+    int state = AP_MPMQ_RUNNING;
+
+    return ap_mpm_query(AP_MPMQ_MPM_STATE, &state) == APR_SUCCESS
+           && state == AP_MPMQ_STOPPING;
+}
+
+/* The acknowledgement, keep-alives until MatomoMcpListenTimeout (or until
+ * Apache stops or restarts gracefully), then the closing result
+ * (subscriptions.mdx, "Graceful Closure").  A client that hangs up ends
+ * it at once; nothing more is written then. */
 static int hold_listen_stream(answer_stream *as, const mcp_dir_conf *conf,
                               const mcp_reply *reply)
 {
     request_rec *r = as->r;
-    apr_time_t end = apr_time_now() + mcp_config_listen_timeout(conf);
+    apr_time_t now = apr_time_now(),
+               end = now + mcp_config_listen_timeout(conf),
+               keepalive = now + KEEPALIVE_EVERY;
     int fd = client_fd(r);
 
     if (write_event(as, reply->listen_ack, strlen(reply->listen_ack))) {
         return OK;
     }
-    for (;;) {
-        apr_interval_time_t left = end - apr_time_now();
+    while ((now = apr_time_now()) < end && !apache_stopping()) {
+        apr_interval_time_t step = end - now;
 
-        if (left <= 0) {
-            write_event(as, reply->body, reply->len);
-            return OK;
+        if (now >= keepalive) {
+            ap_rputs(": keep-alive\n\n", r);
+            if (ap_rflush(r) < 0 || r->connection->aborted) {
+                return OK;
+            }
+            keepalive = now + KEEPALIVE_EVERY;
         }
-        if (hung_up_within(r, fd, left < KEEPALIVE_EVERY ? left
-                                                         : KEEPALIVE_EVERY)) {
+        step = step < keepalive - now ? step : keepalive - now;
+        if (hung_up_within(r, fd, step < LISTEN_STEP ? step : LISTEN_STEP)) {
             ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
                           "subscriptions/listen: the client closed the "
                           "stream");
             r->connection->keepalive = AP_CONN_CLOSE;
             return OK;
         }
-        if (apr_time_now() < end) {
-            ap_rputs(": keep-alive\n\n", r);
-            if (ap_rflush(r) < 0 || r->connection->aborted) {
-                return OK;
-            }
-        }
     }
+    write_event(as, reply->body, reply->len);
+    return OK;
 }
 
 int mcp_transport_handle(request_rec *r, const mcp_dir_conf *conf,
