@@ -149,6 +149,10 @@ static const mcp_timeout_limit connect_timeout = {
     APR_OFFSETOF(mcp_dir_conf, connect_timeout), apr_time_from_sec(60)
 }, backend_timeout = {
     APR_OFFSETOF(mcp_dir_conf, backend_timeout), apr_time_from_sec(600)
+}, progress_interval = {
+    APR_OFFSETOF(mcp_dir_conf, progress_interval), apr_time_from_sec(300)
+}, listen_timeout = {
+    APR_OFFSETOF(mcp_dir_conf, listen_timeout), apr_time_from_sec(3600)
 };
 
 /* OR_FILEINFO: like SetHandler, these work in the server configuration,
@@ -172,6 +176,10 @@ static const command_rec mcp_directives[] = {
     AP_INIT_TAKE1("MatomoMcpMaxBackendResponse", mcp_config_set_size,
                   (void *)&max_backend_response, OR_FILEINFO,
                   "Largest Matomo answer read, in bytes (default 8M)"),
+    AP_INIT_TAKE1("MatomoMcpProgressInterval", mcp_config_set_timeout,
+                  (void *)&progress_interval, OR_FILEINFO,
+                  "Heartbeat period of progress notifications while Matomo "
+                  "computes (default 5s)"),
     AP_INIT_ITERATE("MatomoMcpAllowedOrigins", mcp_config_add_origin, NULL,
                     OR_FILEINFO,
                     "Origins (scheme://host[:port]) besides this server's own "
@@ -207,6 +215,15 @@ static const command_rec mcp_directives[] = {
     AP_INIT_TAKE1("MatomoMcpBackendSocket", mcp_config_set_socket, NULL,
                   RSRC_CONF | ACCESS_CONF,
                   "Reach Matomo's web server through this Unix socket"),
+    /* Not in .htaccess either: each open stream holds a worker thread. */
+    AP_INIT_TAKE1("MatomoMcpListenTimeout", mcp_config_set_timeout,
+                  (void *)&listen_timeout, RSRC_CONF | ACCESS_CONF,
+                  "How long a subscriptions/listen stream stays open "
+                  "(default 60s)"),
+    AP_INIT_TAKE1("MatomoMcpListenMax", mcp_config_set_listen_max, NULL,
+                  RSRC_CONF | ACCESS_CONF,
+                  "subscriptions/listen streams open at once per child "
+                  "process (default 4)"),
     { NULL }
 };
 

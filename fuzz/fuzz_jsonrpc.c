@@ -63,7 +63,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memset(&req, 0, sizeof(req));
     req.pool = p;
     req.catalog = fuzz_catalog;
-    req.protocol_version = MCP_PROTOCOL_DEFAULT;
+    /* Both eras: a third of the inputs are read as 2026-07-28 requests
+     * whose Mcp-Method names one of the methods (the body decides whether
+     * it matches). */
+    if (size % 3 == 2) {
+        static const char *const methods[] = {
+            "server/discover", "tools/list", "tools/call", "resources/read",
+            "prompts/get", "subscriptions/listen", "completion/complete"
+        };
+
+        req.headers.protocol = MCP_PROTOCOL_MODERN;
+        req.headers.method = methods[(size / 3) % 7];
+        req.headers.name = (size / 21) % 2 ? "matomo_list_sites" : NULL;
+    }
     req.website_url = "https://stats.example.org/";
     if (size % 2) {
         req.credential.token = FUZZ_TOKEN;

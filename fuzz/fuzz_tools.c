@@ -188,7 +188,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memset(&req, 0, sizeof(req));
     req.pool = p;
     req.catalog = fuzz_catalog;
-    req.protocol_version = MCP_PROTOCOL_LATEST;
+    req.headers.protocol = MCP_PROTOCOL_LATEST;
     req.website_url = "https://stats.example.org/";
     /* A backend, so that the token is verified (through the real, renamed
      * call: no curl handle, so it fails cleanly and proves nothing), but

@@ -21,6 +21,9 @@ void *mcp_config_create_dir(apr_pool_t *p, char *dir)
     conf->max_backend_response = -1;
     conf->forwarding = -1;
     conf->verify_tls = -1;
+    conf->progress_interval = -1;
+    conf->listen_timeout = -1;
+    conf->listen_max = -1;
     return conf;
 }
 
@@ -46,6 +49,9 @@ void *mcp_config_merge_dir(apr_pool_t *p, void *basev, void *addv)
     conf->authorization_servers = MERGE_PTR(authorization_servers);
     conf->scopes = MERGE_PTR(scopes);
     conf->resource_name = MERGE_PTR(resource_name);
+    conf->progress_interval = MERGE_NUM(progress_interval);
+    conf->listen_timeout = MERGE_NUM(listen_timeout);
+    conf->listen_max = MERGE_NUM(listen_max);
     return conf;
 }
 
@@ -59,6 +65,24 @@ apr_interval_time_t mcp_config_connect_timeout(const mcp_dir_conf *conf)
 {
     return conf->connect_timeout != -1 ? conf->connect_timeout
                                        : MCP_DEFAULT_CONNECT_TIMEOUT;
+}
+
+apr_interval_time_t mcp_config_progress_interval(const mcp_dir_conf *conf)
+{
+    return conf->progress_interval != -1 ? conf->progress_interval
+                                         : MCP_DEFAULT_PROGRESS_INTERVAL;
+}
+
+apr_interval_time_t mcp_config_listen_timeout(const mcp_dir_conf *conf)
+{
+    return conf->listen_timeout != -1 ? conf->listen_timeout
+                                      : MCP_DEFAULT_LISTEN_TIMEOUT;
+}
+
+int mcp_config_listen_max(const mcp_dir_conf *conf)
+{
+    return conf->listen_max != -1 ? conf->listen_max
+                                  : MCP_DEFAULT_LISTEN_MAX;
 }
 
 apr_interval_time_t mcp_config_backend_timeout(const mcp_dir_conf *conf)
@@ -347,6 +371,27 @@ const char *mcp_config_set_timeout(cmd_parms *cmd, void *dconf,
                             cmd->cmd->name, arg, apr_time_sec(lim->max));
     }
     *(apr_interval_time_t *)((char *)dconf + lim->offset) = value;
+    return NULL;
+}
+
+/* Each stream holds a worker thread, so the bound stays far below any
+ * ThreadsPerChild worth having. */
+#define LISTEN_MAX_LIMIT 64
+
+const char *mcp_config_set_listen_max(cmd_parms *cmd, void *dconf,
+                                      const char *arg)
+{
+    mcp_dir_conf *conf = dconf;
+    char *end;
+    apr_int64_t n = apr_strtoi64(arg, &end, 10);
+
+    if (*arg == '\0' || *end != '\0' || !apr_isdigit(*arg) || n < 1
+        || n > LISTEN_MAX_LIMIT) {
+        return apr_psprintf(cmd->pool, "%s: '%s' must be a whole number "
+                            "from 1 to %d", cmd->cmd->name, arg,
+                            LISTEN_MAX_LIMIT);
+    }
+    conf->listen_max = (int)n;
     return NULL;
 }
 

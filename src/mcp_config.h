@@ -18,6 +18,13 @@
 #define MCP_DEFAULT_CONNECT_TIMEOUT      apr_time_from_sec(5)
 #define MCP_DEFAULT_BACKEND_TIMEOUT      apr_time_from_sec(30)
 #define MCP_DEFAULT_MAX_BACKEND_RESPONSE (8 * 1024 * 1024)
+/* A heartbeat every 5 s keeps a client's per-request timer (often 60 s,
+ * reset by progress) from firing while Matomo archives a long period. */
+#define MCP_DEFAULT_PROGRESS_INTERVAL    apr_time_from_sec(5)
+/* A subscriptions/listen stream holds a worker thread: the lists it could
+ * announce never change, so a minute, and a few per child, are plenty. */
+#define MCP_DEFAULT_LISTEN_TIMEOUT       apr_time_from_sec(60)
+#define MCP_DEFAULT_LISTEN_MAX           4
 
 typedef struct {
     const char *backend;            /* Matomo's index.php, absolute URL */
@@ -34,6 +41,9 @@ typedef struct {
     apr_array_header_t *authorization_servers; /* NULL: Matomo's base URL */
     apr_array_header_t *scopes;     /* scopes_supported; NULL: none */
     const char *resource_name;      /* NULL: MCP_DEFAULT_RESOURCE_NAME */
+    apr_interval_time_t progress_interval; /* -1: unset */
+    apr_interval_time_t listen_timeout;    /* -1: unset */
+    int listen_max;                 /* streams per child; -1: unset */
 } mcp_dir_conf;
 
 #define MCP_DEFAULT_RESOURCE_NAME "Matomo analytics"
@@ -58,6 +68,8 @@ const char *mcp_config_set_size(cmd_parms *cmd, void *dconf,
                                 const char *arg);
 const char *mcp_config_set_timeout(cmd_parms *cmd, void *dconf,
                                    const char *arg);
+const char *mcp_config_set_listen_max(cmd_parms *cmd, void *dconf,
+                                      const char *arg);
 const char *mcp_config_add_origin(cmd_parms *cmd, void *dconf,
                                   const char *arg);
 const char *mcp_config_add_host(cmd_parms *cmd, void *dconf,
@@ -84,6 +96,9 @@ apr_off_t mcp_config_max_request_body(const mcp_dir_conf *conf);
 apr_interval_time_t mcp_config_connect_timeout(const mcp_dir_conf *conf);
 apr_interval_time_t mcp_config_backend_timeout(const mcp_dir_conf *conf);
 apr_off_t mcp_config_max_backend_response(const mcp_dir_conf *conf);
+apr_interval_time_t mcp_config_progress_interval(const mcp_dir_conf *conf);
+apr_interval_time_t mcp_config_listen_timeout(const mcp_dir_conf *conf);
+int mcp_config_listen_max(const mcp_dir_conf *conf);
 
 /* The Matomo backend as the client core wants it, defaults applied. */
 void mcp_config_backend(const mcp_dir_conf *conf, mcp_matomo_backend *out);

@@ -2,8 +2,10 @@
 #include "mcp_json.h"
 #include "mcp_server.h"
 
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include <apr_strings.h>
 
@@ -382,6 +384,10 @@ static void transfer_failed(apr_pool_t *p, const mcp_matomo_backend *b,
                             mcp_matomo_answer *out)
 {
     switch (rc) {
+    case CURLE_ABORTED_BY_CALLBACK:
+        set(out, MCP_MATOMO_CANCELLED, "the client went away before Matomo "
+                                       "answered");
+        break;
     case CURLE_OPERATION_TIMEDOUT:
         set(out, MCP_MATOMO_TIMEOUT, apr_psprintf(p,
             "Matomo did not answer within %" APR_TIME_T_FMT " ms; try a "
@@ -408,11 +414,154 @@ static void transfer_failed(apr_pool_t *p, const mcp_matomo_backend *b,
     }
 }
 
+struct mcp_matomo_conn {
+    CURL *easy;
+    CURLM *multi;
+};
+
+mcp_matomo_conn *mcp_matomo_conn_open(void)
+{
+    mcp_matomo_conn *conn = calloc(1, sizeof(*conn));
+
+    if (conn == NULL) {
+        return NULL;
+    }
+    conn->easy = curl_easy_init();
+    conn->multi = curl_multi_init();
+    if (conn->easy == NULL || conn->multi == NULL) {
+        mcp_matomo_conn_close(conn);
+        return NULL;
+    }
+    return conn;
+}
+
+void mcp_matomo_conn_close(mcp_matomo_conn *conn)
+{
+    if (conn == NULL) {
+        return;
+    }
+    /* No transfer is ever left attached (drive removes it). */
+    if (conn->multi != NULL) {
+        curl_multi_cleanup(conn->multi);
+    }
+    if (conn->easy != NULL) {
+        curl_easy_cleanup(conn->easy);
+    }
+    free(conn);
+}
+
+/* 1 when the client behind fd has hung up.  Bytes waiting to be read (a
+ * pipelined request) are no hang-up: *pending is set then, so that the
+ * caller stops waking up on them. */
+static int client_gone(int fd, int *pending)
+{
+#ifdef POLLRDHUP
+    struct pollfd pfd = { fd, POLLIN | POLLRDHUP, 0 };
+#else
+    struct pollfd pfd = { fd, POLLIN, 0 };
+#endif
+    char byte;
+
+    if (poll(&pfd, 1, 0) <= 0) {
+        return 0;
+    }
+#ifdef POLLRDHUP
+    if (pfd.revents & POLLRDHUP) {
+        return 1;
+    }
+#endif
+    if (pfd.revents & (POLLHUP | POLLERR | POLLNVAL)) {
+        return 1;
+    }
+    if ((pfd.revents & POLLIN)
+        && recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) == 0) {
+        return 1;
+    }
+    *pending = (pfd.revents & POLLIN) != 0;
+    return 0;
+}
+
+/* The longest a wait lasts without looking at the watch again. */
+#define WAIT_MAX_MS 1000
+
+static int wait_ms(const mcp_matomo_watch *w, apr_time_t next_tick)
+{
+    apr_time_t left;
+
+    if (w == NULL || w->interval <= 0) {
+        return WAIT_MAX_MS;
+    }
+    left = next_tick - apr_time_now();
+    return left <= 0 ? 0
+           : left >= apr_time_from_msec(WAIT_MAX_MS)
+                 ? WAIT_MAX_MS
+                 : (int)apr_time_as_msec(left + 999);
+}
+
+/* Runs the transfer set up on conn->easy to its end, waking up for the
+ * client's socket and the watch's tick as well as for Matomo.  Returns the
+ * transfer's result, or CURLE_ABORTED_BY_CALLBACK when the watch cancelled
+ * it: removing the handle mid-transfer closes that connection, so Matomo
+ * sees the call abandoned at once. */
+static CURLcode drive(mcp_matomo_conn *conn, const mcp_matomo_watch *w)
+{
+    int watching = w != NULL && w->client_fd >= 0, running = 1, left;
+    apr_time_t next_tick = w != NULL && w->interval > 0
+                               ? apr_time_now() + w->interval : 0;
+    CURLcode rc = CURLE_OK;
+    CURLMsg *msg;
+
+    if (curl_multi_add_handle(conn->multi, conn->easy) != CURLM_OK) {
+        return CURLE_FAILED_INIT;
+    }
+    for (;;) {
+        struct curl_waitfd client = { watching ? w->client_fd : -1,
+                                      CURL_WAIT_POLLIN, 0 };
+        int pending = 0;
+
+        if (curl_multi_perform(conn->multi, &running) != CURLM_OK) {
+            rc = CURLE_FAILED_INIT;
+            break;
+        }
+        if (!running) {
+            break;
+        }
+        if (curl_multi_wait(conn->multi, watching ? &client : NULL,
+                            watching ? 1 : 0, wait_ms(w, next_tick),
+                            NULL) != CURLM_OK) {
+            rc = CURLE_FAILED_INIT;
+            break;
+        }
+        if ((client.revents || (next_tick && apr_time_now() >= next_tick))
+            && w->client_fd >= 0 && client_gone(w->client_fd, &pending)) {
+            rc = CURLE_ABORTED_BY_CALLBACK;
+            break;
+        }
+        watching = watching && !pending;
+        if (next_tick && apr_time_now() >= next_tick) {
+            if (w->tick(w->baton)) {
+                rc = CURLE_ABORTED_BY_CALLBACK;
+                break;
+            }
+            next_tick = apr_time_now() + w->interval;
+        }
+    }
+    while ((msg = curl_multi_info_read(conn->multi, &left)) != NULL) {
+        if (msg->msg == CURLMSG_DONE && rc == CURLE_OK) {
+            rc = msg->data.result;
+        }
+    }
+    curl_multi_remove_handle(conn->multi, conn->easy);
+    return rc;
+}
+
 /* POSTs form (plus the credential) to Matomo and classifies the answer. */
-static void transfer(CURL *easy, apr_pool_t *p, const mcp_matomo_backend *b,
+static void transfer(mcp_matomo_conn *conn, const mcp_matomo_watch *watch,
+                     apr_pool_t *p, const mcp_matomo_backend *b,
                      const mcp_credential *cred, const char *form,
                      mcp_matomo_answer *out)
 {
+    CURL *easy = conn->easy;
     body_buffer *buf = apr_pcalloc(p, sizeof(*buf));
     struct curl_slist *headers = NULL;
     CURLcode rc;
@@ -461,7 +610,7 @@ static void transfer(CURL *easy, apr_pool_t *p, const mcp_matomo_backend *b,
     curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(easy, CURLOPT_WRITEDATA, buf);
 
-    rc = curl_easy_perform(easy);
+    rc = drive(conn, watch);
     /* The handle keeps pointers to form and headers: unhook them. */
     curl_easy_setopt(easy, CURLOPT_HTTPHEADER, NULL);
     curl_easy_setopt(easy, CURLOPT_POSTFIELDS, NULL);
@@ -479,7 +628,8 @@ static void refuse(mcp_matomo_answer *out)
     set(out, MCP_MATOMO_REFUSED, "refused: not a read-only Matomo call");
 }
 
-void mcp_matomo_call(CURL *easy, apr_pool_t *p, const mcp_matomo_backend *b,
+void mcp_matomo_call(mcp_matomo_conn *conn, const mcp_matomo_watch *watch,
+                     apr_pool_t *p, const mcp_matomo_backend *b,
                      const mcp_credential *cred, const char *method,
                      const apr_array_header_t *params,
                      mcp_matomo_answer *out)
@@ -491,7 +641,7 @@ void mcp_matomo_call(CURL *easy, apr_pool_t *p, const mcp_matomo_backend *b,
         refuse(out);
         return;
     }
-    transfer(easy, p, b, cred, form, out);
+    transfer(conn, watch, p, b, cred, form, out);
 }
 
 void mcp_matomo_bulk_split(apr_pool_t *p, const mcp_matomo_answer *whole,
@@ -553,7 +703,8 @@ static int bulk_safe(const mcp_matomo_request *calls, int n)
 
 /* The calls one after another; once Matomo did not answer, the rest get
  * that answer rather than another wait for it. */
-static void call_each(CURL *easy, apr_pool_t *p, const mcp_matomo_backend *b,
+static void call_each(mcp_matomo_conn *conn, const mcp_matomo_watch *watch,
+                      apr_pool_t *p, const mcp_matomo_backend *b,
                       const mcp_credential *cred,
                       const mcp_matomo_request *calls, int n,
                       mcp_matomo_answer *answers)
@@ -565,12 +716,13 @@ static void call_each(CURL *easy, apr_pool_t *p, const mcp_matomo_backend *b,
             answers[i] = answers[i - 1];
             continue;
         }
-        mcp_matomo_call(easy, p, b, cred, calls[i].method, calls[i].params,
-                        &answers[i]);
+        mcp_matomo_call(conn, watch, p, b, cred, calls[i].method,
+                        calls[i].params, &answers[i]);
     }
 }
 
-void mcp_matomo_bulk(CURL *easy, apr_pool_t *p, const mcp_matomo_backend *b,
+void mcp_matomo_bulk(mcp_matomo_conn *conn, const mcp_matomo_watch *watch,
+                     apr_pool_t *p, const mcp_matomo_backend *b,
                      const mcp_credential *cred,
                      const mcp_matomo_request *calls, int n,
                      mcp_matomo_answer *answers)
@@ -579,7 +731,7 @@ void mcp_matomo_bulk(CURL *easy, apr_pool_t *p, const mcp_matomo_backend *b,
     mcp_matomo_answer whole;
 
     if (!bulk_safe(calls, n)) {
-        call_each(easy, p, b, cred, calls, n, answers);
+        call_each(conn, watch, p, b, cred, calls, n, answers);
         return;
     }
     form = mcp_matomo_bulk_form(p, calls, n);
@@ -588,7 +740,7 @@ void mcp_matomo_bulk(CURL *easy, apr_pool_t *p, const mcp_matomo_backend *b,
         refuse(&whole);
     }
     else {
-        transfer(easy, p, b, cred, form, &whole);
+        transfer(conn, watch, p, b, cred, form, &whole);
     }
     mcp_matomo_bulk_split(p, &whole, cred->token, n, answers);
 }

@@ -3,8 +3,8 @@
  * caller's credential, bounded in time and size, its answer classified and
  * scrubbed of credentials before anything else sees it.
  *
- * httpd-free: APR, json-c and libcurl only.  The caller owns the CURL easy
- * handle (one per thread, so connections are reused across calls).
+ * httpd-free: APR, json-c and libcurl only.  The caller owns the
+ * connection (one per thread, so connections are reused across calls).
  */
 #ifndef MCP_MATOMO_H
 #define MCP_MATOMO_H
@@ -43,7 +43,8 @@ typedef enum {
     MCP_MATOMO_HTTP_ERROR,   /* any other HTTP status */
     MCP_MATOMO_BAD_ANSWER,   /* not JSON, or cut short */
     MCP_MATOMO_TOO_LARGE,    /* over max_response */
-    MCP_MATOMO_REFUSED       /* not a read-only call: never sent */
+    MCP_MATOMO_REFUSED,      /* not a read-only call: never sent */
+    MCP_MATOMO_CANCELLED     /* the client went away: the call was dropped */
 } mcp_matomo_status;
 
 typedef struct {
@@ -57,6 +58,25 @@ typedef struct {
     const char *name;
     const char *value;
 } mcp_param;
+
+/* One thread's way to Matomo: a libcurl easy handle driven by a multi
+ * handle, which keeps the connections between calls and lets a call wait
+ * on the client's socket too.  Allocated with malloc: it lives as long as
+ * its thread, across requests and their pools. */
+typedef struct mcp_matomo_conn mcp_matomo_conn;
+
+mcp_matomo_conn *mcp_matomo_conn_open(void);   /* NULL: out of memory */
+void mcp_matomo_conn_close(mcp_matomo_conn *conn);
+
+/* What a call keeps an eye on while Matomo computes: the client's socket
+ * (a hang-up cancels the call at once) and a clock (tick runs every
+ * interval; nonzero from it cancels the call too). */
+typedef struct {
+    int client_fd;                  /* -1: none */
+    apr_interval_time_t interval;   /* 0: no tick */
+    int (*tick)(void *baton);
+    void *baton;
+} mcp_matomo_watch;
 
 /* 1 when Module.action is on the read-only allow-list. */
 int mcp_matomo_method_allowed(const char *method);
@@ -78,9 +98,11 @@ const char *mcp_matomo_form(apr_pool_t *p, const char *method,
                             const apr_array_header_t *params);
 
 /* Calls Matomo.  Never fails silently: out->status says what happened and
- * out->message why.  An easy handle whose call did not end in an HTTP answer
- * should be dropped by the caller (see mcp_matomo_handle_reusable). */
-void mcp_matomo_call(CURL *easy, apr_pool_t *p, const mcp_matomo_backend *b,
+ * out->message why.  A connection whose call did not end in an HTTP answer
+ * should be dropped by the caller (see mcp_matomo_handle_reusable).  watch
+ * may be NULL. */
+void mcp_matomo_call(mcp_matomo_conn *conn, const mcp_matomo_watch *watch,
+                     apr_pool_t *p, const mcp_matomo_backend *b,
                      const mcp_credential *cred, const char *method,
                      const apr_array_header_t *params,
                      mcp_matomo_answer *out);
@@ -94,7 +116,8 @@ const char *mcp_matomo_bulk_form(apr_pool_t *p,
  * answer to calls[i].  A failure of the whole request is every answer's.
  * Calls with a value holding '&' go one by one instead (Matomo 4 would
  * split such a value inside a bulk request). */
-void mcp_matomo_bulk(CURL *easy, apr_pool_t *p, const mcp_matomo_backend *b,
+void mcp_matomo_bulk(mcp_matomo_conn *conn, const mcp_matomo_watch *watch,
+                     apr_pool_t *p, const mcp_matomo_backend *b,
                      const mcp_credential *cred,
                      const mcp_matomo_request *calls, int n,
                      mcp_matomo_answer *answers);

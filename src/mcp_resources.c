@@ -189,11 +189,16 @@ static int parse_uri(const char *uri, int *id_site, int *kind)
     return 0;
 }
 
-static void not_found(apr_pool_t *p, mcp_outcome *out, const char *uri)
+/* 2025-11-25 has its own code for it; 2026-07-28 makes it an invalid
+ * parameter, the URI, like any other (both name the URI in data). */
+static void not_found(const mcp_request *req, mcp_outcome *out,
+                      const char *uri)
 {
-    mcp_outcome_fail(out, MCP_JSONRPC_RESOURCE_NOT_FOUND,
+    mcp_outcome_fail(out, req->era == MCP_ERA_MODERN
+                              ? MCP_JSONRPC_INVALID_PARAMS
+                              : MCP_JSONRPC_RESOURCE_NOT_FOUND,
                      "Resource not found, or not visible with this token");
-    out->error_data = mcp_json_pool_own(p, json_object_new_object());
+    out->error_data = mcp_json_pool_own(req->pool, json_object_new_object());
     json_object_object_add(out->error_data, "uri",
                            json_object_new_string(uri));
 }
@@ -283,7 +288,7 @@ void mcp_resources_read(mcp_request *req, json_object *params,
         return;
     }
     if (!parse_uri(uri, &id_site, &kind)) {
-        not_found(req->pool, out, uri);
+        not_found(req, out, uri);
         return;
     }
     if (kind == 0) {
@@ -296,7 +301,7 @@ void mcp_resources_read(mcp_request *req, json_object *params,
     }
     if (res.error != NULL) {
         if (res.refused) {
-            not_found(req->pool, out, uri);
+            not_found(req, out, uri);
         }
         else {
             backend_failed(out, res.error);

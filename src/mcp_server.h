@@ -1,7 +1,10 @@
 /*
- * MCP dispatch: the lifecycle (initialize, ping, notifications) and the
- * methods, over one JSON-RPC message at a time.  Stateless: nothing survives
- * a request, so any child of any Apache can answer any message.
+ * MCP dispatch: the two eras (src/mcp_era.h), the lifecycle of the legacy
+ * one (initialize, ping, notifications), server/discover and
+ * subscriptions/listen of the modern one, and the methods both share, over
+ * one JSON-RPC message at a time; progress and log notifications while a
+ * tool waits for Matomo.  Stateless: nothing survives a request, so any
+ * child of any Apache can answer any message.
  *
  * httpd-free: APR and json-c only.  The transport feeds it a body and writes
  * back what it returns.
@@ -13,6 +16,7 @@
 #include <json-c/json.h>
 
 #include "mcp_auth.h"
+#include "mcp_era.h"
 #include "mcp_matomo.h"
 #include "mcp_tools.h"
 
@@ -20,45 +24,62 @@
 #define MCP_SERVER_TITLE   "Matomo analytics (mod_matomo_mcp)"
 #define MCP_SERVER_VERSION "0.1.0"
 
-/* The revision assumed when a request carries no MCP-Protocol-Version. */
-#define MCP_PROTOCOL_DEFAULT "2025-03-26"
-#define MCP_PROTOCOL_LATEST  "2025-11-25"
-
 /* Messages in one batch (revision 2025-03-26): each may call Matomo, and
  * one worker answers them all in turn. */
 #define MCP_BATCH_MAX 16
 
-/* How the core reaches the client before the answer is complete, e.g. with
- * progress notifications.  The transport decides what that means (an SSE
- * event, or nothing when the client takes plain JSON only). */
+/* The client's side of one request, as the transport sees it. */
 typedef struct {
     void *baton;
-    void (*notify)(void *baton, const char *json, apr_size_t len);
-} mcp_sink;
+    /* Sends a notification ahead of the answer, on an event stream, when
+     * the client takes one (else drops it).  Nonzero: the client is gone. */
+    int (*notify)(void *baton, const char *json, apr_size_t len);
+    /* Nonzero when the client has gone (cheap; called while waiting). */
+    int (*gone)(void *baton);
+    /* Takes one of this process's subscriptions/listen slots, released
+     * with the request; nonzero when none is free. */
+    int (*listen_slot)(void *baton);
+    int streams;        /* the client accepts text/event-stream */
+    int fd;             /* its socket, watched for a hang-up; -1: none */
+} mcp_channel;
 
 /* Everything one message needs; built by the transport per request. */
 typedef struct mcp_request {
     apr_pool_t *pool;
     const mcp_catalog *catalog;
-    const char *protocol_version;   /* from the header, or the default */
+    mcp_headers headers;            /* as the client sent them */
     const char *website_url;        /* serverInfo.websiteUrl */
-    mcp_sink *sink;                 /* may be NULL */
+    mcp_channel *channel;           /* may be NULL */
+    apr_interval_time_t progress_interval;  /* heartbeats while waiting */
 
     /* The Matomo side: where, as whom, over which connection. */
     const mcp_matomo_backend *backend;
     mcp_credential credential;      /* the caller's; token never logged */
-    CURL *curl;                     /* this thread's handle */
+    mcp_matomo_conn *conn;          /* this thread's */
     mcp_verdict_cache *verdicts;    /* per process; may be NULL */
-    int curl_broken;                /* set: the glue drops the handle */
+    int conn_broken;                /* set: the glue drops the connection */
     const mcp_matomo_answer *outage; /* Matomo unreachable or too slow */
     int token_rejected;             /* set: answer 401 invalid_token */
+    int cancelled;                  /* set: the client went away */
+
+    /* What the core learns from the message itself. */
+    mcp_era era;
+    mcp_meta meta;                  /* modern era only */
+    json_object *progress_token;    /* tools/call's, or NULL */
+    int progress;                   /* notifications sent for it */
+    apr_time_t progress_at;         /* when the last one went */
+    int round_trips;                /* Matomo answers so far */
 } mcp_request;
 
 typedef struct {
-    int http_status;      /* 200, 202 (no body), 400 or 401 */
+    int http_status;      /* 200, 202 (no body), 400, 401, 404 or 503 */
     const char *body;     /* a JSON-RPC message (an array of them for a
                            * batch), NULL with 202 */
     apr_size_t len;
+    /* subscriptions/listen: the acknowledgement to send first, then the
+     * stream is held open (within the transport's bound) before body, the
+     * closing result. */
+    const char *listen_ack;
 } mcp_reply;
 
 /* The outcome of one JSON-RPC method: a serialised result, or an error. */
@@ -67,6 +88,9 @@ typedef struct {
     int error_code;
     const char *error_message;
     json_object *error_data;
+    int http_status;      /* 0: what the era gives a method's error */
+    const char *listen_ack;   /* see mcp_reply */
+    int complete;         /* result already carries the modern fields */
 } mcp_outcome;
 
 typedef void mcp_method_fn(mcp_request *req, json_object *params,
@@ -79,9 +103,6 @@ void mcp_outcome_json(apr_pool_t *p, mcp_outcome *out, json_object *result);
  * src/mcp_prompts.c). */
 mcp_method_fn mcp_resources_list, mcp_resources_templates, mcp_resources_read;
 mcp_method_fn mcp_prompts_list, mcp_prompts_get, mcp_completion_complete;
-
-/* 1 when revision is one this server speaks. */
-int mcp_server_supports_protocol(const char *revision);
 
 /* One Matomo call with the caller's credential.  Notes a rejected token
  * (for the 401 and the verdict cache) and a connection not to reuse. */

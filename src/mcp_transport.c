@@ -1,8 +1,12 @@
 #include "mcp_transport.h"
 #include "mcp_server.h"
 
+#include <apr_atomic.h>
 #include <apr_strings.h>
 #include <apr_uri.h>
+
+#include <poll.h>
+#include <sys/socket.h>
 
 #include <http_core.h>
 #include <http_log.h>
@@ -347,9 +351,10 @@ typedef struct {
     request_rec *r;
     int may_stream;   /* the client accepts text/event-stream */
     int streaming;    /* headers for an event stream have been sent */
+    int listen_max;   /* this endpoint's MatomoMcpListenMax */
 } answer_stream;
 
-static void write_event(answer_stream *as, const char *json, apr_size_t len)
+static void start_stream(answer_stream *as)
 {
     request_rec *r = as->r;
 
@@ -362,21 +367,70 @@ static void write_event(answer_stream *as, const char *json, apr_size_t len)
         /* Compression would hold events back. */
         apr_table_setn(r->subprocess_env, "no-gzip", "1");
     }
+}
+
+/* One SSE event, flushed.  Nonzero when the client is gone. */
+static int write_event(answer_stream *as, const char *json, apr_size_t len)
+{
+    request_rec *r = as->r;
+
+    start_stream(as);
     ap_rputs("event: message\ndata: ", r);
     ap_rwrite(json, (int)len, r);
     ap_rputs("\n\n", r);
-    ap_rflush(r);
+    return ap_rflush(r) < 0 || r->connection->aborted;
 }
 
-/* mcp_sink callback: a notification before the answer.  Clients that take
- * JSON only cannot receive it, and lose nothing but progress. */
-static void stream_notify(void *baton, const char *json, apr_size_t len)
+/* mcp_channel callbacks.  A notification before the answer: clients that
+ * take JSON only cannot receive it, and lose nothing but progress. */
+static int stream_notify(void *baton, const char *json, apr_size_t len)
 {
     answer_stream *as = baton;
 
-    if (as->may_stream) {
-        write_event(as, json, len);
+    return as->may_stream ? write_event(as, json, len) : 0;
+}
+
+static int client_gone(void *baton)
+{
+    return ((answer_stream *)baton)->r->connection->aborted;
+}
+
+/* subscriptions/listen streams open in this process. */
+static apr_uint32_t listeners;
+
+static apr_status_t release_listen_slot(void *data)
+{
+    (void)data;
+    apr_atomic_dec32(&listeners);
+    return APR_SUCCESS;
+}
+
+static int take_listen_slot(void *baton)
+{
+    answer_stream *as = baton;
+
+    if (apr_atomic_inc32(&listeners) >= (apr_uint32_t)as->listen_max) {
+        apr_atomic_dec32(&listeners);
+        return -1;
     }
+    apr_pool_cleanup_register(as->r->pool, NULL, release_listen_slot,
+                              apr_pool_cleanup_null);
+    return 0;
+}
+
+/* The client's socket, to notice a hang-up while Matomo computes; none for
+ * an HTTP/2 stream, whose connection carries other streams (there the
+ * flush of a heartbeat, or c->aborted, tells). */
+static int client_fd(request_rec *r)
+{
+    apr_socket_t *sock = ap_get_conn_socket(r->connection);
+    apr_os_sock_t fd;
+
+    if (r->connection->master != NULL || sock == NULL
+        || apr_os_sock_get(&fd, sock) != APR_SUCCESS) {
+        return -1;
+    }
+    return fd;
 }
 
 static int send_reply(answer_stream *as, const accept_set *acc,
@@ -396,6 +450,10 @@ static int send_reply(answer_stream *as, const accept_set *acc,
         return OK;
     }
     r->status = reply->http_status;
+    if (reply->http_status == HTTP_SERVICE_UNAVAILABLE) {
+        /* A listener slot frees when some stream reaches its bound. */
+        apr_table_setn(r->headers_out, "Retry-After", "10");
+    }
     ap_set_content_type(r, "application/json");
     apr_table_setn(r->headers_out, "Cache-Control", "no-store");
     ap_set_content_length(r, (apr_off_t)reply->len);
@@ -446,22 +504,20 @@ static int read_credential(request_rec *r, mcp_credential *cred)
     return DECLINED;
 }
 
-/* One libcurl handle per worker thread, kept on the thread's pool, so
+/* One Matomo connection per worker thread, kept on the thread's pool, so
  * connections to Matomo are reused from call to call. */
 #define CURL_KEY "matomo_mcp_curl"
 
 typedef struct {
-    CURL *easy;
+    mcp_matomo_conn *conn;
 } thread_curl;
 
 static apr_status_t thread_curl_cleanup(void *data)
 {
     thread_curl *tc = data;
 
-    if (tc->easy != NULL) {
-        curl_easy_cleanup(tc->easy);
-        tc->easy = NULL;
-    }
+    mcp_matomo_conn_close(tc->conn);
+    tc->conn = NULL;
     return APR_SUCCESS;
 }
 
@@ -486,8 +542,8 @@ static thread_curl *curl_for(request_rec *r)
             apr_thread_data_set(tc, CURL_KEY, NULL, thd);
         }
     }
-    if (tc->easy == NULL) {
-        tc->easy = curl_easy_init();
+    if (tc->conn == NULL) {
+        tc->conn = mcp_matomo_conn_open();
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
                       "new libcurl handle for %s", thd != NULL
                           ? "this worker thread" : "this request only");
@@ -500,11 +556,10 @@ static thread_curl *curl_for(request_rec *r)
 /* The checks every MCP request passes, in the order that reveals least to
  * a stranger: who may talk to us first, then what is being said. */
 static int check_request(request_rec *r, const mcp_dir_conf *conf,
-                         const accept_set *acc, const char **protocol)
+                         const accept_set *acc)
 {
     const char *origin = apr_table_get(r->headers_in, "Origin");
     const char *ctype = apr_table_get(r->headers_in, "Content-Type");
-    const char *version = apr_table_get(r->headers_in, "MCP-Protocol-Version");
 
     if (conf->allowed_origins != NULL) {
         /* Whether CORS headers come depends on Origin, for every answer. */
@@ -539,18 +594,86 @@ static int check_request(request_rec *r, const mcp_dir_conf *conf,
         return send_status(r, HTTP_UNSUPPORTED_MEDIA_TYPE,
                            "Unsupported Media Type: send application/json");
     }
-    if (version != NULL && !mcp_server_supports_protocol(version)) {
-        return send_status(r, HTTP_BAD_REQUEST,
-                           "Bad Request: unsupported MCP-Protocol-Version "
-                           "(supported: " MCP_PROTOCOL_LATEST ", 2025-06-18, "
-                           "2025-03-26)");
-    }
     if (declared_too_large(r, mcp_config_max_request_body(conf))) {
         return send_status(r, HTTP_REQUEST_ENTITY_TOO_LARGE,
                            "Payload Too Large");
     }
-    *protocol = version != NULL ? version : MCP_PROTOCOL_DEFAULT;
     return DECLINED;
+}
+
+/* --- subscriptions/listen: hold the stream open, within its bound ---- */
+
+/* SSE comments keep idle-timeout proxies and clients from closing it. */
+#define KEEPALIVE_EVERY apr_time_from_sec(15)
+
+/* Waits up to t, or until the client hangs up (returns 1). */
+static int hung_up_within(request_rec *r, int fd, apr_interval_time_t t)
+{
+    struct pollfd pfd = { fd, POLLIN, 0 };
+    char byte;
+
+#ifdef POLLRDHUP
+    pfd.events |= POLLRDHUP;
+#endif
+    if (fd < 0) {
+        apr_sleep(t);
+        return r->connection->aborted;
+    }
+    if (poll(&pfd, 1, (int)apr_time_as_msec(t)) <= 0) {
+        return 0;
+    }
+#ifdef POLLRDHUP
+    if (pfd.revents & POLLRDHUP) {
+        return 1;
+    }
+#endif
+    if (pfd.revents & (POLLHUP | POLLERR | POLLNVAL)) {
+        return 1;
+    }
+    if (recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) == 0) {
+        return 1;
+    }
+    /* Bytes from the client (a pipelined request) are not a hang-up, but
+     * polling on them again would spin: wait the rest out plainly. */
+    apr_sleep(t);
+    return r->connection->aborted;
+}
+
+/* The acknowledgement, keep-alives until MatomoMcpListenTimeout, then the
+ * closing result (subscriptions.mdx, "Graceful Closure").  A client that
+ * hangs up ends it at once; nothing more is written then. */
+static int hold_listen_stream(answer_stream *as, const mcp_dir_conf *conf,
+                              const mcp_reply *reply)
+{
+    request_rec *r = as->r;
+    apr_time_t end = apr_time_now() + mcp_config_listen_timeout(conf);
+    int fd = client_fd(r);
+
+    if (write_event(as, reply->listen_ack, strlen(reply->listen_ack))) {
+        return OK;
+    }
+    for (;;) {
+        apr_interval_time_t left = end - apr_time_now();
+
+        if (left <= 0) {
+            write_event(as, reply->body, reply->len);
+            return OK;
+        }
+        if (hung_up_within(r, fd, left < KEEPALIVE_EVERY ? left
+                                                         : KEEPALIVE_EVERY)) {
+            ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
+                          "subscriptions/listen: the client closed the "
+                          "stream");
+            r->connection->keepalive = AP_CONN_CLOSE;
+            return OK;
+        }
+        if (apr_time_now() < end) {
+            ap_rputs(": keep-alive\n\n", r);
+            if (ap_rflush(r) < 0 || r->connection->aborted) {
+                return OK;
+            }
+        }
+    }
 }
 
 int mcp_transport_handle(request_rec *r, const mcp_dir_conf *conf,
@@ -558,19 +681,19 @@ int mcp_transport_handle(request_rec *r, const mcp_dir_conf *conf,
 {
     accept_set acc = parse_accept(r->pool,
                                   apr_table_get(r->headers_in, "Accept"));
-    answer_stream as = { r, acc.sse, 0 };
-    mcp_sink sink = { &as, stream_notify };
+    answer_stream as = { r, acc.sse, 0, mcp_config_listen_max(conf) };
+    mcp_channel channel = { &as, stream_notify, client_gone,
+                            take_listen_slot, acc.sse, -1 };
     mcp_request req;
     mcp_reply reply;
     mcp_matomo_backend backend;
     thread_curl *tc;
-    const char *protocol = NULL;
     char *body = NULL;
     apr_size_t len = 0;
     int rc;
 
     memset(&req, 0, sizeof(req));
-    if ((rc = check_request(r, conf, &acc, &protocol)) != DECLINED
+    if ((rc = check_request(r, conf, &acc)) != DECLINED
         || (rc = read_credential(r, &req.credential)) != DECLINED) {
         return rc;
     }
@@ -582,23 +705,41 @@ int mcp_transport_handle(request_rec *r, const mcp_dir_conf *conf,
         return rc;
     }
     mcp_config_backend(conf, &backend);
-    if ((tc = curl_for(r))->easy == NULL) {
+    if ((tc = curl_for(r))->conn == NULL) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "curl_easy_init failed");
         return HTTP_INTERNAL_SERVER_ERROR;
     }
+    channel.fd = client_fd(r);
     req.pool = r->pool;
     req.catalog = proc->catalog;
     req.backend = &backend;
-    req.curl = tc->easy;
+    req.conn = tc->conn;
     req.verdicts = proc->verdicts;
-    req.protocol_version = protocol;
+    req.headers.protocol = apr_table_get(r->headers_in,
+                                         "MCP-Protocol-Version");
+    req.headers.method = apr_table_get(r->headers_in, "Mcp-Method");
+    req.headers.name = apr_table_get(r->headers_in, "Mcp-Name");
     req.website_url = conf->website_url != NULL
                           ? conf->website_url
                           : ap_construct_url(r->pool, "/", r);
-    req.sink = &sink;
+    req.channel = &channel;
+    req.progress_interval = mcp_config_progress_interval(conf);
     mcp_server_handle(&req, body, len, &reply);
-    if (req.curl_broken) {
+    if (req.conn_broken) {
         thread_curl_cleanup(tc);
+    }
+    if (req.cancelled) {
+        /* Closing the stream (or the connection) cancels the request
+         * (2026-07-28 cancellation.mdx): its Matomo call was dropped and
+         * nothing more is written. */
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "the client went away: "
+                      "Matomo call abandoned, no answer sent");
+        r->connection->keepalive = AP_CONN_CLOSE;
+        r->connection->aborted = 1;
+        return OK;
+    }
+    if (reply.listen_ack != NULL) {
+        return hold_listen_stream(&as, conf, &reply);
     }
     if (reply.http_status == HTTP_UNAUTHORIZED) {
         apr_table_setn(r->headers_out, "WWW-Authenticate", apr_psprintf(

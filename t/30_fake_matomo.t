@@ -9,6 +9,9 @@ use Apache::Test qw(-withtestmore);
 use Apache::TestRequest ();
 use HTTP::Request::Common ();
 use JSON::PP ();
+use IO::Socket::INET ();
+use Socket qw(SOL_SOCKET SO_LINGER);
+use Time::HiRes ();
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use FakeMatomo::Api ();
@@ -500,7 +503,107 @@ subtest 'fault switches' => sub {
     is scalar @slow, 1, 'slow: one request logged';
     is $slow[0]{delay}, 5, 'slow: the answer waits 5 s (its log entry)';
     is $slow->content, $whole, 'slow: then the normal answer';
+    ok !(grep { $_->{outcome} } map { JSON::PP->new->decode($_) } grep { /\S/ } split /\n/, substr(slurp($log), $mark)),
+       'slow: the caller waited, no outcome line';
     is call(path => '/matomo-fault/nope/index.php', form => \@v)->code, 404, 'unknown fault: 404';
+};
+
+# --- a slow Matomo and a caller that hangs up ---------------------------------------
+
+# The request log's entries written after byte $mark.
+my $LOG = "$T/logs/fake_matomo.jsonl";
+sub log_mark { return -s $LOG // 0 }
+sub log_since {
+    my ($mark) = @_;
+    return map { JSON::PP->new->decode($_) } grep { /\S/ } split /\n/, substr(slurp($LOG), $mark);
+}
+# Reads the log until $want->(@entries) holds (at most 20 s): the fake
+# writes its lines from another thread, at its own pace.
+sub log_until {
+    my ($mark, $want) = @_;
+    my @seen;
+    for (1 .. 200) {
+        @seen = log_since($mark);
+        last if $want->(@seen);
+        Time::HiRes::sleep(0.1);
+    }
+    return @seen;
+}
+
+# A caller on a plain socket: sends a form POST to $path, then either hangs
+# up after $o{hang_up} seconds (a FIN; with $o{reset}, a RST) or reads the
+# whole answer, which it returns as (status, body).
+sub raw_post {
+    my ($path, $form, %o) = @_;
+    my $body = HTTP::Request::Common::POST("$BASE$path", $form)->content;
+    my $sock = IO::Socket::INET->new(PeerAddr => Apache::TestRequest::hostport(), Proto => 'tcp',
+                                     Timeout => 10) or die "connect: $@";
+    print {$sock} "POST $path HTTP/1.1\r\nHost: " . Apache::TestRequest::hostport() . "\r\n"
+                . "Content-Type: application/x-www-form-urlencoded\r\n"
+                . 'Content-Length: ' . length($body) . "\r\nConnection: close\r\n\r\n$body";
+    if (defined $o{hang_up}) {
+        Time::HiRes::sleep($o{hang_up});
+        setsockopt($sock, SOL_SOCKET, SO_LINGER, pack('ii', 1, 0)) or die "SO_LINGER: $!" if $o{reset};
+        close $sock;
+        return;
+    }
+    my $answer = do { local $/; <$sock> } // '';
+    close $sock;
+    my ($head, $content) = split /\r\n\r\n/, $answer, 2;
+    my ($status) = ($head // '') =~ m{^HTTP/1\.[01] (\d{3})};
+    return ($status, $content);
+}
+
+subtest 'a slow answer: the caller waits, or hangs up' => sub {
+    my @v = (module => 'API', format => 'JSON', method => 'VisitsSummary.get', idSite => 1, period => 'day',
+             date => '2026-11-25', format_metrics => 0, token_auth => $SU);
+    my $whole = body_of('visits-day.json');
+
+    # "Matomo is still computing": 1.5 s, then the answer.
+    my $path = '/matomo-fault/slow/1500/index.php';
+    my $mark = log_mark();
+    my ($status, $content) = raw_post($path, \@v);
+    is $status, 200, 'slow/1500, the caller waits: 200';
+    is $content, $whole, 'slow/1500, the caller waits: the normal answer';
+    my @seen = log_since($mark);
+    my @req = grep { $_->{path} eq $path } @seen;
+    is scalar @req, 1, 'slow/1500: one line';
+    is $req[0]{fault}, 'slow', 'slow/1500: logged as the slow fault';
+    is $req[0]{delay}, 1.5, 'slow/1500: the answer waits 1.5 s (its log entry)';
+    is $req[0]{status}, 200, 'slow/1500: status 200';
+    like $req[0]{request_id} // '', qr/^[0-9a-f-]{36}$/, 'slow/1500: a request id';
+    ok !(grep { $_->{outcome} } @seen), 'slow/1500, the caller waited: no outcome line';
+
+    # "Matomo takes very long": 60 s; the caller hangs up after 0.3 s, with
+    # a FIN, then with a RST.
+    for my $how ('close', 'reset') {
+        $path = '/matomo-fault/slow/60000/index.php';
+        $mark = log_mark();
+        raw_post($path, \@v, hang_up => 0.3, reset => $how eq 'reset');
+        my $aborted = sub { grep { ($_->{outcome} // '') eq 'aborted' } @_ };
+        @seen = log_until($mark, $aborted);
+        @req = grep { $_->{path} eq $path && $_->{fault} } @seen;
+        my @out = $aborted->(@seen);
+        is scalar @req, 1, "slow/60000, $how: one request line";
+        is $req[0]{delay}, 60, "slow/60000, $how: the answer was to wait 60 s";
+        is scalar @out, 1, "slow/60000, $how: one aborted line";
+        my $out = $out[0] // {};
+        is $out->{request_id}, $req[0]{request_id}, "slow/60000, $how: the aborted line names the request";
+        is_deeply [ @$out{qw(path method who status delay)} ],
+                  [ $path, 'VisitsSummary.get', 'superuser', 499, 60 ],
+                  "slow/60000, $how: path, method, who, status 499, delay";
+        ok !exists $out->{fault} && !exists $out->{params},
+           "slow/60000, $how: no fault or params on it (it is no second request)";
+        cmp_ok $out->{aborted_after_ms} // 1e9, '<', 60_000,
+               "slow/60000, $how: stopped before the answer was due";
+        my $line = JSON::PP->new->encode($out);
+        unlike $line, qr/\Q$SU\E/, "slow/60000, $how: no token on the aborted line";
+        is api($SU, method => 'API.getMatomoVersion')->code, 200, "slow/60000, $how: the next request is answered";
+    }
+
+    is call(path => '/matomo-fault/slow/abc/index.php', form => \@v)->code, 404, 'slow/abc: 404';
+    is call(path => '/matomo-fault/slow/600001/index.php', form => \@v)->code, 404, 'slow over 10 min: 404';
+    is call(path => '/matomo-fault/slow/1500/other.php', form => \@v)->code, 404, 'slow/1500/other.php: 404';
 };
 
 # --- the request log ---------------------------------------------------------------

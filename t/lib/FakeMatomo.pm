@@ -12,6 +12,8 @@ package FakeMatomo;
 #       truncated  HTTP 200, JSON cut in half
 #       oversized  HTTP 200, ~40 MB of valid JSON, streamed
 #       slow       the normal answer after 5 s
+#       slow/<ms>  the normal answer after <ms> milliseconds
+#                  (/matomo-fault/slow/1500/index.php: 1.5 s)
 #       error      HTTP 200, {"result":"error",...}
 #       matomo4    not broken: Matomo 4's API.getBulkRequest, which decodes
 #                  each urls[i] whole before splitting it at '&'
@@ -21,10 +23,20 @@ package FakeMatomo;
 # who asks, FakeMatomo::Api answers, and every request goes to the request
 # log (FakeMatomo::Log) without its token.
 #
+# A slow answer watches its caller while it waits: every 50 ms it polls the
+# caller's socket and peeks at it, and a readable socket with nothing to read
+# (EOF) or a reset means the caller hung up.  The wait then ends at once,
+# nothing is answered, and a second log line says what became of the
+# request:
+#   {"outcome":"aborted","request_id":<as on the request's line>,
+#    "aborted_after_ms":<ms since the request arrived>,"status":499,...}
+# That line has no "fault", so a count of slow requests counts requests.  A
+# caller that waits gets the answer, and no second line.
+#
 # Settings (PerlSetVar, else environment):
 #   FakeMatomoLog / FAKE_MATOMO_LOG              request log path
 #                                                (default <ServerRoot>/logs/fake_matomo.jsonl)
-#   FakeMatomoSlowSeconds / FAKE_MATOMO_SLOW_SECONDS      default 5
+#   FakeMatomoSlowSeconds / FAKE_MATOMO_SLOW_SECONDS      default 5 (slow/ only)
 #   FakeMatomoOversizedMB / FAKE_MATOMO_OVERSIZED_MB      default 40
 use strict;
 use warnings;
@@ -33,6 +45,8 @@ use File::Path qw(make_path);
 use File::Spec;
 use Time::HiRes ();
 use POSIX ();
+use IO::Poll ();
+use Socket qw(MSG_PEEK MSG_DONTWAIT);
 
 use Apache2::RequestRec ();
 use Apache2::RequestIO ();
@@ -45,6 +59,8 @@ use Apache2::ServerUtil ();
 use Apache2::Log ();
 use APR::Table ();
 use APR::SockAddr ();
+use APR::Socket ();
+use APR::UUID ();
 use Apache2::Const -compile => qw(OK NOT_FOUND HTTP_METHOD_NOT_ALLOWED);
 
 use FakeMatomo::Api;
@@ -111,11 +127,20 @@ sub post_config {
 
 # --- the handler -------------------------------------------------------------
 
+# How often a slow answer looks whether its caller is still there.
+use constant WATCH_STEP => 0.05;
+# The longest delay /matomo-fault/slow/<ms>/ accepts: 10 minutes.
+use constant MAX_SLOW_MS => 600_000;
+
 sub handler {
     my ($r) = @_;
+    my $started = Time::HiRes::time();
     my $uri = $r->uri;
-    my $fault;
-    if ($uri =~ m{^/matomo-fault/([a-z0-9]+)/(?:index\.php)?$}) {
+    my ($fault, $slow_ms);
+    if ($uri =~ m{^/matomo-fault/slow/([0-9]{1,6})/(?:index\.php)?$}) {
+        ($fault, $slow_ms) = ('slow', 0 + $1);
+        return Apache2::Const::NOT_FOUND if $slow_ms > MAX_SLOW_MS;
+    } elsif ($uri =~ m{^/matomo-fault/([a-z0-9]+)/(?:index\.php)?$}) {
         $fault = $1;
         return Apache2::Const::NOT_FOUND
             unless $fault =~ /^(?:500|html|truncated|oversized|slow|error|matomo4)$/;
@@ -161,19 +186,74 @@ sub handler {
 
     $entry->{status} = $res->{status};
     $entry->{answer} = $res->{answer} if $res->{answer};
-    # Slow: the seconds the answer waits, logged so tests need no clock.
-    $entry->{delay} = 0 + _setting($r, 'FakeMatomoSlowSeconds', 'FAKE_MATOMO_SLOW_SECONDS', 5)
-        if $fault && $fault eq 'slow';
+    # Slow: the seconds the answer waits, logged so tests need no clock, and
+    # an id the outcome line (if any) repeats.
+    if ($fault && $fault eq 'slow') {
+        $entry->{delay} = defined $slow_ms ? $slow_ms / 1000
+                        : 0 + _setting($r, 'FakeMatomoSlowSeconds', 'FAKE_MATOMO_SLOW_SECONDS', 5);
+        $entry->{request_id} = APR::UUID->new->format;
+    }
     _log($r, $entry, $query, $post);
     # The answer waits after the log line, so no test that reads the log
     # later meets a request of an earlier test finishing late.
-    Time::HiRes::sleep($entry->{delay}) if $entry->{delay};
+    if ($entry->{delay} && _wait_for_caller($r, $started + $entry->{delay}) eq 'gone') {
+        my %aborted = map { exists $entry->{$_} ? ($_ => $entry->{$_}) : () }
+                      qw(request_id path http_method method auth who token_in_query write_attempt delay);
+        _log($r, { %aborted, outcome => 'aborted', status => 499,
+                   aborted_after_ms => int((Time::HiRes::time() - $started) * 1000),
+                   time => POSIX::strftime('%Y-%m-%dT%H:%M:%SZ', gmtime) }, $query, $post);
+        return Apache2::Const::OK;
+    }
     if ($entry->{write_attempt}) {
         my @writes = $entry->{bulk} ? map { "$_->{method} (in API.getBulkRequest)" } grep { $_->{write} } @{ $entry->{bulk} }
                    : ($entry->{method});
         $r->log->warn("fake Matomo: write method @writes attempted by $entry->{who}");
     }
     return _send($r, $res);
+}
+
+# Waits until $until (a Time::HiRes time) while the caller stays: returns
+# 'waited', or 'gone' as soon as the caller has closed its connection or
+# reset it.  Every WATCH_STEP the caller's socket is polled for reading; a
+# readable socket whose peek (MSG_PEEK, so nothing is taken from Apache)
+# gives 0 bytes is at EOF, one that fails with anything but EAGAIN/EINTR was
+# reset.  A caller that sends more meanwhile (a pipelined request) is there:
+# its bytes stay where they are, and the wait sleeps out the step.  Without
+# a socket to look at (not expected), it just sleeps.
+sub _wait_for_caller {
+    my ($r, $until) = @_;
+    # A dup of the connection's descriptor: closing it leaves Apache's alone.
+    my $fd = eval { $r->connection->client_socket->fileno };
+    my $peer;
+    if (defined $fd && $fd >= 0) {
+        open($peer, '+<&', $fd) or undef $peer;
+    }
+    unless ($peer) {
+        my $left = $until - Time::HiRes::time();
+        Time::HiRes::sleep($left) if $left > 0;
+        return 'waited';
+    }
+    my $poll = IO::Poll->new;
+    $poll->mask($peer => IO::Poll::POLLIN());
+    my $outcome = 'waited';
+    while ((my $left = $until - Time::HiRes::time()) > 0) {
+        my $step = $left < WATCH_STEP ? $left : WATCH_STEP;
+        my $ready = $poll->poll($step);
+        next unless $ready && $ready > 0;
+        my $got = recv $peer, my $buf, 1, MSG_PEEK | MSG_DONTWAIT;
+        if (!defined $got) {
+            next if $!{EAGAIN} || $!{EWOULDBLOCK} || $!{EINTR};
+            $outcome = 'gone';
+            last;
+        }
+        if (!length $buf) {
+            $outcome = 'gone';
+            last;
+        }
+        Time::HiRes::sleep($step);
+    }
+    close $peer;
+    return $outcome;
 }
 
 # The form body, as PHP fills $_POST: only for

@@ -512,7 +512,27 @@ static json_object *handle_as(const char *version, const char *body,
     memset(&req, 0, sizeof(req));
     req.pool = pool;
     req.catalog = five_catalog;
-    req.protocol_version = version;
+    req.headers.protocol = version;
+    req.website_url = "https://stats.example.org/";
+    mcp_server_handle(&req, body, strlen(body), &reply);
+    *status = reply.http_status;
+    return reply.body != NULL ? parsed(reply.body) : NULL;
+}
+
+/* A 2026-07-28 request: the protocol header, and Mcp-Method / Mcp-Name as
+ * given (NULL: absent). */
+static json_object *handle_modern(const char *method, const char *name,
+                                  const char *body, int *status)
+{
+    mcp_request req;
+    mcp_reply reply;
+
+    memset(&req, 0, sizeof(req));
+    req.pool = pool;
+    req.catalog = five_catalog;
+    req.headers.protocol = MCP_PROTOCOL_MODERN;
+    req.headers.method = method;
+    req.headers.name = name;
     req.website_url = "https://stats.example.org/";
     mcp_server_handle(&req, body, strlen(body), &reply);
     *status = reply.http_status;
@@ -638,10 +658,119 @@ static void test_dispatch_lifecycle(void)
     CHECK(status == 400 && error_code(r) == -32700
               && json_object_is_type(path(r, "id", NULL), json_type_null),
           "parse error: 400, -32700, id null");
-    CHECK(mcp_server_supports_protocol("2025-03-26")
-              && !mcp_server_supports_protocol("2026-07-28")
-              && !mcp_server_supports_protocol(""),
+    CHECK(mcp_era_is_legacy_version("2025-03-26")
+              && !mcp_era_is_legacy_version("2026-07-28")
+              && !mcp_era_is_legacy_version(""),
+          "initialize selects only the legacy revisions");
+    r = handle_modern("initialize", NULL,
+                  "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\","
+                  "\"params\":{\"_meta\":{\"io.modelcontextprotocol/"
+                  "protocolVersion\":\"2026-07-28\",\"io.modelcontextprotocol/"
+                  "clientCapabilities\":{}}}}", &status);
+    CHECK(status == 404 && error_code(r) == -32601
+              && json_object_get_int(path(r, "id", NULL)) == 1,
+          "initialize with the 2026-07-28 header: 404 -32601, id kept");
+    r = handle_as("1999-01-01", PING("7"), &status);
+    CHECK(status == 400 && error_code(r) == -32022
+              && json_object_get_int(path(r, "id", NULL)) == 7
+              && json_object_array_length(path(path(r, "error", "data"),
+                                                "supported", NULL)) == 4,
+          "an unknown revision: 400 -32022 with the id and the four "
           "supported revisions");
+    CHECK_STR(json_object_get_string(path(path(r, "error", "data"),
+                                          "requested", NULL)),
+              "1999-01-01", "-32022 echoes the requested revision");
+}
+
+#define META(v) "\"_meta\":{\"io.modelcontextprotocol/protocolVersion\":\"" \
+                v "\",\"io.modelcontextprotocol/clientCapabilities\":{}}"
+#define MODERN(id, method, extra)                                            \
+    "{\"jsonrpc\":\"2.0\",\"id\":" id ",\"method\":\"" method "\","       \
+    "\"params\":{" extra META("2026-07-28") "}}"
+
+static void test_dispatch_modern(void)
+{
+    json_object *r, *res;
+    mcp_meta meta;
+    mcp_refusal refusal;
+    apr_size_t len;
+    int status;
+
+    r = handle_modern("server/discover", NULL,
+                      MODERN("\"d\"", "server/discover", ""), &status);
+    res = path(r, "result", NULL);
+    CHECK(status == 200 && json_object_array_length(
+                               path(res, "supportedVersions", NULL)) == 4,
+          "server/discover: four supported revisions");
+    CHECK_STR(json_object_get_string(path(res, "resultType", NULL)),
+              "complete", "server/discover: resultType");
+    CHECK_STR(json_object_get_string(path(res, "cacheScope", NULL)),
+              "public", "server/discover: public");
+    CHECK_STR(json_object_get_string(path(path(res, "_meta",
+                  "io.modelcontextprotocol/serverInfo"), "name", NULL)),
+              MCP_SERVER_NAME, "server/discover: serverInfo in _meta");
+    CHECK(path(res, "capabilities", "prompts") != NULL,
+          "server/discover: prompts capability");
+
+    r = handle_modern("tools/list", NULL,
+                      MODERN("2", "tools/list", ""), &status);
+    res = path(r, "result", NULL);
+    CHECK(status == 200 && json_object_get_int(path(res, "ttlMs", NULL))
+                               == 3600000
+              && path(res, "tools", NULL) != NULL,
+          "tools/list: tools with ttlMs");
+    r = handle_modern("tools/list", NULL,
+                      "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":"
+                      "\"tools/list\"}", &status);
+    CHECK(status == 400 && error_code(r) == -32602
+              && json_object_get_int(path(r, "id", NULL)) == 3,
+          "no _meta: 400 -32602 with the id");
+    r = handle_modern(NULL, NULL, MODERN("4", "tools/list", ""), &status);
+    CHECK(status == 400 && error_code(r) == -32020,
+          "no Mcp-Method: 400 -32020");
+    r = handle_modern("TOOLS/LIST", NULL, MODERN("5", "tools/list", ""),
+                      &status);
+    CHECK(status == 400 && error_code(r) == -32020,
+          "Mcp-Method compared case-sensitively");
+    r = handle_modern("tools/call", NULL,
+                      MODERN("6", "tools/call", "\"name\":\"t3\","),
+                      &status);
+    CHECK(status == 400 && error_code(r) == -32020,
+          "tools/call without Mcp-Name: -32020");
+    r = handle_modern("tools/call", "=?base64?dDM=?=",
+                      MODERN("7", "tools/call", "\"name\":\"t3\","),
+                      &status);
+    CHECK(status == 200 && path(r, "result", NULL) != NULL,
+          "a base64-encoded Mcp-Name is decoded before comparing");
+    r = handle_modern("ping", NULL, MODERN("8", "ping", ""), &status);
+    CHECK(status == 404 && error_code(r) == -32601,
+          "ping is gone in 2026-07-28: 404 -32601");
+    r = handle_modern("resources/read", "matomo://nope",
+                      MODERN("9", "resources/read",
+                             "\"uri\":\"matomo://nope\","), &status);
+    CHECK(error_code(r) == -32602
+              && path(path(r, "error", "data"), "uri", NULL) != NULL,
+          "resource not found: -32602 with data.uri");
+    r = handle_as(MCP_PROTOCOL_LATEST, MODERN("10", "tools/list", ""),
+                  &status);
+    CHECK(status == 400 && error_code(r) == -32020,
+          "header 2025-11-25, _meta 2026-07-28: -32020");
+
+    CHECK(mcp_era_require_capability(pool, &(mcp_meta){ NULL, NULL },
+                                     "sampling", &refusal) != 0
+              && refusal.code == -32021 && refusal.http_status == 400
+              && json_object_is_type(path(refusal.data,
+                                          "requiredCapabilities",
+                                          "sampling"), json_type_object),
+          "an undeclared capability: -32021 naming it as an object");
+    memset(&meta, 0, sizeof(meta));
+    CHECK(mcp_era_header_value(pool, "a\x01b", &len) == NULL
+              && mcp_era_header_value(pool, "=?base64?!!!!?=", &len) == NULL,
+          "control characters and bad base64 are refused");
+    CHECK_STR(mcp_era_decorate(pool, "{}", "{\"name\":\"x\"}", NULL),
+              "{\"resultType\":\"complete\",\"_meta\":{"
+              "\"io.modelcontextprotocol/serverInfo\":{\"name\":\"x\"}}}",
+              "decorating an empty result");
 }
 
 static void test_dispatch_tools(void)
@@ -1310,6 +1439,7 @@ int main(void)
     mcp_catalog_build(pool, five_tools, 5, 2, &c);
     five_catalog = c;
     test_dispatch_lifecycle();
+    test_dispatch_modern();
     test_dispatch_batch();
     test_dispatch_tools();
     test_auth();
