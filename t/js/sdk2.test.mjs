@@ -280,20 +280,22 @@ for (const mode of MODES) {
       const m = e.sent ?? {};
       const what = `${m.method ?? '(response)'}${m.id !== undefined ? ` id ${m.id}` : ''}`;
       if (m.method === 'initialize') problems.push(`${what}: sent at all`);
-      if (e.headers.get('mcp-protocol-version') !== MODERN) {
-        problems.push(`${what}: MCP-Protocol-Version ${e.headers.get('mcp-protocol-version')}`);
-      }
-      if (m.method && e.headers.get('mcp-method') !== m.method) {
-        problems.push(`${what}: Mcp-Method ${e.headers.get('mcp-method')}`);
-      }
-      if (m.method && m.id !== undefined) {
-        if (m.params?._meta?.[META_VERSION] !== MODERN) problems.push(`${what}: _meta protocolVersion ${short(m.params?._meta?.[META_VERSION])}`);
-        if (typeof m.params?._meta?.[META_CAPS] !== 'object') problems.push(`${what}: no _meta clientCapabilities`);
-      }
-      if (m.method === 'notifications/cancelled' || (m.method && m.id === undefined)) {
+      // A notification (the client's notifications/cancelled when a listen
+      // stream closes): 202, no body.  2026-07-28 defines no headers for
+      // notification POSTs ("header requirements for notification POSTs
+      // are not defined by this revision", basic/transports/streamable-http).
+      if (m.method && m.id === undefined) {
         if (e.status !== 202) problems.push(`${what}: HTTP ${e.status}, not 202`);
         continue;
       }
+      if (e.headers.get('mcp-protocol-version') !== MODERN) {
+        problems.push(`${what}: MCP-Protocol-Version ${e.headers.get('mcp-protocol-version')}`);
+      }
+      if (e.headers.get('mcp-method') !== m.method) {
+        problems.push(`${what}: Mcp-Method ${e.headers.get('mcp-method')}`);
+      }
+      if (m.params?._meta?.[META_VERSION] !== MODERN) problems.push(`${what}: _meta protocolVersion ${short(m.params?._meta?.[META_VERSION])}`);
+      if (typeof m.params?._meta?.[META_CAPS] !== 'object') problems.push(`${what}: no _meta clientCapabilities`);
       if (m.method === 'subscriptions/listen') continue;
       if (e.status !== 200) problems.push(`${what}: HTTP ${e.status}`);
       const answered = await e.answered;
