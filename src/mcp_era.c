@@ -116,7 +116,7 @@ int mcp_era_select(apr_pool_t *p, const mcp_headers *h,
     return unsupported(p, version, refusal);
 }
 
-static int is_log_level(const char *level)
+int mcp_era_log_level_rank(const char *level)
 {
     static const char *const levels[] = {
         "debug", "info", "notice", "warning", "error", "critical", "alert",
@@ -126,10 +126,10 @@ static int is_log_level(const char *level)
 
     for (i = 0; levels[i] != NULL; i++) {
         if (strcmp(level, levels[i]) == 0) {
-            return 1;
+            return i;
         }
     }
-    return 0;
+    return -1;
 }
 
 static int check_meta(json_object *meta, mcp_meta *out, mcp_refusal *refusal)
@@ -157,7 +157,7 @@ static int check_meta(json_object *meta, mcp_meta *out, mcp_refusal *refusal)
     out->log_level = NULL;
     if (json_object_object_get_ex(meta, META_LOG_LEVEL, &level)) {
         if (!json_object_is_type(level, json_type_string)
-            || !is_log_level(json_object_get_string(level))) {
+            || mcp_era_log_level_rank(json_object_get_string(level)) < 0) {
             return refuse(refusal, 400, MCP_JSONRPC_INVALID_PARAMS,
                           "Invalid params: params._meta[\"" META_LOG_LEVEL
                           "\"] must be one of debug, info, notice, warning, "

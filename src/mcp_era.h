@@ -63,6 +63,10 @@ extern const char *const mcp_era_versions[];
 /* 1 when revision is one initialize may select (a legacy revision). */
 int mcp_era_is_legacy_version(const char *revision);
 
+/* The syslog levels of MCP logging, from debug (0) to emergency (7); -1
+ * for anything else. */
+int mcp_era_log_level_rank(const char *level);
+
 /* Decides the era of one message (a request or a notification).  Returns 0
  * and sets *era, or returns -1 with *refusal filled (-32020 when the header
  * and _meta disagree, -32022 for a revision this server does not speak). */

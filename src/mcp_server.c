@@ -155,19 +155,6 @@ static void progress(mcp_request *req, const char *message)
     send_notification(req, "notifications/progress", params);
 }
 
-static int level_rank(const char *level)
-{
-    static const char *const levels[] = {
-        "debug", "info", "notice", "warning", "error", "critical", "alert",
-        "emergency", NULL
-    };
-    int i;
-
-    for (i = 0; levels[i] != NULL && strcmp(levels[i], level) != 0; i++) {
-    }
-    return i;
-}
-
 /* notifications/message, only for a request that asked for a log level
  * (2026-07-28: never without one), at or above it. */
 static void log_to_client(mcp_request *req, const char *level,
@@ -176,7 +163,8 @@ static void log_to_client(mcp_request *req, const char *level,
     json_object *params;
 
     if (req->meta.log_level == NULL
-        || level_rank(level) < level_rank(req->meta.log_level)) {
+        || mcp_era_log_level_rank(level)
+               < mcp_era_log_level_rank(req->meta.log_level)) {
         return;
     }
     params = json_object_new_object();
@@ -410,7 +398,7 @@ static void do_set_level(mcp_request *req, json_object *params,
     const char *level = mcp_json_get_string(params, "level");
 
     (void)req;
-    if (level != NULL && level_rank(level) < 8) {
+    if (level != NULL && mcp_era_log_level_rank(level) >= 0) {
         out->result = "{}";
         return;
     }
@@ -722,6 +710,9 @@ static void answer_request(mcp_request *req, const mcp_jsonrpc_msg *msg,
     const mcp_method *m;
 
     memset(&out, 0, sizeof(out));
+    /* A batch's members share req: progress belongs to one of them. */
+    req->progress_token = NULL;
+    req->progress = 0;
     if (req->era == MCP_ERA_MODERN
         && mcp_era_check_request(req->pool, &req->headers, msg, &req->meta,
                                  &refusal) != 0) {
