@@ -1,4 +1,6 @@
 #include "mcp_transport.h"
+#include "mcp_json.h"
+#include "mcp_jsonrpc.h"
 #include "mcp_server.h"
 
 #include <apr_atomic.h>
@@ -18,13 +20,15 @@ APLOG_USE_MODULE(matomo_mcp);
 
 #define ALLOWED_METHODS "POST, OPTIONS"
 
-/* Transport-level failures get a JSON-RPC error body too (id null), as
- * MCP SDKs do, so a client can show the reason. */
-static int send_status(request_rec *r, int status, const char *message)
+/* Transport-level failures get a JSON-RPC error body too, as MCP SDKs do,
+ * so a client can show the reason: with the request's id (serialised)
+ * when the body was read, else null. */
+static int send_error(request_rec *r, int status, const char *id,
+                      const char *message)
 {
     const char *body = apr_psprintf(
-        r->pool, "{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":"
-                 "{\"code\":-32000,\"message\":\"%s\"}}", message);
+        r->pool, "{\"jsonrpc\":\"2.0\",\"id\":%s,\"error\":"
+                 "{\"code\":-32000,\"message\":\"%s\"}}", id, message);
 
     ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "answering %d: %s", status,
                   message);
@@ -33,6 +37,11 @@ static int send_status(request_rec *r, int status, const char *message)
     ap_set_content_length(r, (apr_off_t)strlen(body));
     ap_rputs(body, r);
     return OK;
+}
+
+static int send_status(request_rec *r, int status, const char *message)
+{
+    return send_error(r, status, "null", message);
 }
 
 /* --- Host and Origin (DNS rebinding, cross-site requests) ------------ */
@@ -473,26 +482,49 @@ static const char *metadata_url(request_rec *r)
 
 /* 401 with the RFC 9728 pointer that lets clients find Matomo's OAuth
  * server; error="invalid_token" when a token was given and refused. */
-static int challenge(request_rec *r, int token_refused, const char *message)
+static int read_body(request_rec *r, apr_off_t cap, char **out,
+                     apr_size_t *out_len);
+
+/* The id of the one request in the body, serialised, or "null": the 401
+ * is the first answer every client that signs in meets (Claude's
+ * server/discover probe among them), and answers the request it refuses. */
+static const char *body_id(request_rec *r, const mcp_dir_conf *conf)
+{
+    mcp_jsonrpc_msg msg;
+    char *body;
+    apr_size_t len;
+
+    if (read_body(r, mcp_config_max_request_body(conf), &body, &len) != OK) {
+        return "null";
+    }
+    mcp_jsonrpc_parse(r->pool, body, len, &msg);
+    return msg.id != NULL ? mcp_json_to_string(r->pool, msg.id, NULL)
+                          : "null";
+}
+
+static int challenge(request_rec *r, const mcp_dir_conf *conf,
+                     int token_refused, const char *message)
 {
     apr_table_setn(r->headers_out, "WWW-Authenticate", apr_psprintf(
         r->pool, "Bearer resource_metadata=\"%s\"%s", metadata_url(r),
         token_refused ? ", error=\"invalid_token\"" : ""));
-    return send_status(r, HTTP_UNAUTHORIZED, message);
+    return send_error(r, HTTP_UNAUTHORIZED, body_id(r, conf), message);
 }
 
-static int read_credential(request_rec *r, mcp_credential *cred)
+static int read_credential(request_rec *r, const mcp_dir_conf *conf,
+                           mcp_credential *cred)
 {
     const char *header = apr_table_get(r->headers_in, "Authorization");
 
     switch (mcp_auth_parse_bearer(header, &cred->token)) {
     case MCP_AUTH_MISSING:
-        return challenge(r, 0, "Unauthorized: send your Matomo token as "
-                               "Authorization: Bearer <token>");
+        return challenge(r, conf, 0,
+                         "Unauthorized: send your Matomo token as "
+                         "Authorization: Bearer <token>");
     case MCP_AUTH_MALFORMED:
         /* A Bearer attempt with a bad token is an invalid token; another
          * scheme is no token at all (RFC 6750, section 3.1). */
-        return challenge(r, !strncasecmp(header, "Bearer", 6)
+        return challenge(r, conf, !strncasecmp(header, "Bearer", 6)
                                 && (header[6] == '\0' || header[6] == ' '),
                          "Unauthorized: expected Authorization: Bearer "
                          "<token>");
@@ -694,7 +726,7 @@ int mcp_transport_handle(request_rec *r, const mcp_dir_conf *conf,
 
     memset(&req, 0, sizeof(req));
     if ((rc = check_request(r, conf, &acc)) != DECLINED
-        || (rc = read_credential(r, &req.credential)) != DECLINED) {
+        || (rc = read_credential(r, conf, &req.credential)) != DECLINED) {
         return rc;
     }
     rc = read_body(r, mcp_config_max_request_body(conf), &body, &len);

@@ -42,6 +42,14 @@ my $meta_url = "$BASE/.well-known/oauth-protected-resource/mcp";
     is($res->header('WWW-Authenticate'),
        qq{Bearer resource_metadata="$meta_url"},
        'no Authorization: challenge names the metadata, no error');
+    my $j = McpTest::json_body($res);
+    ok($j && defined $j->{id} && $j->{id} eq '1' && $j->{error}{code} == -32000,
+       'no Authorization: the 401 body answers the request (its id, -32000)');
+    $res = rpc('/mcp', 'probe-1', 'server/discover', undef,
+               Authorization => undef);
+    $j = McpTest::json_body($res);
+    ok($res->code == 401 && $j && ($j->{id} // '') eq 'probe-1',
+       "no Authorization: a string id comes back as sent");
 }
 for my $case (['Bearer', 'empty bearer'], ['Bearer a b', 'space in token'],
               ['Bearer tok%26en', 'percent sign'],
