@@ -56,12 +56,6 @@ run_requirements(
                      dns-rebinding-protection)],
     wire_in   => [qw(server-initialize ping tools-list resources-list
                      prompts-list completion-complete)],
-    # A baseline entry of no allowed kind: shown as a failing TODO test
-    # until the lead decides (see the entry's comment in the baseline).
-    exceptions => {
-        'server-sse-multiple-streams:server-sse-multiple-streams-session' =>
-            'stateless by design: no Mcp-Session-Id, and the scenario WARNs (counted as failing) without one',
-    },
 );
 
 done_testing();
