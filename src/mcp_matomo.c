@@ -450,10 +450,7 @@ void mcp_matomo_conn_close(mcp_matomo_conn *conn)
     free(conn);
 }
 
-/* 1 when the client behind fd has hung up.  Bytes waiting to be read (a
- * pipelined request) are no hang-up: *pending is set then, so that the
- * caller stops waking up on them. */
-static int client_gone(int fd, int *pending)
+int mcp_watch_client_gone(int fd, int wait_ms, int *pending)
 {
 #ifdef POLLRDHUP
     struct pollfd pfd = { fd, POLLIN | POLLRDHUP, 0 };
@@ -462,7 +459,8 @@ static int client_gone(int fd, int *pending)
 #endif
     char byte;
 
-    if (poll(&pfd, 1, 0) <= 0) {
+    *pending = 0;
+    if (poll(&pfd, 1, wait_ms) <= 0) {
         return 0;
     }
 #ifdef POLLRDHUP
@@ -533,7 +531,8 @@ static CURLcode drive(mcp_matomo_conn *conn, const mcp_matomo_watch *w)
             break;
         }
         if ((client.revents || (next_tick && apr_time_now() >= next_tick))
-            && w->client_fd >= 0 && client_gone(w->client_fd, &pending)) {
+            && w->client_fd >= 0
+            && mcp_watch_client_gone(w->client_fd, 0, &pending)) {
             rc = CURLE_ABORTED_BY_CALLBACK;
             break;
         }

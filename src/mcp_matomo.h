@@ -78,6 +78,12 @@ typedef struct {
     void *baton;
 } mcp_matomo_watch;
 
+/* Waits up to wait_ms for the peer behind socket fd to hang up (a FIN or
+ * an error); returns 1 when it has.  Bytes it sent instead (a pipelined
+ * request) are no hang-up: *pending is set then, since polling for them
+ * again would return at once. */
+int mcp_watch_client_gone(int fd, int wait_ms, int *pending);
+
 /* 1 when Module.action is on the read-only allow-list. */
 int mcp_matomo_method_allowed(const char *method);
 

@@ -642,33 +642,17 @@ static int check_request(request_rec *r, const mcp_dir_conf *conf,
 /* Waits up to t, or until the client hangs up (returns 1). */
 static int hung_up_within(request_rec *r, int fd, apr_interval_time_t t)
 {
-    struct pollfd pfd = { fd, POLLIN, 0 };
-    char byte;
+    int pending = 0;
 
-#ifdef POLLRDHUP
-    pfd.events |= POLLRDHUP;
-#endif
-    if (fd < 0) {
+    if (fd >= 0 && mcp_watch_client_gone(fd, (int)apr_time_as_msec(t),
+                                         &pending)) {
+        return 1;
+    }
+    if (fd < 0 || pending) {
+        /* No socket of its own (HTTP/2), or bytes from the client that
+         * polling would return on at once: wait the rest out plainly. */
         apr_sleep(t);
-        return r->connection->aborted;
     }
-    if (poll(&pfd, 1, (int)apr_time_as_msec(t)) <= 0) {
-        return 0;
-    }
-#ifdef POLLRDHUP
-    if (pfd.revents & POLLRDHUP) {
-        return 1;
-    }
-#endif
-    if (pfd.revents & (POLLHUP | POLLERR | POLLNVAL)) {
-        return 1;
-    }
-    if (recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) == 0) {
-        return 1;
-    }
-    /* Bytes from the client (a pipelined request) are not a hang-up, but
-     * polling on them again would spin: wait the rest out plainly. */
-    apr_sleep(t);
     return r->connection->aborted;
 }
 

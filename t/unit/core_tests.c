@@ -503,8 +503,9 @@ static void test_catalog(void)
 
 static const mcp_catalog *five_catalog;
 
-static json_object *handle_as(const char *version, const char *body,
-                              int *status)
+/* One body as the transport hands it over with these request headers. */
+static json_object *handle_with(const mcp_headers *h, const char *body,
+                                int *status)
 {
     mcp_request req;
     mcp_reply reply;
@@ -512,11 +513,19 @@ static json_object *handle_as(const char *version, const char *body,
     memset(&req, 0, sizeof(req));
     req.pool = pool;
     req.catalog = five_catalog;
-    req.headers.protocol = version;
+    req.headers = *h;
     req.website_url = "https://stats.example.org/";
     mcp_server_handle(&req, body, strlen(body), &reply);
     *status = reply.http_status;
     return reply.body != NULL ? parsed(reply.body) : NULL;
+}
+
+static json_object *handle_as(const char *version, const char *body,
+                              int *status)
+{
+    mcp_headers h = { version, NULL, NULL };
+
+    return handle_with(&h, body, status);
 }
 
 /* A 2026-07-28 request: the protocol header, and Mcp-Method / Mcp-Name as
@@ -524,19 +533,9 @@ static json_object *handle_as(const char *version, const char *body,
 static json_object *handle_modern(const char *method, const char *name,
                                   const char *body, int *status)
 {
-    mcp_request req;
-    mcp_reply reply;
+    mcp_headers h = { MCP_PROTOCOL_MODERN, method, name };
 
-    memset(&req, 0, sizeof(req));
-    req.pool = pool;
-    req.catalog = five_catalog;
-    req.headers.protocol = MCP_PROTOCOL_MODERN;
-    req.headers.method = method;
-    req.headers.name = name;
-    req.website_url = "https://stats.example.org/";
-    mcp_server_handle(&req, body, strlen(body), &reply);
-    *status = reply.http_status;
-    return reply.body != NULL ? parsed(reply.body) : NULL;
+    return handle_with(&h, body, status);
 }
 
 static json_object *handle(const char *body, int *status)
