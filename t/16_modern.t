@@ -646,6 +646,10 @@ sub read_to_end {
     is($err->{data}{tool}, 'matomo_nope', 'unknown tool: data.tool');
     ($res, $body) = modern('/mcp', 'u-2', 'tools/list', { cursor => 'nonsense' });
     refused($res, $body, 200, -32602, 'u-2', 'bad cursor (2026-07-28): 200, -32602');
+    ($res, $body) = modern('/mcp', 'u-3', 'prompts/get',
+                           { name => 'matomo_traffic_exploration', arguments => {} });
+    refused($res, $body, 200, -32602, 'u-3',
+            'prompt without its required argument (2026-07-28): 200, -32602');
 }
 
 # --- notifications and batches ----------------------------------------------------
@@ -725,6 +729,8 @@ sub listen_stream_ok {
         or diag($JSON->encode($close // {}));
     ok(same_id($close->{result}{_meta}{$SUB_KEY}, $id),
        "$name: the closing result carries the subscriptionId");
+    is($close->{result}{_meta}{$SRV_KEY}{name}, $SERVER,
+       "$name: and serverInfo, as every modern result");
     ok(!grep({ !/^: ?keep-alive$/ } @$comments), "$name: no other comment than keep-alives")
         or diag(join "\n", @$comments);
     # Keep-alives come every 15 s: a stream bounded to 2 s has room for
@@ -868,6 +874,16 @@ sub listen_stream_ok {
                   "$name: the same tool result as without progress");
         is($last->{result}{resultType}, $era eq $MODERN ? 'complete' : undef,
            "$name: resultType as the era has it");
+    }
+    {
+        # A token must be a string or an integer: anything else asks for
+        # nothing.
+        my ($res, $body) = modern('/mcp-progress', 'float', 'tools/call',
+                                  { %$call, _meta => { progressToken => 1.5 } });
+        ok(is_json_answer($res) && $body && same_id($body->{id}, 'float')
+           && $body->{result}{structuredContent},
+           'slow Matomo, progress token 1.5 (not a token): plain JSON')
+            or diag($res->as_string);
     }
     {
         my ($res, $body) = modern('/mcp-progress', 'json', 'tools/call',
