@@ -1017,7 +1017,7 @@ sub aborted_line {
     # notices a closed connection within 50 ms.
     cmp_ok($out->{aborted_after_ms} // 1e9, '<', 15_000,
            'hang-up: abandoned long before the 30 s backend timeout, so by the cancellation');
-    diag("aborted_after_ms: " . ($out->{aborted_after_ms} // 'none'));
+    note("aborted_after_ms: " . ($out->{aborted_after_ms} // 'none'));
     my @lines = error_log_until($emark, qr/:$port\] the client went away/);
     ok(scalar(grep { /:$port\] the client went away/ } @lines),
        'hang-up: the module logged that the client went away, and returned')
@@ -1069,7 +1069,7 @@ sub aborted_line {
     is($out->{method}, $method, 'stream closed mid-call: the abandoned call is the tool\'s');
     cmp_ok($out->{aborted_after_ms} // 1e9, '<', 8000,
            'stream closed mid-call: abandoned before Matomo\'s answer was due');
-    diag("aborted_after_ms: " . ($out->{aborted_after_ms} // 'none'));
+    note("aborted_after_ms: " . ($out->{aborted_after_ms} // 'none'));
     my @lines = error_log_until($emark, qr/:$port\] the client went away/);
     ok(scalar(grep { /:$port\] the client went away/ } @lines),
        'stream closed mid-call: the module logged that the client went away')
