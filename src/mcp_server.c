@@ -537,7 +537,13 @@ static void do_listen(mcp_request *req, json_object *params, json_object *id,
 {
     json_object *ack, *result, *meta;
 
-    (void)params;
+    if (mcp_json_get_typed(params, "notifications", json_type_object)
+        == NULL) {
+        mcp_outcome_fail(out, MCP_JSONRPC_INVALID_PARAMS,
+             "subscriptions/listen needs params.notifications (an object: "
+             "the notification types wanted)");
+        return;
+    }
     if (req->channel == NULL || !req->channel->streams) {
         mcp_outcome_fail(out, MCP_JSONRPC_INVALID_REQUEST,
              "subscriptions/listen answers with an event stream: accept "

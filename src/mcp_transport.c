@@ -644,7 +644,9 @@ static int hung_up_within(request_rec *r, int fd, apr_interval_time_t t)
 {
     int pending = 0;
 
-    if (fd >= 0 && mcp_watch_client_gone(fd, (int)apr_time_as_msec(t),
+    /* Rounded up: a wait of 0 ms in the bound's last millisecond would
+     * spin. */
+    if (fd >= 0 && mcp_watch_client_gone(fd, (int)apr_time_as_msec(t + 999),
                                          &pending)) {
         return 1;
     }

@@ -767,6 +767,15 @@ sub listen_stream_ok {
     $ack = listen_stream_ok($res, 'listen-3', 'listen asking for nothing');
     is_deeply($ack->{notifications}, {}, 'listen asking for nothing: nothing granted');
 
+    # The filter is required (schema: SubscriptionsListenRequest).
+    {
+        my $msg = listen_msg('listen-5');
+        delete $msg->{params}{notifications};
+        $res = mcp_post('/mcp-listen', $msg, %LISTEN_HDR);
+        refused($res, json_body($res), 200, -32602, 'listen-5',
+                'listen without params.notifications: -32602 with the id');
+    }
+
     # A client that takes no event stream cannot listen.
     $res = mcp_post('/mcp-listen', listen_msg('listen-4'), %LISTEN_HDR,
                     Accept => 'application/json');
