@@ -214,6 +214,9 @@ static void round_trip_done(mcp_request *req, const mcp_matomo_answer *a,
         return;
     }
     req->round_trips++;
+    if (req->progress_token == NULL && req->meta.log_level == NULL) {
+        return;     /* nobody asked: no words formatted for nobody */
+    }
     progress(req, apr_psprintf(req->pool, "Matomo answered (round trip %d)",
                                req->round_trips));
     log_to_client(req, "debug", apr_psprintf(
