@@ -708,6 +708,35 @@ static int hold_listen_stream(answer_stream *as, const mcp_dir_conf *conf,
     return OK;
 }
 
+/* What the core needs of this HTTP request besides its body. */
+static void describe_request(request_rec *r, const mcp_dir_conf *conf,
+                             const mcp_process *proc, mcp_request *req)
+{
+    req->pool = r->pool;
+    req->catalog = proc->catalog;
+    req->verdicts = proc->verdicts;
+    req->headers.protocol = apr_table_get(r->headers_in,
+                                          "MCP-Protocol-Version");
+    req->headers.method = apr_table_get(r->headers_in, "Mcp-Method");
+    req->headers.name = apr_table_get(r->headers_in, "Mcp-Name");
+    req->website_url = conf->website_url != NULL
+                           ? conf->website_url
+                           : ap_construct_url(r->pool, "/", r);
+    req->progress_interval = mcp_config_progress_interval(conf);
+}
+
+/* Closing the stream (or the connection) cancels the request (2026-07-28
+ * cancellation.mdx): its Matomo call was dropped, nothing more is
+ * written. */
+static int abandon(request_rec *r)
+{
+    ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "the client went away: "
+                  "Matomo call abandoned, no answer sent");
+    r->connection->keepalive = AP_CONN_CLOSE;
+    r->connection->aborted = 1;
+    return OK;
+}
+
 int mcp_transport_handle(request_rec *r, const mcp_dir_conf *conf,
                          const mcp_process *proc)
 {
@@ -730,45 +759,26 @@ int mcp_transport_handle(request_rec *r, const mcp_dir_conf *conf,
         return rc;
     }
     rc = read_body(r, mcp_config_max_request_body(conf), &body, &len);
-    if (rc == HTTP_REQUEST_ENTITY_TOO_LARGE) {
-        return send_status(r, rc, "Payload Too Large");
-    }
     if (rc != OK) {
-        return rc;
+        return rc == HTTP_REQUEST_ENTITY_TOO_LARGE
+                   ? send_status(r, rc, "Payload Too Large") : rc;
     }
-    mcp_config_backend(conf, &backend);
     if ((tc = curl_for(r))->conn == NULL) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "curl_easy_init failed");
         return HTTP_INTERNAL_SERVER_ERROR;
     }
-    channel.fd = client_fd(r);
-    req.pool = r->pool;
-    req.catalog = proc->catalog;
+    mcp_config_backend(conf, &backend);
+    describe_request(r, conf, proc, &req);
     req.backend = &backend;
     req.conn = tc->conn;
-    req.verdicts = proc->verdicts;
-    req.headers.protocol = apr_table_get(r->headers_in,
-                                         "MCP-Protocol-Version");
-    req.headers.method = apr_table_get(r->headers_in, "Mcp-Method");
-    req.headers.name = apr_table_get(r->headers_in, "Mcp-Name");
-    req.website_url = conf->website_url != NULL
-                          ? conf->website_url
-                          : ap_construct_url(r->pool, "/", r);
+    channel.fd = client_fd(r);
     req.channel = &channel;
-    req.progress_interval = mcp_config_progress_interval(conf);
     mcp_server_handle(&req, body, len, &reply);
     if (req.conn_broken) {
         thread_curl_cleanup(tc);
     }
     if (req.cancelled) {
-        /* Closing the stream (or the connection) cancels the request
-         * (2026-07-28 cancellation.mdx): its Matomo call was dropped and
-         * nothing more is written. */
-        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "the client went away: "
-                      "Matomo call abandoned, no answer sent");
-        r->connection->keepalive = AP_CONN_CLOSE;
-        r->connection->aborted = 1;
-        return OK;
+        return abandon(r);
     }
     if (reply.listen_ack != NULL) {
         return hold_listen_stream(&as, conf, &reply);
