@@ -42,7 +42,8 @@ CORE_SRC  := src/mcp_json.c src/mcp_jsonrpc.c src/mcp_server.c src/mcp_tools.c \
              src/mcp_shape.c src/mcp_catalog.c src/mcp_period.c \
              src/mcp_toolkit.c src/tool_sites.c src/tool_traffic.c \
              src/tool_reports.c src/tool_context.c src/tool_health.c \
-             src/mcp_resources.c src/mcp_prompts.c src/mcp_era.c
+             src/mcp_resources.c src/mcp_prompts.c src/mcp_era.c \
+             src/mcp_guard.c src/mcp_throttle.c
 HTTPD_SRC := src/mcp_config.c src/mcp_transport.c
 SOURCES   := mod_matomo_mcp.c $(HTTPD_SRC) $(CORE_SRC)
 HEADERS   := $(wildcard src/*.h)

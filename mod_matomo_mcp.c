@@ -9,6 +9,7 @@
 #include <httpd.h>
 #include <http_config.h>
 #include <http_log.h>
+#include <ap_mpm.h>
 #include <http_protocol.h>
 
 #include <curl/curl.h>
@@ -120,6 +121,16 @@ static void mcp_child_init(apr_pool_t *pchild, server_rec *s)
                      "no token verdict cache in this child");
         process.verdicts = NULL;
     }
+    process.guard = mcp_guard_create(pchild);
+    process.throttle = mcp_throttle_create(pchild);
+    if (process.guard == NULL || process.throttle == NULL) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "no token-check "
+                     "budget or Matomo load limit in this child");
+    }
+    if (ap_mpm_query(AP_MPMQ_MAX_DAEMONS, &process.children) != APR_SUCCESS
+        || process.children < 1) {
+        process.children = 1;
+    }
     rv = mcp_json_cache_enable(pchild);
     if (rv != APR_SUCCESS) {
         /* Each parse then sets up its own parser: slower, still correct. */
@@ -224,6 +235,23 @@ static const command_rec mcp_directives[] = {
                   RSRC_CONF | ACCESS_CONF,
                   "subscriptions/listen streams open at once per child "
                   "process (default 4)"),
+    /* What protects Matomo: the server administrator's call too. */
+    AP_INIT_TAKE23("MatomoMcpTokenCheckBudget", mcp_config_set_check_budget,
+                   NULL, RSRC_CONF | ACCESS_CONF,
+                   "Refused token checks per client address and in total, "
+                   "per window (default 5 10 1h)"),
+    AP_INIT_FLAG("MatomoMcpForwardClientAddress",
+                 mcp_config_set_forward_client, NULL, RSRC_CONF | ACCESS_CONF,
+                 "Send the caller's address to Matomo in X-Forwarded-For "
+                 "(default On)"),
+    AP_INIT_TAKE12("MatomoMcpBackendConcurrency", mcp_config_set_concurrency,
+                   NULL, RSRC_CONF | ACCESS_CONF,
+                   "Matomo calls in flight per child, and how long one more "
+                   "waits (default 10 5s)"),
+    AP_INIT_TAKE12("MatomoMcpCircuitBreaker", mcp_config_set_breaker, NULL,
+                   RSRC_CONF | ACCESS_CONF,
+                   "Failures in a row that pause calls to Matomo, and the "
+                   "longest pause, or Off (default 5 60s)"),
     { NULL }
 };
 

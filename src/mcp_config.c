@@ -24,6 +24,14 @@ void *mcp_config_create_dir(apr_pool_t *p, char *dir)
     conf->progress_interval = -1;
     conf->listen_timeout = -1;
     conf->listen_max = -1;
+    conf->checks_per_client = -1;
+    conf->checks_total = -1;
+    conf->checks_window = -1;
+    conf->forward_client = -1;
+    conf->backend_concurrency = -1;
+    conf->backend_queue = -1;
+    conf->breaker_failures = -1;
+    conf->breaker_max_open = -1;
     return conf;
 }
 
@@ -52,6 +60,14 @@ void *mcp_config_merge_dir(apr_pool_t *p, void *basev, void *addv)
     conf->progress_interval = MERGE_NUM(progress_interval);
     conf->listen_timeout = MERGE_NUM(listen_timeout);
     conf->listen_max = MERGE_NUM(listen_max);
+    conf->checks_per_client = MERGE_NUM(checks_per_client);
+    conf->checks_total = MERGE_NUM(checks_total);
+    conf->checks_window = MERGE_NUM(checks_window);
+    conf->forward_client = MERGE_NUM(forward_client);
+    conf->backend_concurrency = MERGE_NUM(backend_concurrency);
+    conf->backend_queue = MERGE_NUM(backend_queue);
+    conf->breaker_failures = MERGE_NUM(breaker_failures);
+    conf->breaker_max_open = MERGE_NUM(breaker_max_open);
     return conf;
 }
 
@@ -83,6 +99,29 @@ int mcp_config_listen_max(const mcp_dir_conf *conf)
 {
     return conf->listen_max != -1 ? conf->listen_max
                                   : MCP_DEFAULT_LISTEN_MAX;
+}
+
+#define OR_DEFAULT(v, d) ((v) != -1 ? (v) : (d))
+
+void mcp_config_guard(const mcp_dir_conf *conf, int children,
+                      mcp_guard_budget *budget,
+                      mcp_throttle_limits *limits)
+{
+    int total = OR_DEFAULT(conf->checks_total, MCP_DEFAULT_CHECKS_TOTAL);
+
+    budget->per_client = OR_DEFAULT(conf->checks_per_client,
+                                    MCP_DEFAULT_CHECKS_PER_CLIENT);
+    budget->total = total / children > 0 ? total / children : 1;
+    budget->window = OR_DEFAULT(conf->checks_window,
+                                MCP_DEFAULT_CHECKS_WINDOW);
+    limits->max_in_flight = OR_DEFAULT(conf->backend_concurrency,
+                                       MCP_DEFAULT_BACKEND_CONCURRENCY);
+    limits->max_wait = OR_DEFAULT(conf->backend_queue,
+                                  MCP_DEFAULT_BACKEND_QUEUE);
+    limits->failures = OR_DEFAULT(conf->breaker_failures,
+                                  MCP_DEFAULT_BREAKER_FAILURES);
+    limits->max_open = OR_DEFAULT(conf->breaker_max_open,
+                                  MCP_DEFAULT_BREAKER_MAX_OPEN);
 }
 
 apr_interval_time_t mcp_config_backend_timeout(const mcp_dir_conf *conf)
@@ -392,6 +431,102 @@ const char *mcp_config_set_listen_max(cmd_parms *cmd, void *dconf,
                             LISTEN_MAX_LIMIT);
     }
     conf->listen_max = (int)n;
+    return NULL;
+}
+
+/* A whole number from lo to hi, or NULL. */
+static int whole_number(const char *arg, int lo, int hi, int *out)
+{
+    char *end;
+    apr_int64_t n;
+
+    if (!apr_isdigit(*arg)) {
+        return 0;
+    }
+    n = apr_strtoi64(arg, &end, 10);
+    if (*end != '\0' || n < lo || n > hi) {
+        return 0;
+    }
+    *out = (int)n;
+    return 1;
+}
+
+/* A duration from lo to hi (ap_timeout_parameter_parse's units). */
+static int duration(const char *arg, apr_interval_time_t lo,
+                    apr_interval_time_t hi, apr_interval_time_t *out)
+{
+    return ap_timeout_parameter_parse(arg, out, "s") == APR_SUCCESS
+           && *out >= lo && *out <= hi;
+}
+
+const char *mcp_config_set_check_budget(cmd_parms *cmd, void *dconf,
+                                        const char *per_client,
+                                        const char *total,
+                                        const char *window)
+{
+    mcp_dir_conf *conf = dconf;
+
+    if (!whole_number(per_client, 1, 1000, &conf->checks_per_client)
+        || !whole_number(total, 1, 100000, &conf->checks_total)
+        || conf->checks_per_client > conf->checks_total
+        || (window != NULL
+            && !duration(window, apr_time_from_sec(1),
+                         apr_time_from_sec(7 * 86400),
+                         &conf->checks_window))) {
+        return apr_psprintf(cmd->pool, "%s: expected PER_CLIENT TOTAL "
+                            "[WINDOW]: refused token checks one client "
+                            "(1-1000) and all together (1-100000, at least "
+                            "PER_CLIENT) may cause per WINDOW (1s-7d, "
+                            "default 1h; e.g. 5 10 1h)", cmd->cmd->name);
+    }
+    return NULL;
+}
+
+const char *mcp_config_set_forward_client(cmd_parms *cmd, void *dconf,
+                                          int on)
+{
+    (void)cmd;
+    ((mcp_dir_conf *)dconf)->forward_client = on;
+    return NULL;
+}
+
+const char *mcp_config_set_concurrency(cmd_parms *cmd, void *dconf,
+                                       const char *n, const char *wait)
+{
+    mcp_dir_conf *conf = dconf;
+
+    if (!whole_number(n, 1, 1000, &conf->backend_concurrency)
+        || (wait != NULL
+            && !duration(wait, 0, apr_time_from_sec(600),
+                         &conf->backend_queue))) {
+        return apr_psprintf(cmd->pool, "%s: expected N [WAIT]: Matomo calls "
+                            "in flight per child (1-1000), and how long one "
+                            "more may wait for a free one (0-600s, default "
+                            "5s)", cmd->cmd->name);
+    }
+    return NULL;
+}
+
+const char *mcp_config_set_breaker(cmd_parms *cmd, void *dconf,
+                                   const char *failures,
+                                   const char *max_open)
+{
+    mcp_dir_conf *conf = dconf;
+
+    if (!strcasecmp(failures, "off") && max_open == NULL) {
+        conf->breaker_failures = 0;
+        return NULL;
+    }
+    if (!whole_number(failures, 1, 1000, &conf->breaker_failures)
+        || (max_open != NULL
+            && !duration(max_open, apr_time_from_sec(1),
+                         apr_time_from_sec(3600),
+                         &conf->breaker_max_open))) {
+        return apr_psprintf(cmd->pool, "%s: expected FAILURES [MAX_OPEN] "
+                            "or Off: failures in a row that stop calls to "
+                            "Matomo (1-1000), and the longest pause "
+                            "(1s-3600s, default 60s)", cmd->cmd->name);
+    }
     return NULL;
 }
 

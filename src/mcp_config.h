@@ -9,7 +9,9 @@
 #include <httpd.h>
 #include <http_config.h>
 
+#include "mcp_guard.h"
 #include "mcp_matomo.h"
+#include "mcp_throttle.h"
 
 #define MCP_HANDLER_NAME "matomo-mcp"
 
@@ -25,6 +27,20 @@
  * announce never change, so a minute, and a few per child, are plenty. */
 #define MCP_DEFAULT_LISTEN_TIMEOUT       apr_time_from_sec(60)
 #define MCP_DEFAULT_LISTEN_MAX           4
+/* Refused token checks: Matomo 5 locks an address out after 20 failed
+ * logins in 60 minutes (its default), so the whole server stays at half
+ * that (shared out among the child processes), and one client gets five
+ * tries an hour before it must wait. */
+#define MCP_DEFAULT_CHECKS_PER_CLIENT    5
+#define MCP_DEFAULT_CHECKS_TOTAL         10
+#define MCP_DEFAULT_CHECKS_WINDOW        apr_time_from_sec(3600)
+/* Calls in flight to Matomo per child: PHP-FPM pools often run 5-20
+ * workers, and Matomo serves the web UI and the tracker too. */
+#define MCP_DEFAULT_BACKEND_CONCURRENCY  10
+#define MCP_DEFAULT_BACKEND_QUEUE        apr_time_from_sec(5)
+/* The breaker opens after five failures in a row, at most for a minute. */
+#define MCP_DEFAULT_BREAKER_FAILURES     5
+#define MCP_DEFAULT_BREAKER_MAX_OPEN     apr_time_from_sec(60)
 
 typedef struct {
     const char *backend;            /* Matomo's index.php, absolute URL */
@@ -44,6 +60,14 @@ typedef struct {
     apr_interval_time_t progress_interval; /* -1: unset */
     apr_interval_time_t listen_timeout;    /* -1: unset */
     int listen_max;                 /* streams per child; -1: unset */
+    int checks_per_client;          /* MatomoMcpTokenCheckBudget; -1 */
+    int checks_total;
+    apr_interval_time_t checks_window;
+    int forward_client;             /* -1: unset (on) */
+    int backend_concurrency;        /* -1: unset */
+    apr_interval_time_t backend_queue;     /* -1: unset */
+    int breaker_failures;           /* 0: off; -1: unset */
+    apr_interval_time_t breaker_max_open;  /* -1: unset */
 } mcp_dir_conf;
 
 #define MCP_DEFAULT_RESOURCE_NAME "Matomo analytics"
@@ -70,6 +94,17 @@ const char *mcp_config_set_timeout(cmd_parms *cmd, void *dconf,
                                    const char *arg);
 const char *mcp_config_set_listen_max(cmd_parms *cmd, void *dconf,
                                       const char *arg);
+const char *mcp_config_set_check_budget(cmd_parms *cmd, void *dconf,
+                                        const char *per_client,
+                                        const char *total,
+                                        const char *window);
+const char *mcp_config_set_forward_client(cmd_parms *cmd, void *dconf,
+                                          int on);
+const char *mcp_config_set_concurrency(cmd_parms *cmd, void *dconf,
+                                       const char *n, const char *wait);
+const char *mcp_config_set_breaker(cmd_parms *cmd, void *dconf,
+                                   const char *failures,
+                                   const char *max_open);
 const char *mcp_config_add_origin(cmd_parms *cmd, void *dconf,
                                   const char *arg);
 const char *mcp_config_add_host(cmd_parms *cmd, void *dconf,
@@ -99,6 +134,12 @@ apr_off_t mcp_config_max_backend_response(const mcp_dir_conf *conf);
 apr_interval_time_t mcp_config_progress_interval(const mcp_dir_conf *conf);
 apr_interval_time_t mcp_config_listen_timeout(const mcp_dir_conf *conf);
 int mcp_config_listen_max(const mcp_dir_conf *conf);
+
+/* The token-check budget and the Matomo load limits, defaults applied;
+ * the total is shared out among children (at least one each). */
+void mcp_config_guard(const mcp_dir_conf *conf, int children,
+                      mcp_guard_budget *budget,
+                      mcp_throttle_limits *limits);
 
 /* The Matomo backend as the client core wants it, defaults applied. */
 void mcp_config_backend(const mcp_dir_conf *conf, mcp_matomo_backend *out);

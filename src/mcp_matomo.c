@@ -270,6 +270,38 @@ static void set(mcp_matomo_answer *out, mcp_matomo_status st,
     out->message = message;
 }
 
+/* Matomo's NoAccessException, on every version. */
+#define NO_ACCESS "You can't access this resource as it requires"
+
+/* An error result is an access error when it is Matomo's
+ * NoAccessException: Matomo 4 answers those with HTTP 200 (5 with 401),
+ * an unknown token among them, since it is the anonymous user there. */
+static mcp_matomo_status error_kind(const char *message)
+{
+    return message != NULL && !strncmp(message, NO_ACCESS, strlen(NO_ACCESS))
+               ? MCP_MATOMO_DENIED : MCP_MATOMO_ERROR;
+}
+
+/* The page of Matomo's brute-force protection (Login plugin): HTTP 500,
+ * HTML, for every request from a blocked address, valid tokens included.
+ * English is what Matomo renders for API requests, which carry no
+ * language. */
+static int is_lockout(long http_status, const char *body, apr_size_t len)
+{
+    static const char mark[] = "Too many failed logins";
+    apr_size_t n = sizeof(mark) - 1, i;
+
+    if (http_status != 500 || len < n) {
+        return 0;
+    }
+    for (i = 0; i + n <= len; i++) {
+        if (body[i] == 'T' && memcmp(body + i, mark, n) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 void mcp_matomo_classify(apr_pool_t *p, long http_status, const char *body,
                          apr_size_t len, const char *token,
                          mcp_matomo_answer *out)
@@ -281,6 +313,10 @@ void mcp_matomo_classify(apr_pool_t *p, long http_status, const char *body,
     const char *result = parsed ? mcp_json_get_string(json, "result") : NULL;
 
     out->http_status = http_status;
+    if (is_lockout(http_status, body, len)) {
+        set(out, MCP_MATOMO_LOCKED_OUT, MCP_MATOMO_LOCKOUT_MESSAGE);
+        return;
+    }
     if (http_status == 401) {
         /* Matomo answers an unknown token with an HTML page, and a known
          * token without access (or no token) with its JSON error. */
@@ -310,8 +346,9 @@ void mcp_matomo_classify(apr_pool_t *p, long http_status, const char *body,
         return;
     }
     if (result != NULL && strcmp(result, "error") == 0) {
-        set(out, MCP_MATOMO_ERROR,
-            clean_message(p, mcp_json_get_string(json, "message"), token));
+        const char *message = mcp_json_get_string(json, "message");
+
+        set(out, error_kind(message), clean_message(p, message, token));
         return;
     }
     mcp_matomo_scrub(json, token);
@@ -576,6 +613,10 @@ static void transfer(mcp_matomo_conn *conn, const mcp_matomo_watch *watch,
         form = apr_pstrcat(p, form, "&token_auth=",
                            form_escape(p, cred->token), NULL);
     }
+    if (b->forwarded_for != NULL) {
+        headers = curl_slist_append(headers, apr_pstrcat(
+            p, "X-Forwarded-For: ", b->forwarded_for, NULL));
+    }
     headers = curl_slist_append(headers, "Accept: application/json");
     headers = curl_slist_append(headers, "Expect:");
     apr_pool_cleanup_register(p, headers, free_headers, apr_pool_cleanup_null);
@@ -669,8 +710,10 @@ void mcp_matomo_bulk_split(apr_pool_t *p, const mcp_matomo_answer *whole,
         result = mcp_json_get_string(one, "result");
         answers[i].http_status = all.http_status;
         if (result != NULL && !strcmp(result, "error")) {
-            set(&answers[i], MCP_MATOMO_ERROR, clean_message(
-                p, mcp_json_get_string(one, "message"), token));
+            const char *message = mcp_json_get_string(one, "message");
+
+            set(&answers[i], error_kind(message),
+                clean_message(p, message, token));
         }
         else {
             answers[i].status = MCP_MATOMO_OK;
@@ -746,5 +789,8 @@ void mcp_matomo_bulk(mcp_matomo_conn *conn, const mcp_matomo_watch *watch,
 
 int mcp_matomo_handle_reusable(const mcp_matomo_answer *answer)
 {
-    return answer->http_status != 0;
+    /* Calls never sent leave the handle as it was. */
+    return answer->http_status != 0 || answer->status == MCP_MATOMO_REFUSED
+           || answer->status == MCP_MATOMO_BUSY
+           || answer->status == MCP_MATOMO_UNAVAILABLE;
 }

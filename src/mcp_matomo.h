@@ -31,6 +31,10 @@ typedef struct {
     int verify_tls;
     const char *unix_socket;              /* NULL: TCP */
     mcp_forwarding forwarding;
+    /* Sent as X-Forwarded-For, so that Matomo (trusting this server as a
+     * proxy) counts failed logins against the caller, not the module;
+     * NULL: not sent. */
+    const char *forwarded_for;
 } mcp_matomo_backend;
 
 typedef enum {
@@ -44,7 +48,12 @@ typedef enum {
     MCP_MATOMO_BAD_ANSWER,   /* not JSON, or cut short */
     MCP_MATOMO_TOO_LARGE,    /* over max_response */
     MCP_MATOMO_REFUSED,      /* not a read-only call: never sent */
-    MCP_MATOMO_CANCELLED     /* the client went away: the call was dropped */
+    MCP_MATOMO_CANCELLED,    /* the client went away: the call was dropped */
+    MCP_MATOMO_LOCKED_OUT,   /* Matomo's brute-force lock-out: "Too many
+                              * failed logins" (no verdict on any token) */
+    MCP_MATOMO_BUSY,         /* the module's cap on calls in flight: never
+                              * sent */
+    MCP_MATOMO_UNAVAILABLE   /* the circuit breaker is open: never sent */
 } mcp_matomo_status;
 
 typedef struct {
@@ -137,6 +146,14 @@ void mcp_matomo_bulk_split(apr_pool_t *p, const mcp_matomo_answer *whole,
                            mcp_matomo_answer *answers);
 
 int mcp_matomo_handle_reusable(const mcp_matomo_answer *answer);
+
+/* What a caller is told of Matomo's lock-out. */
+#define MCP_MATOMO_LOCKOUT_MESSAGE                                            \
+    "Matomo refuses this server's requests after too many failed logins "    \
+    "(its brute-force protection); a Matomo admin can clear the block "      \
+    "(Administration, System, General settings, Login) and let Matomo see "  \
+    "each caller's own address (config.ini.php: proxy_client_headers[] and " \
+    "proxy_ips[])"
 
 /* Classifies an HTTP answer from Matomo (exposed for tests and fuzzing). */
 void mcp_matomo_classify(apr_pool_t *p, long http_status, const char *body,

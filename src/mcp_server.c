@@ -76,6 +76,17 @@ static void remember(mcp_request *req, mcp_verdict v)
     }
 }
 
+/* Matomo's lock-out, met by any call: whose it is (src/mcp_guard.h), and
+ * one error-log line (req->lockout_incident) per incident. */
+static void note_lockout(mcp_request *req, int token_known_good)
+{
+    if (req->guard != NULL
+        && mcp_guard_locked_out(req->guard, req->client_address,
+                                token_known_good, apr_time_now())) {
+        req->lockout_incident = 1;
+    }
+}
+
 /* After any call: a handle to drop, a token to remember as refused. */
 static void note_answer(mcp_request *req, const mcp_matomo_answer *answer)
 {
@@ -84,6 +95,9 @@ static void note_answer(mcp_request *req, const mcp_matomo_answer *answer)
     }
     if (answer->status == MCP_MATOMO_CANCELLED) {
         req->cancelled = 1;
+    }
+    if (answer->status == MCP_MATOMO_LOCKED_OUT) {
+        note_lockout(req, req->token_known_good);
     }
     if (answer->status == MCP_MATOMO_BAD_TOKEN) {
         req->token_rejected = 1;
@@ -229,15 +243,77 @@ static void round_trip_done(mcp_request *req, const mcp_matomo_answer *a,
 
 /* One call, without a word to the client: the token check runs before
  * the answer may be streamed (a refused token must still become a 401). */
+/* --- load Matomo can carry (src/mcp_throttle.h) ------------------- */
+
+static void not_sent(mcp_matomo_answer *answer, mcp_matomo_status status,
+                     const char *message)
+{
+    memset(answer, 0, sizeof(*answer));
+    answer->status = status;
+    answer->message = message;
+}
+
+/* A slot for one round trip, or the answer that says why there is none. */
+static int slot_taken(mcp_request *req, mcp_matomo_answer *answer)
+{
+    apr_interval_time_t retry = 0;
+
+    switch (req->throttle == NULL ? MCP_THROTTLE_GO
+            : mcp_throttle_enter(req->throttle, &req->limits, &retry)) {
+    case MCP_THROTTLE_GO:
+        return 1;
+    case MCP_THROTTLE_BUSY:
+        not_sent(answer, MCP_MATOMO_BUSY, apr_psprintf(
+            req->pool, "Matomo is busy: %d calls of this server are already "
+            "waiting for it; ask again in a moment", req->limits.max_in_flight));
+        return 0;
+    case MCP_THROTTLE_OPEN:
+        break;
+    }
+    not_sent(answer, MCP_MATOMO_UNAVAILABLE, apr_psprintf(
+        req->pool, "Matomo failed %d times in a row (no answer in time, no "
+        "connection, or a server error): this server sends it no work for "
+        "the next %" APR_TIME_T_FMT " s; ask again then",
+        req->limits.failures, apr_time_sec(retry) + 1));
+    return 0;
+}
+
+static void slot_free(mcp_request *req, const mcp_matomo_answer *answer)
+{
+    mcp_throttle_outcome outcome = MCP_THROTTLE_ANSWERED;
+
+    if (req->throttle == NULL) {
+        return;
+    }
+    switch (answer->status) {
+    case MCP_MATOMO_TIMEOUT:
+    case MCP_MATOMO_UNREACHABLE:
+        outcome = MCP_THROTTLE_FAILED;
+        break;
+    case MCP_MATOMO_HTTP_ERROR:
+        outcome = answer->http_status >= 500 ? MCP_THROTTLE_FAILED
+                                             : MCP_THROTTLE_ANSWERED;
+        break;
+    case MCP_MATOMO_CANCELLED:
+    case MCP_MATOMO_LOCKED_OUT:
+        outcome = MCP_THROTTLE_NEITHER;
+        break;
+    default:
+        break;
+    }
+    mcp_throttle_done(req->throttle, &req->limits, outcome);
+}
+
 static int call_quietly(mcp_request *req, const char *method,
                         const apr_array_header_t *params,
                         mcp_matomo_answer *answer)
 {
-    if (no_backend(req, answer)) {
+    if (no_backend(req, answer) || !slot_taken(req, answer)) {
         return 0;
     }
     mcp_matomo_call(req->conn, watch_for(req), req->pool, req->backend,
                     &req->credential, method, params, answer);
+    slot_free(req, answer);
     note_answer(req, answer);
     return 1;
 }
@@ -266,8 +342,15 @@ void mcp_server_call_matomo_bulk(mcp_request *req,
     if (missing) {
         return;
     }
+    if (!slot_taken(req, &answers[0])) {
+        for (i = 1; i < n; i++) {
+            answers[i] = answers[0];
+        }
+        return;
+    }
     mcp_matomo_bulk(req->conn, watch_for(req), req->pool, req->backend,
                     &req->credential, calls, n, answers);
+    slot_free(req, &answers[0]);
     /* Calls that did not fit a bulk request went one by one: any of them
      * may have broken the handle. */
     for (i = 0; i < n; i++) {
@@ -276,12 +359,54 @@ void mcp_server_call_matomo_bulk(mcp_request *req,
     round_trip_done(req, &answers[0], started);
 }
 
+/* Whether the caller's unknown token may be checked now (src/mcp_guard.h):
+ * when not, either the caller (or everyone) spent the budget of refused
+ * checks, and the answer is 429, or Matomo's lock-out back-off runs, and
+ * the request goes on as in an outage: what needs no Matomo answer is
+ * served, every Matomo call gets the lock-out's message. */
+static int check_admitted(mcp_request *req)
+{
+    int locked = 0;
+    apr_interval_time_t wait;
+    mcp_matomo_answer *lockout;
+
+    if (req->guard == NULL) {
+        return 1;
+    }
+    wait = mcp_guard_admit(req->guard, &req->budget, req->client_address,
+                           apr_time_now(), &locked);
+    if (wait == 0) {
+        return 1;
+    }
+    if (!locked) {
+        req->retry_after = wait;
+        return 0;
+    }
+    lockout = apr_pcalloc(req->pool, sizeof(*lockout));
+    lockout->status = MCP_MATOMO_LOCKED_OUT;
+    lockout->message = MCP_MATOMO_LOCKOUT_MESSAGE;
+    req->outage = lockout;
+    return 0;
+}
+
+/* A refused check keeps the units it took; every other outcome gives them
+ * back, since Matomo counted no failed login. */
+static void check_settled(mcp_request *req, const mcp_matomo_answer *a)
+{
+    if (req->guard != NULL && a->status != MCP_MATOMO_BAD_TOKEN
+        && a->status != MCP_MATOMO_DENIED) {
+        mcp_guard_refund(req->guard, &req->budget, req->client_address,
+                         apr_time_now());
+    }
+}
+
 /* Asks Matomo whether it knows the caller's token, once per token and
  * endpoint for a while, so that a client meets 401 on its first request
  * (initialize) rather than broken tool calls.  API.getMatomoVersion
- * answers any user with view access; an unknown token gets 401 with HTML,
- * a token Matomo ignores (anonymous) 401 with JSON.  An outage proves
- * nothing and is not remembered. */
+ * answers any user with view access; Matomo 5 answers an unknown token
+ * with 401 and HTML, a token it ignores (anonymous) with 401 and JSON;
+ * Matomo 4 answers both with 200 and its access error.  An outage or a
+ * lock-out proves nothing and is not remembered. */
 static void verify_token(mcp_request *req)
 {
     mcp_verdict v = MCP_VERDICT_UNKNOWN;
@@ -291,10 +416,14 @@ static void verify_token(mcp_request *req)
         v = mcp_verdict_cache_get(req->verdicts, verdict_scope(req),
                                   req->credential.token, apr_time_now());
     }
-    if (v == MCP_VERDICT_UNKNOWN) {
+    if (v == MCP_VERDICT_UNKNOWN && check_admitted(req)) {
         call_quietly(req, "API.getMatomoVersion", NULL, &answer);
+        check_settled(req, &answer);
         if (answer.status == MCP_MATOMO_TIMEOUT
-            || answer.status == MCP_MATOMO_UNREACHABLE) {
+            || answer.status == MCP_MATOMO_UNREACHABLE
+            || answer.status == MCP_MATOMO_LOCKED_OUT
+            || answer.status == MCP_MATOMO_UNAVAILABLE
+            || answer.status == MCP_MATOMO_BUSY) {
             mcp_matomo_answer *kept = apr_palloc(req->pool, sizeof(*kept));
 
             *kept = answer;
@@ -309,6 +438,7 @@ static void verify_token(mcp_request *req)
             remember(req, v);
         }
     }
+    req->token_known_good = v == MCP_VERDICT_VALID;
     if (v == MCP_VERDICT_INVALID) {
         req->token_rejected = 1;
     }
@@ -714,6 +844,17 @@ static void answer_request(mcp_request *req, const mcp_jsonrpc_msg *msg,
     if (req->credential.token != NULL && req->backend != NULL) {
         verify_token(req);
     }
+    if (req->retry_after > 0) {
+        /* Not judged: the caller may not make Matomo check more tokens
+         * for now.  429 with Retry-After (the glue adds both headers). */
+        reply->http_status = 429;
+        reply->body = mcp_jsonrpc_error(req->pool, msg->id,
+            MCP_JSONRPC_SERVER_ERROR, apr_psprintf(req->pool,
+                "Too many unknown tokens from this address: this server "
+                "checks no more of them for %" APR_TIME_T_FMT " s",
+                apr_time_sec(req->retry_after) + 1), NULL, &reply->len);
+        return;
+    }
     if (req->token_rejected) {
         /* HTTP 401 makes the client re-authenticate; the body says why. */
         reply->http_status = 401;
@@ -821,7 +962,7 @@ static void answer_batch(mcp_request *req, const mcp_jsonrpc_msg *msg,
     answers = apr_array_make(req->pool, (int)n, sizeof(const char *));
     for (i = 0; i < n; i++) {
         answer_member(req, mcp_json_array_get(msg->batch, i), reply);
-        if (reply->http_status == 401) {
+        if (reply->http_status == 401 || reply->http_status == 429) {
             return;
         }
         if (reply->body != NULL) {

@@ -17,6 +17,8 @@
 
 #include "mcp_auth.h"
 #include "mcp_era.h"
+#include "mcp_guard.h"
+#include "mcp_throttle.h"
 #include "mcp_matomo.h"
 #include "mcp_tools.h"
 
@@ -62,6 +64,17 @@ typedef struct mcp_request {
     int token_rejected;             /* set: answer 401 invalid_token */
     int cancelled;                  /* set: the client went away */
 
+    /* What protects Matomo (src/mcp_guard.h, src/mcp_throttle.h): per
+     * process, NULL when absent (the unit tests, the fuzzers). */
+    const char *client_address;     /* the caller, as Apache sees it */
+    mcp_guard *guard;
+    mcp_guard_budget budget;
+    mcp_throttle *throttle;
+    mcp_throttle_limits limits;
+    apr_interval_time_t retry_after; /* set: answer 429, token unchecked */
+    int lockout_incident;           /* set: the glue logs the lock-out */
+    int token_known_good;           /* Matomo accepted it lately */
+
     /* What the core learns from the message itself. */
     mcp_era era;
     mcp_meta meta;                  /* modern era only */
@@ -72,7 +85,8 @@ typedef struct mcp_request {
 } mcp_request;
 
 typedef struct {
-    int http_status;      /* 200, 202 (no body), 400, 401, 404 or 503 */
+    int http_status;      /* 200, 202 (no body), 400, 401, 404, 429 or
+                           * 503 */
     const char *body;     /* a JSON-RPC message (an array of them for a
                            * batch), NULL with 202 */
     apr_size_t len;

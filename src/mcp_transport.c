@@ -723,6 +723,10 @@ static void describe_request(request_rec *r, const mcp_dir_conf *conf,
                            ? conf->website_url
                            : ap_construct_url(r->pool, "/", r);
     req->progress_interval = mcp_config_progress_interval(conf);
+    req->client_address = r->useragent_ip;
+    req->guard = proc->guard;
+    req->throttle = proc->throttle;
+    mcp_config_guard(conf, proc->children, &req->budget, &req->limits);
 }
 
 /* Closing the stream (or the connection) cancels the request (2026-07-28
@@ -768,6 +772,9 @@ int mcp_transport_handle(request_rec *r, const mcp_dir_conf *conf,
         return HTTP_INTERNAL_SERVER_ERROR;
     }
     mcp_config_backend(conf, &backend);
+    if (conf->forward_client != 0) {
+        backend.forwarded_for = r->useragent_ip;
+    }
     describe_request(r, conf, proc, &req);
     req.backend = &backend;
     req.conn = tc->conn;
@@ -776,6 +783,17 @@ int mcp_transport_handle(request_rec *r, const mcp_dir_conf *conf,
     mcp_server_handle(&req, body, len, &reply);
     if (req.conn_broken) {
         thread_curl_cleanup(tc);
+    }
+    if (req.lockout_incident) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "Matomo (%s) refuses "
+                      "every request of this server after too many failed "
+                      "logins: clear the block in Matomo (Administration, "
+                      "System, General settings, Login) and, so that Matomo "
+                      "blocks the guessing client instead, set [General] "
+                      "proxy_client_headers[] = HTTP_X_FORWARDED_FOR and "
+                      "proxy_ips[] = this server's address in its "
+                      "config.ini.php; no token is checked meanwhile",
+                      backend.url);
     }
     if (req.cancelled) {
         return abandon(r);
@@ -787,6 +805,14 @@ int mcp_transport_handle(request_rec *r, const mcp_dir_conf *conf,
         apr_table_setn(r->headers_out, "WWW-Authenticate", apr_psprintf(
             r->pool, "Bearer resource_metadata=\"%s\", "
                      "error=\"invalid_token\"", metadata_url(r)));
+    }
+    if (reply.http_status == HTTP_TOO_MANY_REQUESTS) {
+        /* The token was not judged: the plain challenge, and when to come
+         * back. */
+        apr_table_setn(r->headers_out, "WWW-Authenticate", apr_psprintf(
+            r->pool, "Bearer resource_metadata=\"%s\"", metadata_url(r)));
+        apr_table_setn(r->headers_out, "Retry-After", apr_psprintf(
+            r->pool, "%" APR_TIME_T_FMT, apr_time_sec(req.retry_after) + 1));
     }
     return send_reply(&as, &acc, &reply);
 }

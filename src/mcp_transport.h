@@ -11,6 +11,8 @@
 
 #include "mcp_auth.h"
 #include "mcp_config.h"
+#include "mcp_guard.h"
+#include "mcp_throttle.h"
 #include "mcp_tools.h"
 
 /* What one child process shares among its threads: read-only after
@@ -18,6 +20,10 @@
 typedef struct {
     const mcp_catalog *catalog;
     mcp_verdict_cache *verdicts;
+    mcp_guard *guard;           /* token checks' budgets; may be NULL */
+    mcp_throttle *throttle;     /* calls in flight, breaker; may be NULL */
+    int children;               /* at most this many like it (the total
+                                 * budget is shared out among them) */
 } mcp_process;
 
 #define MCP_METADATA_PATH "/.well-known/oauth-protected-resource"
