@@ -121,11 +121,14 @@ static void mcp_child_init(apr_pool_t *pchild, server_rec *s)
                      "no token verdict cache in this child");
         process.verdicts = NULL;
     }
-    process.guard = mcp_guard_create(pchild);
-    process.throttle = mcp_throttle_create(pchild);
-    if (process.guard == NULL || process.throttle == NULL) {
-        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "no token-check "
+    process.pool = pchild;
+    process.protections = apr_hash_make(pchild);
+    rv = apr_thread_mutex_create(&process.lock, APR_THREAD_MUTEX_DEFAULT,
+                                 pchild);
+    if (rv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, rv, s, "no token-check "
                      "budget or Matomo load limit in this child");
+        process.lock = NULL;
     }
     if (ap_mpm_query(AP_MPMQ_MAX_DAEMONS, &process.children) != APR_SUCCESS
         || process.children < 1) {

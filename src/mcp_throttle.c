@@ -90,8 +90,10 @@ void mcp_throttle_done(mcp_throttle *t, const mcp_throttle_limits *lim,
              && (t->open_until == 0 || t->probing)) {
         /* Opens, or stays open longer after a failed probe. */
         t->open_for = t->open_for == 0 ? MCP_THROTTLE_OPEN_FIRST
-                      : t->open_for * 2 > lim->max_open ? lim->max_open
-                      : t->open_for * 2;
+                                       : t->open_for * 2;
+        if (t->open_for > lim->max_open) {
+            t->open_for = lim->max_open;
+        }
         t->open_until = apr_time_now() + t->open_for;
     }
     t->probing = 0;

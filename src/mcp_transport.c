@@ -708,10 +708,50 @@ static int hold_listen_stream(answer_stream *as, const mcp_dir_conf *conf,
     return OK;
 }
 
+/* --- what protects each Matomo (src/mcp_guard.h, mcp_throttle.h) --- */
+
+/* Distinct Matomo URLs given their own protection; past that (a host with
+ * many .htaccess endpoints), the rest share one. */
+#define PROTECTED_BACKENDS_MAX 64
+
+typedef struct {
+    mcp_guard *guard;
+    mcp_throttle *throttle;
+} protection;
+
+static const protection *protection_for(const mcp_process *proc,
+                                        const char *backend)
+{
+    static const protection none = { NULL, NULL };
+    protection *pr;
+
+    if (proc->lock == NULL) {
+        return &none;
+    }
+    apr_thread_mutex_lock(proc->lock);
+    pr = apr_hash_get(proc->protections, backend, APR_HASH_KEY_STRING);
+    if (pr == NULL && apr_hash_count(proc->protections)
+                          >= PROTECTED_BACKENDS_MAX) {
+        pr = apr_hash_get(proc->protections, "", APR_HASH_KEY_STRING);
+        backend = "";
+    }
+    if (pr == NULL) {
+        pr = apr_palloc(proc->pool, sizeof(*pr));
+        pr->guard = mcp_guard_create(proc->pool);
+        pr->throttle = mcp_throttle_create(proc->pool);
+        apr_hash_set(proc->protections, apr_pstrdup(proc->pool, backend),
+                     APR_HASH_KEY_STRING, pr);
+    }
+    apr_thread_mutex_unlock(proc->lock);
+    return pr;
+}
+
 /* What the core needs of this HTTP request besides its body. */
 static void describe_request(request_rec *r, const mcp_dir_conf *conf,
                              const mcp_process *proc, mcp_request *req)
 {
+    const protection *pr = protection_for(proc, conf->backend);
+
     req->pool = r->pool;
     req->catalog = proc->catalog;
     req->verdicts = proc->verdicts;
@@ -724,8 +764,8 @@ static void describe_request(request_rec *r, const mcp_dir_conf *conf,
                            : ap_construct_url(r->pool, "/", r);
     req->progress_interval = mcp_config_progress_interval(conf);
     req->client_address = r->useragent_ip;
-    req->guard = proc->guard;
-    req->throttle = proc->throttle;
+    req->guard = pr->guard;
+    req->throttle = pr->throttle;
     mcp_config_guard(conf, proc->children, &req->budget, &req->limits);
 }
 

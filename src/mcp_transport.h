@@ -11,6 +11,9 @@
 
 #include "mcp_auth.h"
 #include "mcp_config.h"
+#include <apr_hash.h>
+#include <apr_thread_mutex.h>
+
 #include "mcp_guard.h"
 #include "mcp_throttle.h"
 #include "mcp_tools.h"
@@ -20,8 +23,12 @@
 typedef struct {
     const mcp_catalog *catalog;
     mcp_verdict_cache *verdicts;
-    mcp_guard *guard;           /* token checks' budgets; may be NULL */
-    mcp_throttle *throttle;     /* calls in flight, breaker; may be NULL */
+    /* What protects each Matomo this process calls (a token-check budget,
+     * a load limit), by backend URL: endpoints calling the same Matomo
+     * share them.  NULL lock: none (no threads). */
+    apr_pool_t *pool;
+    apr_thread_mutex_t *lock;
+    apr_hash_t *protections;
     int children;               /* at most this many like it (the total
                                  * budget is shared out among them) */
 } mcp_process;

@@ -992,6 +992,19 @@ static void test_matomo_answers(void)
           "401 with JSON: access denied, Matomo's words");
     a = classify_answer(401, "<!DOCTYPE html><html>error</html>");
     CHECK(a.status == MCP_MATOMO_BAD_TOKEN, "401 with HTML: bad token");
+    a = classify_answer(500, "<!DOCTYPE html><h2>Too many failed logins. "
+                             "Please wait and try logging in again "
+                             "later.</h2>");
+    CHECK(a.status == MCP_MATOMO_LOCKED_OUT
+              && strstr(a.message, "proxy_ips") != NULL,
+          "Matomo's brute-force page: the lock-out, and how to lift it");
+    a = classify_answer(500, "<html>Internal error</html>");
+    CHECK(a.status == MCP_MATOMO_HTTP_ERROR, "any other 500 is not one");
+    a = classify_answer(200, "{\"result\":\"error\",\"message\":\"You "
+                             "can't access this resource as it requires "
+                             "view access for at least one website.\"}");
+    CHECK(a.status == MCP_MATOMO_DENIED,
+          "Matomo 4's access error with HTTP 200: access denied");
     a = classify_answer(500, "<html>oops</html>");
     CHECK(a.status == MCP_MATOMO_HTTP_ERROR && strstr(a.message, "500"),
           "500: names the status");
@@ -1422,6 +1435,80 @@ static void test_prompts(void)
     CHECK(error_code(r) == -32602, "unknown log level: -32602");
 }
 
+static void test_guard(void)
+{
+    mcp_guard *g = mcp_guard_create(pool);
+    mcp_guard_budget b = { 2, 3, apr_time_from_sec(60) };
+    apr_time_t t0 = apr_time_from_sec(1000000);
+    apr_interval_time_t wait;
+    int locked;
+
+    CHECK(g != NULL, "a guard is made");
+    CHECK(mcp_guard_admit(g, &b, "10.0.0.1", t0, &locked) == 0
+              && mcp_guard_admit(g, &b, "10.0.0.1", t0, &locked) == 0,
+          "a client's first checks are admitted");
+    wait = mcp_guard_admit(g, &b, "10.0.0.1", t0, &locked);
+    CHECK(wait > 0 && wait <= apr_time_from_sec(30) + 1 && !locked,
+          "past its budget a client waits for one unit (60 s / 2)");
+    CHECK(mcp_guard_admit(g, &b, "10.0.0.2", t0, &locked) == 0,
+          "another client still gets in");
+    wait = mcp_guard_admit(g, &b, "10.0.0.3", t0, &locked);
+    CHECK(wait > 0 && !locked, "the total budget (3) holds for everyone");
+    mcp_guard_refund(g, &b, "10.0.0.1", t0);
+    CHECK(mcp_guard_admit(g, &b, "10.0.0.1", t0, &locked) == 0,
+          "a check given back (the token was good) is there again");
+    CHECK(mcp_guard_admit(g, &b, "10.0.0.1", t0 + apr_time_from_sec(31),
+                          &locked) == 0,
+          "units come back at the budget's rate");
+    CHECK(mcp_guard_locked_out(g, "10.0.0.4", 0, t0) == 0
+              && mcp_guard_admit(g, &b, "10.0.0.4",
+                                 t0 + apr_time_from_sec(120), &locked) > 0
+              && locked,
+          "a lock-out met by an unverified token stops that client");
+    CHECK(mcp_guard_admit(g, &b, "10.0.0.5", t0 + apr_time_from_sec(120),
+                          &locked) == 0,
+          "... and nobody else");
+    CHECK(mcp_guard_locked_out(g, "10.0.0.6", 1, t0) == 1
+              && mcp_guard_locked_out(g, "10.0.0.6", 1,
+                                      t0 + apr_time_from_sec(70)) == 0,
+          "a shared lock-out is one incident however often it is met");
+    wait = mcp_guard_admit(g, &b, "10.0.0.7", t0 + apr_time_from_sec(71),
+                           &locked);
+    CHECK(locked && wait > apr_time_from_sec(60),
+          "a shared lock-out met again after its back-off doubles it");
+}
+
+static void test_throttle(void)
+{
+    mcp_throttle *t = mcp_throttle_create(pool);
+    mcp_throttle_limits lim = { 1, 0, 2, 1000 };    /* 1 ms pauses */
+    apr_interval_time_t retry = 0;
+
+    CHECK(t != NULL && mcp_throttle_enter(t, &lim, &retry) == MCP_THROTTLE_GO,
+          "a first call goes");
+    CHECK(mcp_throttle_enter(t, &lim, &retry) == MCP_THROTTLE_BUSY
+              && mcp_throttle_in_flight(t) == 1,
+          "past the cap, with no time to wait: busy");
+    mcp_throttle_done(t, &lim, MCP_THROTTLE_FAILED);
+    CHECK(mcp_throttle_enter(t, &lim, &retry) == MCP_THROTTLE_GO,
+          "one failure leaves the breaker closed");
+    mcp_throttle_done(t, &lim, MCP_THROTTLE_FAILED);
+    lim.max_open = apr_time_from_sec(60);
+    CHECK(mcp_throttle_enter(t, &lim, &retry) == MCP_THROTTLE_OPEN
+              && retry > 0,
+          "two failures in a row open it");
+    apr_sleep(2000);
+    CHECK(mcp_throttle_enter(t, &lim, &retry) == MCP_THROTTLE_GO,
+          "after its pause one probe goes");
+    lim.max_in_flight = 2;
+    CHECK(mcp_throttle_enter(t, &lim, &retry) == MCP_THROTTLE_OPEN,
+          "... and only one");
+    mcp_throttle_done(t, &lim, MCP_THROTTLE_ANSWERED);
+    CHECK(mcp_throttle_enter(t, &lim, &retry) == MCP_THROTTLE_GO,
+          "a probe answered closes it");
+    mcp_throttle_done(t, &lim, MCP_THROTTLE_NEITHER);
+}
+
 int main(void)
 {
     mcp_catalog *c = NULL;
@@ -1448,6 +1535,8 @@ int main(void)
     test_shape_numbers();
     test_periods();
     test_prompts();
+    test_guard();
+    test_throttle();
 
     apr_pool_destroy(pool);
     apr_terminate();
