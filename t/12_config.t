@@ -11,7 +11,7 @@ use IO::Socket::INET ();
 use POSIX qw(WNOHANG);
 use Time::HiRes qw(sleep time);
 
-plan tests => 113 + 2 * 6 + 2 * 6 + 3 + 2 * 7 + 2;
+plan tests => 146 + 2 * 6 + 2 * 6 + 3 + 2 * 7 + 2;
 
 my $httpd  = Apache::Test::vars('httpd');
 my $root   = Apache::Test::vars('serverroot');          # t/
@@ -166,6 +166,19 @@ my @bad = (
     'MatomoMcpListenMax 4x',
     'MatomoMcpListenMax " 4"',
     'MatomoMcpListenMax 18446744073709551620',   # wraps to 4 on overflow
+    'MatomoMcpTokenCheckBudget 0 10',
+    'MatomoMcpTokenCheckBudget 5 4',
+    'MatomoMcpTokenCheckBudget 5',
+    'MatomoMcpTokenCheckBudget 5 10 0',
+    'MatomoMcpTokenCheckBudget 5 10 8d',
+    'MatomoMcpTokenCheckBudget five 10',
+    'MatomoMcpBackendConcurrency 0',
+    'MatomoMcpBackendConcurrency 1001',
+    'MatomoMcpBackendConcurrency 10 601',
+    'MatomoMcpCircuitBreaker 0',
+    'MatomoMcpCircuitBreaker off 60',
+    'MatomoMcpCircuitBreaker 5 0',
+    'MatomoMcpForwardClientAddress maybe',
 );
 # One directive in an endpoint's <Location>, checked with "httpd -t":
 # (directive name, file, line of the directive, exit code, output).
@@ -243,6 +256,13 @@ for my $directive (
     'MatomoMcpListenTimeout 1500ms',
     'MatomoMcpListenMax 1',
     'MatomoMcpListenMax 64',
+    'MatomoMcpTokenCheckBudget 5 10',
+    'MatomoMcpTokenCheckBudget 1 1 30s',
+    'MatomoMcpBackendConcurrency 1',
+    'MatomoMcpBackendConcurrency 50 0',
+    'MatomoMcpCircuitBreaker Off',
+    'MatomoMcpCircuitBreaker 3 10s',
+    'MatomoMcpForwardClientAddress Off',
 ) {
     my (undef, undef, undef, $rc, $out) = test_in_location($directive);
     ok($rc == 0 && $out =~ /Syntax OK/, "accepted: $directive") or diag($out);
