@@ -113,6 +113,12 @@ typedef struct {
     apr_time_t expires;
 } verdict_entry;
 
+/* Tokens Matomo accepted, remembered apart and longer than verdicts: a
+ * guesser's flood of refused tokens pushes verdicts out, never these
+ * (only a token Matomo accepts gets in), and a token known good skips the
+ * token-check budget (src/mcp_guard.h) when its verdict is checked again. */
+#define KNOWN_GOOD_TTL apr_time_from_sec(24 * 3600)
+
 struct mcp_verdict_cache {
     apr_thread_mutex_t *lock;
     unsigned char salt[16];
@@ -120,6 +126,8 @@ struct mcp_verdict_cache {
     int capacity;
     int next;               /* round-robin replacement */
     verdict_entry *entries;
+    int next_good;
+    verdict_entry *good;    /* capacity entries too */
 };
 
 apr_status_t mcp_verdict_cache_create(apr_pool_t *p, int capacity,
@@ -139,6 +147,7 @@ apr_status_t mcp_verdict_cache_create(apr_pool_t *p, int capacity,
     c->ttl = ttl;
     c->capacity = capacity > 0 ? capacity : 1;
     c->entries = apr_pcalloc(p, sizeof(*c->entries) * (apr_size_t)c->capacity);
+    c->good = apr_pcalloc(p, sizeof(*c->good) * (apr_size_t)c->capacity);
     *out = c;
     return APR_SUCCESS;
 }
@@ -158,17 +167,53 @@ static void token_key(const mcp_verdict_cache *c, const char *scope,
     apr_sha1_final(key, &ctx);
 }
 
-static verdict_entry *find(mcp_verdict_cache *c, const unsigned char *key)
+static verdict_entry *find_in(verdict_entry *table, int capacity,
+                              const unsigned char *key)
 {
     int i;
 
-    for (i = 0; i < c->capacity; i++) {
-        if (c->entries[i].verdict != MCP_VERDICT_UNKNOWN
-            && memcmp(c->entries[i].key, key, APR_SHA1_DIGESTSIZE) == 0) {
-            return &c->entries[i];
+    for (i = 0; i < capacity; i++) {
+        if (table[i].verdict != MCP_VERDICT_UNKNOWN
+            && memcmp(table[i].key, key, APR_SHA1_DIGESTSIZE) == 0) {
+            return &table[i];
         }
     }
     return NULL;
+}
+
+static verdict_entry *find(mcp_verdict_cache *c, const unsigned char *key)
+{
+    return find_in(c->entries, c->capacity, key);
+}
+
+/* The entry for key in table, taking the oldest one round robin when it
+ * has none.  Called with the lock held. */
+static verdict_entry *slot_for(verdict_entry *table, int capacity, int *next,
+                               const unsigned char *key)
+{
+    verdict_entry *e = find_in(table, capacity, key);
+
+    if (e == NULL) {
+        e = &table[*next];
+        *next = (*next + 1) % capacity;
+        memcpy(e->key, key, APR_SHA1_DIGESTSIZE);
+    }
+    return e;
+}
+
+int mcp_verdict_cache_known_good(mcp_verdict_cache *c, const char *scope,
+                                 const char *token, apr_time_t now)
+{
+    unsigned char key[APR_SHA1_DIGESTSIZE];
+    verdict_entry *e;
+    int good;
+
+    token_key(c, scope, token, key);
+    apr_thread_mutex_lock(c->lock);
+    e = find_in(c->good, c->capacity, key);
+    good = e != NULL && e->expires > now;
+    apr_thread_mutex_unlock(c->lock);
+    return good;
 }
 
 mcp_verdict mcp_verdict_cache_get(mcp_verdict_cache *c, const char *scope,
@@ -196,12 +241,16 @@ void mcp_verdict_cache_put(mcp_verdict_cache *c, const char *scope,
 
     token_key(c, scope, token, key);
     apr_thread_mutex_lock(c->lock);
-    if ((e = find(c, key)) == NULL) {
-        e = &c->entries[c->next];
-        c->next = (c->next + 1) % c->capacity;
-        memcpy(e->key, key, sizeof(e->key));
-    }
+    e = slot_for(c->entries, c->capacity, &c->next, key);
     e->verdict = verdict;
     e->expires = now + c->ttl;
+    if (verdict == MCP_VERDICT_VALID) {
+        e = slot_for(c->good, c->capacity, &c->next_good, key);
+        e->verdict = verdict;
+        e->expires = now + KNOWN_GOOD_TTL;
+    }
+    else if ((e = find_in(c->good, c->capacity, key)) != NULL) {
+        e->verdict = MCP_VERDICT_UNKNOWN;   /* revoked: known good no more */
+    }
     apr_thread_mutex_unlock(c->lock);
 }

@@ -74,4 +74,9 @@ void mcp_verdict_cache_put(mcp_verdict_cache *c, const char *scope,
                            const char *token, mcp_verdict verdict,
                            apr_time_t now);
 
+/* 1 when Matomo accepted token in scope within the last day, whatever its
+ * verdict's freshness: such a token skips the token-check budget. */
+int mcp_verdict_cache_known_good(mcp_verdict_cache *c, const char *scope,
+                                 const char *token, apr_time_t now);
+
 #endif

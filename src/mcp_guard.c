@@ -4,6 +4,7 @@
 
 #include <apr_hash.h>
 #include <apr_strings.h>
+#include <apr_thread_cond.h>
 #include <apr_thread_mutex.h>
 
 /* Client addresses remembered at once.  An address pushed out forgets
@@ -14,8 +15,9 @@
 #define ADDRESS_MAX  64     /* an IPv6 address with zone fits */
 
 typedef struct {
-    double units;           /* checks it may start now */
+    double units;           /* refused checks it may still cause */
     apr_time_t at;          /* when units was last brought up to date */
+    int in_flight;          /* checks let through, not settled yet */
 } bucket;
 
 typedef struct {
@@ -26,6 +28,7 @@ typedef struct {
 
 struct mcp_guard {
     apr_thread_mutex_t *lock;
+    apr_thread_cond_t *settled;
     bucket total;
     client_slot clients[CLIENT_SLOTS];
     apr_time_t locked_until;        /* back-off after Matomo's lock-out */
@@ -38,7 +41,8 @@ mcp_guard *mcp_guard_create(apr_pool_t *p)
     mcp_guard *g = apr_pcalloc(p, sizeof(*g));
 
     if (apr_thread_mutex_create(&g->lock, APR_THREAD_MUTEX_DEFAULT, p)
-        != APR_SUCCESS) {
+            != APR_SUCCESS
+        || apr_thread_cond_create(&g->settled, p) != APR_SUCCESS) {
         return NULL;
     }
     g->total.at = -1;
@@ -95,56 +99,91 @@ static client_slot *client_of(mcp_guard *g, const char *client)
     }
     apr_cpystrn(pick->address, client, sizeof(pick->address));
     pick->b.at = -1;
+    pick->b.in_flight = 0;
     pick->blocked_until = 0;
     return pick;
 }
 
-apr_interval_time_t mcp_guard_admit(mcp_guard *g, const mcp_guard_budget *b,
-                                    const char *client, apr_time_t now,
+/* What stands between client and a check now: 0 when nothing does, -1
+ * when only checks in flight do, else the time until a unit comes back.
+ * Called with the lock held. */
+static apr_interval_time_t obstacle(mcp_guard *g, const mcp_guard_budget *b,
+                                    client_slot *slot, apr_time_t now,
                                     int *locked)
 {
-    apr_interval_time_t wait = 0;
+    apr_interval_time_t wait;
+
+    if (now < g->locked_until || now < slot->blocked_until) {
+        *locked = 1;
+        return (now < g->locked_until ? g->locked_until
+                                      : slot->blocked_until) - now;
+    }
+    refill(&slot->b, b->per_client, b->window, now);
+    refill(&g->total, b->total, b->window, now);
+    wait = wait_for_one(&slot->b, b->per_client, b->window);
+    if (wait == 0) {
+        wait = wait_for_one(&g->total, b->total, b->window);
+    }
+    if (wait > 0) {
+        return wait;
+    }
+    return slot->b.units - slot->b.in_flight >= 1.0
+                   && g->total.units - g->total.in_flight >= 1.0
+               ? 0 : -1;
+}
+
+apr_interval_time_t mcp_guard_admit(mcp_guard *g, const mcp_guard_budget *b,
+                                    const char *client,
+                                    apr_interval_time_t max_wait,
+                                    int *locked)
+{
+    apr_time_t deadline = apr_time_now() + max_wait;
+    apr_interval_time_t wait;
     client_slot *slot;
-    bucket *mine;
 
     *locked = 0;
     apr_thread_mutex_lock(g->lock);
-    slot = client_of(g, client);
-    if (now < g->locked_until || now < slot->blocked_until) {
-        *locked = 1;
-        wait = (now < g->locked_until ? g->locked_until
-                                      : slot->blocked_until) - now;
+    for (;;) {
+        slot = client_of(g, client);
+        wait = obstacle(g, b, slot, apr_time_now(), locked);
+        if (wait != -1) {
+            break;
+        }
+        if (apr_time_now() >= deadline) {
+            wait = apr_time_from_sec(1);    /* still in flight: soon */
+            break;
+        }
+        apr_thread_cond_timedwait(g->settled, g->lock,
+                                  deadline - apr_time_now());
     }
-    else {
-        mine = &slot->b;
-        refill(mine, b->per_client, b->window, now);
-        refill(&g->total, b->total, b->window, now);
-        wait = wait_for_one(mine, b->per_client, b->window);
-        if (wait == 0) {
-            wait = wait_for_one(&g->total, b->total, b->window);
-        }
-        if (wait == 0) {
-            mine->units -= 1.0;
-            g->total.units -= 1.0;
-        }
+    if (wait == 0) {
+        slot->b.in_flight++;
+        g->total.in_flight++;
     }
     apr_thread_mutex_unlock(g->lock);
     return wait;
 }
 
-void mcp_guard_refund(mcp_guard *g, const mcp_guard_budget *b,
-                      const char *client, apr_time_t now)
+void mcp_guard_settle(mcp_guard *g, const mcp_guard_budget *b,
+                      const char *client, int admitted, int refused)
 {
-    bucket *mine;
+    apr_time_t now = apr_time_now();
+    client_slot *slot;
 
     apr_thread_mutex_lock(g->lock);
-    mine = &client_of(g, client)->b;
-    refill(mine, b->per_client, b->window, now);
+    slot = client_of(g, client);
+    refill(&slot->b, b->per_client, b->window, now);
     refill(&g->total, b->total, b->window, now);
-    mine->units = mine->units + 1.0 > b->per_client ? b->per_client
-                                                    : mine->units + 1.0;
-    g->total.units = g->total.units + 1.0 > b->total
-                         ? b->total : g->total.units + 1.0;
+    if (admitted) {
+        /* An evicted slot lost its count: never below zero. */
+        slot->b.in_flight -= slot->b.in_flight > 0;
+        g->total.in_flight -= g->total.in_flight > 0;
+    }
+    if (refused) {
+        slot->b.units -= 1.0;
+        g->total.units -= 1.0;
+    }
+    apr_thread_cond_broadcast(g->settled);
     apr_thread_mutex_unlock(g->lock);
 }
 

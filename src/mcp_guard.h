@@ -5,12 +5,15 @@
  * Matomo's brute-force protection counts a refused one against the address
  * that made it: the module's own, shared by every user (Matomo 5: 20
  * failures in 60 minutes lock that address out, valid tokens included).
- * So checks are budgeted, per client address and in total: a check takes
- * one unit of both budgets before it is made, and gives it back when the
- * token turns out good (or Matomo did not judge it).  Past a budget an
- * unverified token is refused at once (429), without a Matomo call; a
- * token already known good never asks.  Budgets refill steadily, so a
- * guesser gets its units back at the budget's own rate and no sooner.
+ * So refused checks are budgeted, per client address and in total.  A
+ * check is let through while the budgets, less the checks still in
+ * flight, hold a whole unit: concurrent guesses cannot overshoot them,
+ * and a check that only waits for others in flight waits (briefly)
+ * rather than being refused.  A check that comes back refused spends its
+ * unit.  Past a budget an unverified token is refused at once (429),
+ * without a Matomo call; a token known good never asks, nor waits.
+ * Budgets refill steadily, so a guesser gets its units back at the
+ * budget's own rate and no sooner.
  *
  * When Matomo answers with its lock-out anyway (an admin's lower
  * threshold, another client of Matomo on the same address), no token is
@@ -42,18 +45,22 @@ typedef struct {
  * threads). */
 mcp_guard *mcp_guard_create(apr_pool_t *p);
 
-/* Asks to check client's token now.  Returns 0 with both units taken, or
- * the time until one more check would be admitted (and takes nothing):
- * because client spent its budget, everyone together spent theirs, or
- * Matomo's lock-out back-off is running (*locked set). */
+/* Asks to check client's token now.  Returns 0 when the check may go
+ * (it is then in flight: mcp_guard_settle when it is over), after
+ * waiting up to max_wait for checks in flight to settle when only they
+ * stand in the way; else the time until one more check would be let
+ * through, because client spent its budget, everyone together spent
+ * theirs, or Matomo's lock-out back-off is running (*locked set). */
 apr_interval_time_t mcp_guard_admit(mcp_guard *g, const mcp_guard_budget *b,
-                                    const char *client, apr_time_t now,
+                                    const char *client,
+                                    apr_interval_time_t max_wait,
                                     int *locked);
 
-/* The check admitted for client came back without a refusal: its units
- * are returned. */
-void mcp_guard_refund(mcp_guard *g, const mcp_guard_budget *b,
-                      const char *client, apr_time_t now);
+/* A check of client's token is over: admitted says whether
+ * mcp_guard_admit let it through (a token known good skips that), refused
+ * whether Matomo refused the token, which spends a unit of both budgets. */
+void mcp_guard_settle(mcp_guard *g, const mcp_guard_budget *b,
+                      const char *client, int admitted, int refused);
 
 /* Matomo answered with its lock-out.  shared: the lock is the module's
  * (see above), so every unverified token waits; else client's alone.

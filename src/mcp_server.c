@@ -359,6 +359,10 @@ void mcp_server_call_matomo_bulk(mcp_request *req,
     round_trip_done(req, &answers[0], started);
 }
 
+/* The longest a check waits for others in flight to settle (each takes a
+ * Matomo round trip, normally milliseconds). */
+#define CHECK_QUEUE_MAX apr_time_from_sec(10)
+
 /* Whether the caller's unknown token may be checked now (src/mcp_guard.h):
  * when not, either the caller (or everyone) spent the budget of refused
  * checks, and the answer is 429, or Matomo's lock-out back-off runs, and
@@ -370,11 +374,8 @@ static int check_admitted(mcp_request *req)
     apr_interval_time_t wait;
     mcp_matomo_answer *lockout;
 
-    if (req->guard == NULL) {
-        return 1;
-    }
     wait = mcp_guard_admit(req->guard, &req->budget, req->client_address,
-                           apr_time_now(), &locked);
+                           CHECK_QUEUE_MAX, &locked);
     if (wait == 0) {
         return 1;
     }
@@ -389,14 +390,36 @@ static int check_admitted(mcp_request *req)
     return 0;
 }
 
-/* A refused check keeps the units it took; every other outcome gives them
- * back, since Matomo counted no failed login. */
-static void check_settled(mcp_request *req, const mcp_matomo_answer *a)
+/* The token check as the budgets see it: a token Matomo accepted lately
+ * skips them (nobody's guessing slows it), any other must be let
+ * through, and a refusal spends a unit either way. */
+static void check_token(mcp_request *req, mcp_matomo_answer *answer)
 {
-    if (req->guard != NULL && a->status != MCP_MATOMO_BAD_TOKEN
-        && a->status != MCP_MATOMO_DENIED) {
-        mcp_guard_refund(req->guard, &req->budget, req->client_address,
-                         apr_time_now());
+    int admitted = 0;
+
+    if (req->guard != NULL
+        && !(req->verdicts != NULL
+             && mcp_verdict_cache_known_good(req->verdicts,
+                                             verdict_scope(req),
+                                             req->credential.token,
+                                             apr_time_now()))) {
+        if (!check_admitted(req)) {
+            if (req->outage != NULL) {
+                *answer = *req->outage;
+            }
+            else {
+                not_sent(answer, MCP_MATOMO_BUSY, "this server checks no "
+                         "more unknown tokens for now");
+            }
+            return;
+        }
+        admitted = 1;
+    }
+    call_quietly(req, "API.getMatomoVersion", NULL, answer);
+    if (req->guard != NULL) {
+        mcp_guard_settle(req->guard, &req->budget, req->client_address,
+                         admitted, answer->status == MCP_MATOMO_BAD_TOKEN
+                                       || answer->status == MCP_MATOMO_DENIED);
     }
 }
 
@@ -416,9 +439,8 @@ static void verify_token(mcp_request *req)
         v = mcp_verdict_cache_get(req->verdicts, verdict_scope(req),
                                   req->credential.token, apr_time_now());
     }
-    if (v == MCP_VERDICT_UNKNOWN && check_admitted(req)) {
-        call_quietly(req, "API.getMatomoVersion", NULL, &answer);
-        check_settled(req, &answer);
+    if (v == MCP_VERDICT_UNKNOWN) {
+        check_token(req, &answer);
         if (answer.status == MCP_MATOMO_TIMEOUT
             || answer.status == MCP_MATOMO_UNREACHABLE
             || answer.status == MCP_MATOMO_LOCKED_OUT

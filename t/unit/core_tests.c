@@ -1437,45 +1437,54 @@ static void test_prompts(void)
 
 static void test_guard(void)
 {
-    mcp_guard *g = mcp_guard_create(pool);
-    mcp_guard_budget b = { 2, 3, apr_time_from_sec(60) };
-    apr_time_t t0 = apr_time_from_sec(1000000);
+    mcp_guard *g = mcp_guard_create(pool), *g2 = mcp_guard_create(pool),
+              *g3 = mcp_guard_create(pool);
+    mcp_guard_budget b = { 2, 3, apr_time_from_sec(60) },
+                     one = { 1, 1, apr_time_from_sec(60) },
+                     wide = { 100, 100, apr_time_from_sec(60) };
     apr_interval_time_t wait;
-    int locked;
+    apr_time_t now = apr_time_now();
+    int locked, i;
 
-    CHECK(g != NULL, "a guard is made");
-    CHECK(mcp_guard_admit(g, &b, "10.0.0.1", t0, &locked) == 0
-              && mcp_guard_admit(g, &b, "10.0.0.1", t0, &locked) == 0,
-          "a client's first checks are admitted");
-    wait = mcp_guard_admit(g, &b, "10.0.0.1", t0, &locked);
-    CHECK(wait > 0 && wait <= apr_time_from_sec(30) + 1 && !locked,
-          "past its budget a client waits for one unit (60 s / 2)");
-    CHECK(mcp_guard_admit(g, &b, "10.0.0.2", t0, &locked) == 0,
+    CHECK(g != NULL && g2 != NULL && g3 != NULL, "guards are made");
+    for (i = 0; i < 2; i++) {
+        CHECK(mcp_guard_admit(g, &b, "10.0.0.1", 0, &locked) == 0,
+              "a client's check %d is let through", i + 1);
+        mcp_guard_settle(g, &b, "10.0.0.1", 1, 1);
+    }
+    wait = mcp_guard_admit(g, &b, "10.0.0.1", 0, &locked);
+    CHECK(wait > apr_time_from_sec(25) && wait <= apr_time_from_sec(31)
+              && !locked,
+          "two refusals spend its budget: one unit back in 30 s");
+    CHECK(mcp_guard_admit(g, &b, "10.0.0.2", 0, &locked) == 0,
           "another client still gets in");
-    wait = mcp_guard_admit(g, &b, "10.0.0.3", t0, &locked);
-    CHECK(wait > 0 && !locked, "the total budget (3) holds for everyone");
-    mcp_guard_refund(g, &b, "10.0.0.1", t0);
-    CHECK(mcp_guard_admit(g, &b, "10.0.0.1", t0, &locked) == 0,
-          "a check given back (the token was good) is there again");
-    CHECK(mcp_guard_admit(g, &b, "10.0.0.1", t0 + apr_time_from_sec(31),
-                          &locked) == 0,
-          "units come back at the budget's rate");
-    CHECK(mcp_guard_locked_out(g, "10.0.0.4", 0, t0) == 0
-              && mcp_guard_admit(g, &b, "10.0.0.4",
-                                 t0 + apr_time_from_sec(120), &locked) > 0
+    mcp_guard_settle(g, &b, "10.0.0.2", 1, 1);
+    CHECK(mcp_guard_admit(g, &b, "10.0.0.3", 0, &locked) > 0 && !locked,
+          "three refusals spend the total (3) for everyone");
+
+    CHECK(mcp_guard_admit(g2, &one, "10.0.0.1", 0, &locked) == 0,
+          "a check in flight holds the only unit");
+    wait = mcp_guard_admit(g2, &one, "10.0.0.2", 0, &locked);
+    CHECK(wait > 0 && wait <= apr_time_from_sec(1) && !locked,
+          "a check behind it, with no time to wait, is told 'soon'");
+    mcp_guard_settle(g2, &one, "10.0.0.1", 1, 0);
+    CHECK(mcp_guard_admit(g2, &one, "10.0.0.2", 0, &locked) == 0,
+          "a check that was not refused gives its unit back");
+    mcp_guard_settle(g2, &one, "10.0.0.2", 1, 0);
+
+    CHECK(mcp_guard_locked_out(g3, "10.0.0.4", 0, now) == 0
+              && mcp_guard_admit(g3, &wide, "10.0.0.4", 0, &locked) > 0
               && locked,
           "a lock-out met by an unverified token stops that client");
-    CHECK(mcp_guard_admit(g, &b, "10.0.0.5", t0 + apr_time_from_sec(120),
-                          &locked) == 0,
+    CHECK(mcp_guard_admit(g3, &wide, "10.0.0.5", 0, &locked) == 0,
           "... and nobody else");
-    CHECK(mcp_guard_locked_out(g, "10.0.0.6", 1, t0) == 1
-              && mcp_guard_locked_out(g, "10.0.0.6", 1,
-                                      t0 + apr_time_from_sec(70)) == 0,
+    mcp_guard_settle(g3, &wide, "10.0.0.5", 1, 0);
+    CHECK(mcp_guard_locked_out(g3, "10.0.0.6", 1, now) == 1
+              && mcp_guard_locked_out(g3, "10.0.0.6", 1,
+                                      now + apr_time_from_sec(1)) == 0,
           "a shared lock-out is one incident however often it is met");
-    wait = mcp_guard_admit(g, &b, "10.0.0.7", t0 + apr_time_from_sec(71),
-                           &locked);
-    CHECK(locked && wait > apr_time_from_sec(60),
-          "a shared lock-out met again after its back-off doubles it");
+    CHECK(mcp_guard_admit(g3, &wide, "10.0.0.7", 0, &locked) > 0 && locked,
+          "a shared lock-out stops every unverified token");
 }
 
 static void test_throttle(void)
