@@ -4,8 +4,25 @@ package FakeMatomo;
 # a real Matomo 5.1.2, inside the same Apache as mod_matomo_mcp, as Matomo
 # and the module share one Apache in production.  It is the only stand-in
 # for Matomo in the tests, and the demo Matomo of `make run`.
+# t/matomo/README.md says all of it; in short:
 #
 #   /matomo/index.php                   the API (t/matomo/fake-matomo.conf)
+#   /matomo4/index.php                  Matomo 4.16.1's API, from its own
+#                                       recordings (t/matomo/recorded-4.16.1/):
+#                                       every error HTTP 200, an unknown token
+#                                       the anonymous user, Bearer not read
+#   /matomo-bf/index.php and the other /matomo-bf*/ mounts
+#                                       Matomo 5.1.2 with its brute-force
+#                                       detection (FakeMatomo::BruteForce): more
+#                                       than N unknown tokens from one client
+#                                       address in the window, and every request
+#                                       with a token from it gets the recorded
+#                                       HTTP 500 "Too many failed logins"
+#       /matomo-bf/           20 in 60 min, the connecting address counts
+#       /matomo-bf-trusted/   20 in 60 min, X-Forwarded-For counts when
+#                             127.0.0.1 connects
+#       /matomo-bf3/, /matomo-bf3-trusted/   the same with a limit of 3
+#       /matomo-bf3-xff/      3, X-Forwarded-For from anyone (Matomo's own rule)
 #   /matomo-fault/<kind>/index.php      a broken Matomo, one kind per path:
 #       500        HTTP 500 with an HTML page
 #       html       HTTP 200, an HTML page instead of JSON
@@ -14,30 +31,50 @@ package FakeMatomo;
 #       slow       the normal answer after 5 s
 #       slow/<ms>  the normal answer after <ms> milliseconds
 #                  (/matomo-fault/slow/1500/index.php: 1.5 s)
+#       busy/<ms>  the same, each call counted while in flight, across
+#                  children (FakeMatomo::Busy): in_flight, max_in_flight
 #       error      HTTP 200, {"result":"error",...}
 #       matomo4    not broken: Matomo 4's API.getBulkRequest, which decodes
 #                  each urls[i] whole before splitting it at '&'
+#   /matomo-control/                    for tests, never a Matomo URL:
+#       GET  state               the brute-force counts and busy counts
+#       POST bruteforce/reset    forgets the failed logins (?mount=...: one mount's)
+#       POST busy/reset          max_in_flight back to in_flight, calls to 0
 #
 # What it does with a request: FakeMatomo::Params reads the query string and
 # form body as PHP would ($_GET wins over $_POST), FakeMatomo::Auth decides
-# who asks, FakeMatomo::Api answers, and every request goes to the request
-# log (FakeMatomo::Log) without its token.
+# who asks, FakeMatomo::BruteForce (on its mounts) whether the client's
+# address is locked out, FakeMatomo::Api answers, and every request goes to
+# the request log (FakeMatomo::Log) without its token.
 #
-# A slow answer watches its caller while it waits: every 50 ms it polls the
-# caller's socket and peeks at it, and a readable socket with nothing to read
-# (EOF) or a reset means the caller hung up.  The wait then ends at once,
-# nothing is answered, and a second log line says what became of the
-# request:
+# A slow (or busy) answer watches its caller while it waits: every 50 ms it
+# polls the caller's socket and peeks at it, and a readable socket with
+# nothing to read (EOF) or a reset means the caller hung up.  The wait then
+# ends at once, nothing is answered, and a second log line says what became
+# of the request:
 #   {"outcome":"aborted","request_id":<as on the request's line>,
 #    "aborted_after_ms":<ms since the request arrived>,"status":499,...}
 # That line has no "fault", so a count of slow requests counts requests.  A
 # caller that waits gets the answer, and no second line.
 #
+# The request log's fields beyond the usual ones: "matomo" ("4.16.1" on
+# /matomo4/), on brute-force mounts "remote_addr" (the TCP peer),
+# "client_ip" (the address as Matomo saw it), "blocked", "failed_login"
+# (this request counted), "failed_logins" (the address's failures in the
+# window); on busy/<ms> "in_flight" and "max_in_flight" at the call's
+# arrival; and a line with "control" for each /matomo-control/ request.
+#
 # Settings (PerlSetVar, else environment):
 #   FakeMatomoLog / FAKE_MATOMO_LOG              request log path
 #                                                (default <ServerRoot>/logs/fake_matomo.jsonl)
+#   FakeMatomoStateDir / FAKE_MATOMO_STATE_DIR   where the shared counts live
+#                                                (default: the request log's directory)
 #   FakeMatomoSlowSeconds / FAKE_MATOMO_SLOW_SECONDS      default 5 (slow/ only)
 #   FakeMatomoOversizedMB / FAKE_MATOMO_OVERSIZED_MB      default 40
+# and per mount (PerlSetVar in its <Location>): FakeMatomoVersion (5.1.2 or
+# 4.16.1), FakeMatomoBruteForceMax, FakeMatomoBruteForceMinutes,
+# FakeMatomoProxyClientHeaders, FakeMatomoProxyIps, FakeMatomoProxyIpReadLast,
+# FakeMatomoTrustedProxies (FakeMatomo::BruteForce).
 use strict;
 use warnings;
 use File::Basename qw(dirname);
@@ -182,7 +219,8 @@ sub handler {
         $r->allow_methods(1, qw(GET POST));
         return Apache2::Const::HTTP_METHOD_NOT_ALLOWED;
     }
-    # Busy: this call counts as in flight from now until the handler returns.
+    # Busy: this call counts as in flight from now until its answer is sent
+    # (or the handler ends another way).
     my $busy = $fault && $fault eq 'busy' ? FakeMatomo::Busy->enter(state_path($r, 'busy')) : undef;
 
     # The mount's Matomo (PerlSetVar FakeMatomoVersion; the fault paths are 5.1.2).
@@ -259,6 +297,9 @@ sub handler {
                    time => POSIX::strftime('%Y-%m-%dT%H:%M:%SZ', gmtime) }, $query, $post);
         return Apache2::Const::OK;
     }
+    # Counted out before the first byte of the answer leaves: a caller that
+    # has its answer never finds its call still in flight.
+    undef $busy;
     if ($entry->{write_attempt}) {
         my @writes = $entry->{bulk} ? map { "$_->{method} (in API.getBulkRequest)" } grep { $_->{write} } @{ $entry->{bulk} }
                    : ($entry->{method});
