@@ -1,7 +1,9 @@
 # The fake Matomo itself (t/lib/FakeMatomo.pm), through real HTTP: it must
-# answer as the real Matomo 5.1.2 answered (t/matomo/recorded/), or these
-# tests fail.  Expected answers are read from the recorded files, never
-# copied here.
+# answer as the real Matomo 5.1.2 answered (t/matomo/recorded/), as the
+# real Matomo 4.16.1 answered (recorded-4.16.1/, on /matomo4/), and lock
+# callers out as Matomo 5.1.2's brute-force detection did
+# (recorded-5.1.2-bruteforce/), or these tests fail.  Expected answers are
+# read from the recorded files, never copied here.
 use strict;
 use warnings FATAL => 'all';
 
