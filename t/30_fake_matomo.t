@@ -1,7 +1,9 @@
 # The fake Matomo itself (t/lib/FakeMatomo.pm), through real HTTP: it must
-# answer as the real Matomo 5.1.2 answered (t/matomo/recorded/), or these
-# tests fail.  Expected answers are read from the recorded files, never
-# copied here.
+# answer as the real Matomo 5.1.2 answered (t/matomo/recorded/), as the
+# real Matomo 4.16.1 answered (recorded-4.16.1/, on /matomo4/), and lock
+# callers out as Matomo 5.1.2's brute-force detection did
+# (recorded-5.1.2-bruteforce/), or these tests fail.  Expected answers are
+# read from the recorded files, never copied here.
 use strict;
 use warnings FATAL => 'all';
 
@@ -14,7 +16,9 @@ use Socket qw(SOL_SOCKET SO_LINGER);
 use Time::HiRes ();
 use FindBin;
 use lib "$FindBin::Bin/lib";
+use LWP::UserAgent ();
 use FakeMatomo::Api ();
+use FakeMatomo::BruteForce ();
 use FakeMatomo::Dates ();
 use FakeMatomo::Params ();
 use FakeMatomo::JSON ();
@@ -604,6 +608,333 @@ subtest 'a slow answer: the caller waits, or hangs up' => sub {
     is call(path => '/matomo-fault/slow/abc/index.php', form => \@v)->code, 404, 'slow/abc: 404';
     is call(path => '/matomo-fault/slow/600001/index.php', form => \@v)->code, 404, 'slow over 10 min: 404';
     is call(path => '/matomo-fault/slow/1500/other.php', form => \@v)->code, 404, 'slow/1500/other.php: 404';
+};
+
+# --- brute-force detection ------------------------------------------------------------
+
+# Requests from a chosen local address (127.0.0.2 is another client on the
+# loopback), to the server's IPv4 address so that the fake sees that address.
+my $PORT = Apache::Test::vars('port');
+my $IP4  = "http://127.0.0.1:$PORT";
+my %UA_FROM;
+sub ua_from {
+    my ($addr) = @_;
+    return $UA_FROM{$addr} //= LWP::UserAgent->new(local_address => $addr, keep_alive => 1, timeout => 60);
+}
+my $OTHER_CLIENT = IO::Socket::INET->new(LocalAddr => '127.0.0.2', PeerAddr => "127.0.0.1:$PORT",
+                                         Proto => 'tcp', Timeout => 5) ? 1 : 0;
+
+# One API call to a brute-force mount: (response, its request log line).
+# bf_call($path, token => ..., from => '127.0.0.2', xff => '...', method => ..., form => [...])
+sub bf_call {
+    my ($path, %o) = @_;
+    my @form = (module => 'API', format => 'JSON', method => $o{method} // 'API.getMatomoVersion', @{ $o{form} || [] });
+    push @form, token_auth => $o{token} if defined $o{token};
+    my @h = defined $o{xff} ? ('X-Forwarded-For' => $o{xff}) : ();
+    my $mark = log_mark();
+    my $res = ua_from($o{from} // '127.0.0.1')->request(HTTP::Request::Common::POST("$IP4$path", \@form, @h));
+    my @lines = grep { ($_->{path} // '') eq $path } log_since($mark);
+    return ($res, $lines[-1] // {});
+}
+sub control {
+    my ($what, $query) = @_;
+    my $url = "$BASE/matomo-control/$what" . (defined $query ? "?$query" : '');
+    return $UA->request($what eq 'state' ? HTTP::Request::Common::GET($url) : HTTP::Request::Common::POST($url));
+}
+sub failures { return decoded(control('state'))->{bruteforce}{ $_[0] } // {} }
+
+# The lock-out answers of a real Matomo 5.1.2 (recorded-5.1.2-bruteforce/).
+my %LOCKOUT = map { $_ => $JSON->decode(slurp("$T/matomo/recorded-5.1.2-bruteforce/$_.json")) }
+              qw(blocked-admin-version blocked-admin-report blocked-bad-token blocked-no-token);
+sub is_lockout {
+    my ($res, $file, $name) = @_;
+    is $res->code . ' ' . $res->content, "$LOCKOUT{$file}{status} $LOCKOUT{$file}{body}", "$name: $file as recorded";
+}
+my $BAD_TOKEN_PAGE = body_of('full/x-bad-API.getMatomoVersion.json');
+
+subtest 'brute-force detection: failed logins per client address' => sub {
+    is control('bruteforce/reset')->code, 200, 'reset: 200';
+    is control('bruteforce/reset', undef)->code, 200, 'reset twice: still 200';
+    is $UA->get("$BASE/matomo-control/bruteforce/reset")->code, 405, 'reset by GET: 405';
+    is $UA->get("$BASE/matomo-control/nope")->code, 404, 'unknown control: 404';
+
+    # /matomo-bf3/: 3 failures allowed in the window.  Matomo lets a login
+    # through while the failures number at most the limit, and counts the
+    # one that fails: the 4th unknown token is still answered as unknown.
+    my $path = '/matomo-bf3/index.php';
+    my @seen;
+    for (1 .. 4) {
+        my ($res, $line) = bf_call($path, token => $UNKNOWN);
+        push @seen, [ $res->code, $res->content eq $BAD_TOKEN_PAGE ? 'bad token page' : $res->content,
+                      @$line{qw(client_ip blocked failed_login failed_logins)} ];
+    }
+    is_deeply \@seen, [ map { [ 401, 'bad token page', '127.0.0.1', 0, 1, $_ ] } 1 .. 4 ],
+        'limit 3: four unknown tokens answered as unknown tokens, each counted for 127.0.0.1';
+
+    my ($res, $line) = bf_call($path, token => $UNKNOWN);
+    is_lockout($res, 'blocked-bad-token', 'the 5th unknown token');
+    like $res->header('Content-Type'), qr{^text/html}, 'the lock-out is an HTML page, whatever format';
+    is_deeply [ @$line{qw(client_ip blocked failed_login failed_logins status answer)} ],
+              [ '127.0.0.1', 1, 0, 4, 500, 'blocked' ], 'log: blocked, and not counted again';
+    ($res, $line) = bf_call($path, token => $SU);
+    is_lockout($res, 'blocked-admin-version', 'a valid superuser token from the locked address');
+    is $line->{who}, 'superuser', 'log: the superuser was the one blocked';
+    ($res) = bf_call($path, token => $SU, method => 'VisitsSummary.get',
+                     form => [ idSite => 1, period => 'day', date => '2026-12-03' ]);
+    is_lockout($res, 'blocked-admin-report', 'a report with a valid token');
+    ($res) = bf_call($path, token => $VIEWER);
+    is_lockout($res, 'blocked-admin-version', 'the viewer\'s valid token');
+    ($res, $line) = bf_call($path);
+    is_lockout($res, 'blocked-no-token', 'no token: not a login, answered as anonymous');
+    is $line->{blocked}, 0, 'no token: not blocked (log)';
+    ($res) = bf_call($path, token => 'anonymous');
+    is $res->content, $LOCKOUT{'blocked-no-token'}{body}, 'token_auth=anonymous: not a login either';
+    is_deeply failures('/matomo-bf3/'), { '127.0.0.1' => 4 }, 'state: 4 failures of 127.0.0.1 in the window';
+
+    # Each mount is a Matomo of its own; /matomo/ has no detection at all.
+    ($res) = bf_call('/matomo-bf/index.php', token => $SU);
+    is $res->code . ' ' . $res->content, '200 {"value":"5.1.2"}', '/matomo-bf/ counts for itself';
+    call(token => $UNKNOWN, form => [ module => 'API', method => 'API.getMatomoVersion', format => 'JSON' ]) for 1 .. 6;
+    is api($SU, method => 'API.getMatomoVersion')->content, '{"value":"5.1.2"}', '/matomo/ never locks anyone out';
+
+    # Resets: one mount, then all.
+    is decoded(control('bruteforce/reset', 'mount=/matomo-bf-trusted/'))->{cleared}, 0, 'reset of another mount';
+    is +(bf_call($path, token => $SU))[0]->code, 500, '... leaves this one locked';
+    my $cleared = decoded(control('bruteforce/reset'));
+    is_deeply $cleared, { reset => 'bruteforce', cleared => 4 }, 'reset: the 4 failures forgotten';
+    ($res, $line) = bf_call($path, token => $SU);
+    is $res->code . ' ' . $res->content, '200 {"value":"5.1.2"}', 'after the reset a valid token works again';
+    is $line->{failed_logins}, 0, 'log: no failures left';
+    is_deeply failures('/matomo-bf3/'), {}, 'state: none';
+
+    # Matomo's defaults on /matomo-bf/: 20 in 60 minutes, so 21 failures are
+    # answered as unknown tokens and the 22nd request with a token is blocked.
+    my %codes;
+    $codes{ (bf_call('/matomo-bf/index.php', token => $UNKNOWN))[0]->code }++ for 1 .. 21;
+    is_deeply \%codes, { 401 => 21 }, '/matomo-bf/: 21 unknown tokens answered 401';
+    ($res, $line) = bf_call('/matomo-bf/index.php', token => $SU);
+    is_lockout($res, 'blocked-admin-version', '/matomo-bf/: then a valid token');
+    is $line->{failed_logins}, 21, '/matomo-bf/: 21 failures in the window';
+    control('bruteforce/reset');
+    is +(bf_call('/matomo-bf/index.php', token => $SU))[0]->code, 200, '/matomo-bf/: reset';
+};
+
+subtest 'brute-force detection: which address counts (X-Forwarded-For)' => sub {
+    control('bruteforce/reset');
+    # /matomo-bf3-trusted/: X-Forwarded-For is read when 127.0.0.1 connects.
+    my $path = '/matomo-bf3-trusted/index.php';
+    my @ips = map { (bf_call($path, token => $UNKNOWN, xff => '198.51.100.7'))[1]{client_ip} } 1 .. 4;
+    is_deeply \@ips, [ ('198.51.100.7') x 4 ], 'from the trusted proxy: the forwarded address counts';
+    my ($res, $line) = bf_call($path, token => $SU, xff => '198.51.100.7');
+    is_lockout($res, 'blocked-admin-version', 'the locked forwarded address, valid token');
+    ($res, $line) = bf_call($path, token => $SU, xff => '198.51.100.8');
+    is $res->code, 200, 'another forwarded address: not locked';
+    ($res, $line) = bf_call($path, token => $SU);
+    is $res->code, 200, 'the proxy itself (no X-Forwarded-For): not locked';
+    is $line->{client_ip}, '127.0.0.1', 'log: without the header, the connecting address';
+    ($res, $line) = bf_call($path, token => $SU, xff => '192.0.2.1, 198.51.100.7');
+    is $line->{client_ip}, '198.51.100.7', 'a list: the last address (Matomo 5: proxy_ip_read_last_in_list = 1)';
+    is $res->code, 500, '... which is the locked one';
+    ($res, $line) = bf_call($path, token => $SU, xff => '198.51.100.7, 127.0.0.1');
+    is $line->{client_ip}, '198.51.100.7', 'proxy_ips[] 127.0.0.1 is skipped in the list';
+    is_deeply failures('/matomo-bf3-trusted/'), { '198.51.100.7' => 4 }, 'state: the forwarded address\'s failures';
+
+    # /matomo-bf3/: nothing trusted, the header is never read.
+    ($res, $line) = bf_call('/matomo-bf3/index.php', token => $UNKNOWN, xff => '198.51.100.20');
+    is_deeply [ @$line{qw(client_ip remote_addr)} ], [ '127.0.0.1', '127.0.0.1' ],
+        '/matomo-bf3/: X-Forwarded-For ignored, the failure counts against the caller';
+
+    SKIP: {
+        skip 'no second loopback address (127.0.0.2) to call from', 9 unless $OTHER_CLIENT;
+        # From 127.0.0.2, which is not trusted: its own address counts,
+        # whatever it forwards.
+        my @from = map { (bf_call($path, token => $UNKNOWN, from => '127.0.0.2', xff => "198.51.100.1$_"))[1] } 1 .. 4;
+        is_deeply [ map { $_->{client_ip} } @from ], [ ('127.0.0.2') x 4 ],
+            'from an untrusted address: X-Forwarded-For ignored';
+        is $from[-1]{failed_logins}, 4, '... all four failures counted against 127.0.0.2';
+        ($res) = bf_call($path, token => $SU, from => '127.0.0.2', xff => '198.51.100.30');
+        is_lockout($res, 'blocked-admin-version', '127.0.0.2 is locked, whatever it forwards');
+        ($res) = bf_call($path, token => $SU, xff => '198.51.100.11');
+        is $res->code, 200, 'the addresses it forwarded were never counted';
+        ($res) = bf_call($path, token => $SU, from => '127.0.0.2', xff => '198.51.100.7');
+        is $res->code, 500, 'nor can it borrow an address to get through';
+
+        # /matomo-bf3-xff/: Matomo's own rule, the header believed whoever connects.
+        ($res, $line) = bf_call('/matomo-bf3-xff/index.php', token => $UNKNOWN, from => '127.0.0.2', xff => '203.0.113.5');
+        is_deeply [ @$line{qw(remote_addr client_ip failed_logins)} ], [ '127.0.0.2', '203.0.113.5', 1 ],
+            'Matomo itself reads X-Forwarded-For from any caller (proxy_ips[] is no trust list)';
+        ($res, $line) = bf_call('/matomo-bf3-xff/index.php', token => $SU, from => '127.0.0.2', xff => '127.0.0.1');
+        is $line->{client_ip}, '127.0.0.1', 'a single address is taken as it is, even one of proxy_ips[]';
+        ($res, $line) = bf_call('/matomo-bf3-xff/index.php', token => $SU, from => '127.0.0.2', xff => 'unknown');
+        is $line->{client_ip}, '127.0.0.2', '"unknown": the connecting address';
+        ($res, $line) = bf_call('/matomo-bf3-xff/index.php', token => $SU, from => '127.0.0.2', xff => '[2001:db8::7]:443');
+        is $line->{client_ip}, '2001:db8::7', 'an IPv6 address with a port: the address';
+    }
+    control('bruteforce/reset');
+};
+
+subtest 'brute-force detection: Matomo\'s address rules (core/IP.php), in-process' => sub {
+    my $cfg = sub {
+        my %set = @_;
+        return FakeMatomo::BruteForce->config(sub { $set{ $_[0] } }, $set{version});
+    };
+    ok !defined $cfg->(), 'no FakeMatomoBruteForceMax: detection off';
+    my $last = $cfg->(FakeMatomoBruteForceMax => 20, FakeMatomoProxyClientHeaders => 'HTTP_X_FORWARDED_FOR',
+                      FakeMatomoProxyIps => '10.0.0.0/8 192.168.1.*');
+    my $first = $cfg->(FakeMatomoBruteForceMax => 20, FakeMatomoProxyClientHeaders => 'HTTP_X_FORWARDED_FOR',
+                       FakeMatomoProxyIps => '10.0.0.0/8 192.168.1.*', version => '4.16.1');
+    is_deeply [ $last->max, $last->window ], [ 20, 3600 ], 'Matomo\'s defaults: 20 in 60 minutes';
+    my $pick = sub { my ($c, $remote, $xff) = @_; return join ' ', $c->client_ip($remote, sub { $_[0] eq 'X-Forwarded-For' ? $xff : undef }) };
+    is $pick->($last, '127.0.0.9', '1.1.1.1, 2.2.2.2, 10.1.2.3'), '2.2.2.2 X-Forwarded-For', '5.x: the last address not in proxy_ips[] (CIDR)';
+    is $pick->($last, '127.0.0.9', '1.1.1.1, 192.168.1.20'), '1.1.1.1 X-Forwarded-For', '5.x: 192.168.1.* skipped';
+    is $pick->($first, '127.0.0.9', '127.0.0.9, 10.0.0.1, 3.3.3.3, 4.4.4.4'), '3.3.3.3 X-Forwarded-For',
+        '4.x (read first): the first one not in proxy_ips[] nor the connecting address';
+    is $pick->($last, '127.0.0.9', '10.0.0.1, 10.0.0.2'), '127.0.0.9 connection', 'every listed address skipped: the connecting one';
+    is $pick->($last, '127.0.0.9', undef), '127.0.0.9 connection', 'no header: the connecting address';
+    is $pick->($last, '127.0.0.9', '5.5.5.5:8080'), '5.5.5.5 X-Forwarded-For', 'a port is cut off';
+    my $gated = $cfg->(FakeMatomoBruteForceMax => 3, FakeMatomoProxyClientHeaders => 'X-Forwarded-For',
+                       FakeMatomoTrustedProxies => '127.0.0.1');
+    is $pick->($gated, '127.0.0.1', '6.6.6.6'), '6.6.6.6 X-Forwarded-For', 'FakeMatomoTrustedProxies: read from a trusted address';
+    is $pick->($gated, '127.0.0.2', '6.6.6.6'), '127.0.0.2 connection', '... and not from another';
+};
+
+# --- busy mode ------------------------------------------------------------------------
+
+# A request on its own socket, sent whole; raw_answer() reads its answer.
+sub raw_send {
+    my ($path, $form) = @_;
+    my $body = HTTP::Request::Common::POST("$BASE$path", $form)->content;
+    my $sock = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$PORT", Proto => 'tcp', Timeout => 10)
+        or die "connect: $@";
+    print {$sock} "POST $path HTTP/1.1\r\nHost: 127.0.0.1:$PORT\r\n"
+                . "Content-Type: application/x-www-form-urlencoded\r\n"
+                . 'Content-Length: ' . length($body) . "\r\nConnection: close\r\n\r\n$body";
+    return $sock;
+}
+sub raw_answer {
+    my ($sock) = @_;
+    my $answer = do { local $/; <$sock> } // '';
+    close $sock;
+    my ($head, $content) = split /\r\n\r\n/, $answer, 2;
+    my ($status) = ($head // '') =~ m{^HTTP/1\.[01] (\d{3})};
+    return [ $status, $content ];
+}
+# The busy counts once nothing is in flight any more (at most 20 s).
+sub busy_settled {
+    my $busy;
+    for (1 .. 200) {
+        $busy = decoded(control('state'))->{busy};
+        last unless $busy->{in_flight};
+        Time::HiRes::sleep(0.1);
+    }
+    return $busy;
+}
+
+subtest 'busy mode: calls in flight' => sub {
+    my @v = (module => 'API', format => 'JSON', method => 'VisitsSummary.get', idSite => 1, period => 'day',
+             date => '2026-11-25', format_metrics => 0, token_auth => $SU);
+    my $whole = body_of('visits-day.json');
+    my $reset = decoded(control('busy/reset'));
+    is_deeply $reset, { reset => 'busy', in_flight => 0, max_in_flight => 0, calls => 0 }, 'reset: nothing in flight';
+
+    # One after the other: never two in flight.
+    my $mark = log_mark();
+    my @one = map { call(path => '/matomo-fault/busy/0/index.php', form => \@v) } 1 .. 3;
+    is_deeply [ map { $_->code . ' ' . ($_->content eq $whole ? 'answer' : $_->content) } @one ],
+              [ ('200 answer') x 3 ], 'busy/0: the normal answer';
+    my @lines = grep { ($_->{fault} // '') eq 'busy' } log_since($mark);
+    is_deeply [ map { [ $_->{in_flight}, $_->{max_in_flight} ] } @lines ], [ [1, 1], [1, 1], [1, 1] ],
+        'one at a time: each call alone in flight (log)';
+    is_deeply busy_settled(), { in_flight => 0, max_in_flight => 1, calls => 3 }, 'state: max 1, 3 calls';
+
+    # Three at once, each held 3 s: all three in flight together.
+    control('busy/reset');
+    $mark = log_mark();
+    my @socks = map { raw_send('/matomo-fault/busy/3000/index.php', \@v) } 1 .. 3;
+    my @answers = map { raw_answer($_) } @socks;
+    is_deeply [ map { "$_->[0] " . (($_->[1] // '') eq $whole ? 'answer' : $_->[1] // '') } @answers ],
+              [ ('200 answer') x 3 ], 'busy/3000 x 3: three normal answers';
+    @lines = grep { ($_->{fault} // '') eq 'busy' } log_since($mark);
+    is_deeply [ sort map { $_->{in_flight} } @lines ], [ 1, 2, 3 ], 'log: in_flight 1, 2, 3 as they arrived';
+    is_deeply [ map { $_->{delay} } @lines ], [ 3, 3, 3 ], 'log: each held 3 s';
+    is_deeply busy_settled(), { in_flight => 0, max_in_flight => 3, calls => 3 }, 'state: max 3 in flight, none left';
+
+    # A caller that hangs up is counted out too.
+    control('busy/reset');
+    $mark = log_mark();
+    raw_post('/matomo-fault/busy/60000/index.php', \@v, hang_up => 0.5);
+    my @seen = log_until($mark, sub { grep { ($_->{outcome} // '') eq 'aborted' } @_ });
+    is scalar(grep { ($_->{outcome} // '') eq 'aborted' } @seen), 1, 'busy/60000, hung up: aborted';
+    is_deeply busy_settled(), { in_flight => 0, max_in_flight => 1, calls => 1 }, 'hung up: no longer in flight';
+
+    is call(path => '/matomo-fault/busy/index.php', form => \@v)->code, 404, 'busy without <ms>: 404';
+    is call(path => '/matomo-fault/busy/600001/index.php', form => \@v)->code, 404, 'busy over 10 min: 404';
+};
+
+# --- Matomo 4.16.1 ----------------------------------------------------------------------
+
+my $M4 = "$T/matomo/recorded-4.16.1";
+sub m4 { my ($file) = @_; return $JSON->decode(slurp("$M4/$file")) }
+sub m4_call { my (%o) = @_; return call(%o, path => '/matomo4/index.php') }
+
+subtest 'Matomo 4.16.1 (/matomo4/): every recording comes back exactly' => sub {
+    opendir my $dh, $M4 or die $!;
+    my @files = sort grep { /\.json$/ } readdir $dh;
+    my $n = 0;
+    for my $file (@files) {
+        my $r = m4($file);
+        my $token = { admin => $SU, viewer => $VIEWER, bad => $UNKNOWN, none => undef }->{ $r->{who} };
+        my $res = m4_call(token => $token, form => [ map { @$_ } @{ $r->{params} } ]);
+        (my $body = $r->{body}) =~ s{\@TOKEN_AUTH\@}{$token // 'anonymous'}ge;
+        is $res->code . ' ' . $res->content, "$r->{status} $body", "4.16.1 $file ($r->{who})";
+        $n++;
+    }
+    cmp_ok $n, '>=', 100, 'all 4.16.1 recordings asked';
+};
+
+subtest 'Matomo 4.16.1: errors are 200, an unknown token is the anonymous user' => sub {
+    my @version = (module => 'API', method => 'API.getMatomoVersion', format => 'JSON');
+    my $none = m4('probe-version-none.json')->{body};
+    like $none, qr/requires view access for at least one website/, 'recorded: no token on API.getMatomoVersion';
+    is m4('probe-version-bad.json')->{body}, $none, 'recorded: an unknown token, the same';
+    my $bad = m4_call(token => $UNKNOWN, form => \@version);
+    is $bad->code . ' ' . $bad->content, "200 $none", 'unknown token: 200, the anonymous user\'s error';
+    is_json_type($bad, 'unknown token (4.16.1)');
+    is m4_call(token => $JWT, form => \@version)->content, $none, 'the JWT as token_auth: unknown, anonymous';
+    my $jwt = m4_call(form => \@version, headers => [ Authorization => "Bearer $JWT" ]);
+    is $jwt->code . ' ' . $jwt->content, "200 $none", 'Authorization: Bearer is not read (the JWT)';
+    is m4_call(form => \@version, headers => [ Authorization => "Bearer $SU" ])->content, $none,
+        'Authorization: Bearer is not read (a token_auth)';
+    is m4_call(token => $SU, form => [ @version, force_api_session => 1 ])->content, '{"value":"4.16.1"}',
+        'force_api_session=1: Matomo 4 falls back to the token';
+    is m4_call(token => $VIEWER, form => \@version, headers => [ Authorization => "Bearer $SU" ])->code, 200,
+        'a Bearer beside token_auth: no conflict (the header is not read)';
+    # $_GET + $_POST: the query string's token wins, without a word.
+    my $both = call(path => '/matomo4/index.php', query => 'token_auth=' . _pct1($VIEWER), token => $SU,
+                    form => [ map { @$_ } @{ m4('err-viewer-site1.json')->{params} } ]);
+    is $both->code . ' ' . $both->content, '200 ' . m4('err-viewer-site1.json')->{body},
+        'token_auth in query and body differ: the query\'s (the viewer\'s) is used, 200';
+    my $anon_site = m4_call(form => [ map { @$_ } @{ m4('err-no-token.json')->{params} } ]);
+    is $anon_site->code . ' ' . $anon_site->content, '200 ' . m4('err-no-token.json')->{body}, 'no token on a report: 200';
+    my $v999 = m4_call(token => $VIEWER, form => [ module => 'API', format => 'JSON', method => 'VisitsSummary.get',
+                                                   idSite => 999, period => 'day', date => '2026-11-25' ]);
+    is $v999->code, 200, 'viewer asks site 999: 200 (401 on Matomo 5)';
+    like decoded($v999)->{message}, qr/requires 'view' access for the website id = 999/, 'viewer asks site 999: message';
+
+    # The data set's own today (2026-12-04), and Matomo 4's bulk parsing.
+    my $last7 = m4('visits-last7.json');
+    my $today = m4_call(token => $SU, form => [ module => 'API', format => 'JSON', method => 'VisitsSummary.get',
+                                                idSite => 1, period => 'day', date => 'today', format_metrics => 0 ]);
+    is_deeply decoded($today), JSON::PP->new->decode($last7->{body})->{'2026-12-04'}, 'today is 2026-12-04 in the 4.16.1 set';
+    my $amp = decoded(m4_call(token => $SU, form => [ module => 'API', format => 'JSON', method => 'API.getBulkRequest',
+                                                      'urls[0]' => 'method=API.getMatomoVersion&x=a%26method%3DNope.get' ]));
+    is $amp->[0]{result}, 'error', 'bulk: each urls[i] decoded whole, then split (method=Nope.get wins)';
+
+    my $mark = log_mark();
+    m4_call(token => $UNKNOWN, form => \@version);
+    my ($line) = grep { ($_->{path} // '') eq '/matomo4/index.php' } log_since($mark);
+    is_deeply [ @$line{qw(matomo who auth status)} ], [ '4.16.1', 'unknown', 'post', 200 ],
+        'log: matomo 4.16.1, who unknown (answered as anonymous)';
 };
 
 # --- the request log ---------------------------------------------------------------

@@ -4,8 +4,25 @@ package FakeMatomo;
 # a real Matomo 5.1.2, inside the same Apache as mod_matomo_mcp, as Matomo
 # and the module share one Apache in production.  It is the only stand-in
 # for Matomo in the tests, and the demo Matomo of `make run`.
+# t/matomo/README.md says all of it; in short:
 #
 #   /matomo/index.php                   the API (t/matomo/fake-matomo.conf)
+#   /matomo4/index.php                  Matomo 4.16.1's API, from its own
+#                                       recordings (t/matomo/recorded-4.16.1/):
+#                                       every error HTTP 200, an unknown token
+#                                       the anonymous user, Bearer not read
+#   /matomo-bf/index.php and the other /matomo-bf*/ mounts
+#                                       Matomo 5.1.2 with its brute-force
+#                                       detection (FakeMatomo::BruteForce): more
+#                                       than N unknown tokens from one client
+#                                       address in the window, and every request
+#                                       with a token from it gets the recorded
+#                                       HTTP 500 "Too many failed logins"
+#       /matomo-bf/           20 in 60 min, the connecting address counts
+#       /matomo-bf-trusted/   20 in 60 min, X-Forwarded-For counts when
+#                             127.0.0.1 connects
+#       /matomo-bf3/, /matomo-bf3-trusted/   the same with a limit of 3
+#       /matomo-bf3-xff/      3, X-Forwarded-For from anyone (Matomo's own rule)
 #   /matomo-fault/<kind>/index.php      a broken Matomo, one kind per path:
 #       500        HTTP 500 with an HTML page
 #       html       HTTP 200, an HTML page instead of JSON
@@ -14,30 +31,50 @@ package FakeMatomo;
 #       slow       the normal answer after 5 s
 #       slow/<ms>  the normal answer after <ms> milliseconds
 #                  (/matomo-fault/slow/1500/index.php: 1.5 s)
+#       busy/<ms>  the same, each call counted while in flight, across
+#                  children (FakeMatomo::Busy): in_flight, max_in_flight
 #       error      HTTP 200, {"result":"error",...}
 #       matomo4    not broken: Matomo 4's API.getBulkRequest, which decodes
 #                  each urls[i] whole before splitting it at '&'
+#   /matomo-control/                    for tests, never a Matomo URL:
+#       GET  state               the brute-force counts and busy counts
+#       POST bruteforce/reset    forgets the failed logins (?mount=...: one mount's)
+#       POST busy/reset          max_in_flight back to in_flight, calls to 0
 #
 # What it does with a request: FakeMatomo::Params reads the query string and
 # form body as PHP would ($_GET wins over $_POST), FakeMatomo::Auth decides
-# who asks, FakeMatomo::Api answers, and every request goes to the request
-# log (FakeMatomo::Log) without its token.
+# who asks, FakeMatomo::BruteForce (on its mounts) whether the client's
+# address is locked out, FakeMatomo::Api answers, and every request goes to
+# the request log (FakeMatomo::Log) without its token.
 #
-# A slow answer watches its caller while it waits: every 50 ms it polls the
-# caller's socket and peeks at it, and a readable socket with nothing to read
-# (EOF) or a reset means the caller hung up.  The wait then ends at once,
-# nothing is answered, and a second log line says what became of the
-# request:
+# A slow (or busy) answer watches its caller while it waits: every 50 ms it
+# polls the caller's socket and peeks at it, and a readable socket with
+# nothing to read (EOF) or a reset means the caller hung up.  The wait then
+# ends at once, nothing is answered, and a second log line says what became
+# of the request:
 #   {"outcome":"aborted","request_id":<as on the request's line>,
 #    "aborted_after_ms":<ms since the request arrived>,"status":499,...}
 # That line has no "fault", so a count of slow requests counts requests.  A
 # caller that waits gets the answer, and no second line.
 #
+# The request log's fields beyond the usual ones: "matomo" ("4.16.1" on
+# /matomo4/), on brute-force mounts "remote_addr" (the TCP peer),
+# "client_ip" (the address as Matomo saw it), "blocked", "failed_login"
+# (this request counted), "failed_logins" (the address's failures in the
+# window); on busy/<ms> "in_flight" and "max_in_flight" at the call's
+# arrival; and a line with "control" for each /matomo-control/ request.
+#
 # Settings (PerlSetVar, else environment):
 #   FakeMatomoLog / FAKE_MATOMO_LOG              request log path
 #                                                (default <ServerRoot>/logs/fake_matomo.jsonl)
+#   FakeMatomoStateDir / FAKE_MATOMO_STATE_DIR   where the shared counts live
+#                                                (default: the request log's directory)
 #   FakeMatomoSlowSeconds / FAKE_MATOMO_SLOW_SECONDS      default 5 (slow/ only)
 #   FakeMatomoOversizedMB / FAKE_MATOMO_OVERSIZED_MB      default 40
+# and per mount (PerlSetVar in its <Location>): FakeMatomoVersion (5.1.2 or
+# 4.16.1), FakeMatomoBruteForceMax, FakeMatomoBruteForceMinutes,
+# FakeMatomoProxyClientHeaders, FakeMatomoProxyIps, FakeMatomoProxyIpReadLast,
+# FakeMatomoTrustedProxies (FakeMatomo::BruteForce).
 use strict;
 use warnings;
 use File::Basename qw(dirname);
@@ -63,8 +100,11 @@ use APR::Socket ();
 use APR::UUID ();
 use Apache2::Const -compile => qw(OK NOT_FOUND HTTP_METHOD_NOT_ALLOWED);
 
+use JSON::PP ();
 use FakeMatomo::Api;
 use FakeMatomo::Auth;
+use FakeMatomo::BruteForce;
+use FakeMatomo::Busy;
 use FakeMatomo::Log;
 use FakeMatomo::Params;
 
@@ -77,15 +117,23 @@ use constant MAX_BODY  => 8 * 1024 * 1024;
 our $HOME = File::Spec->rel2abs(File::Spec->catdir(dirname(__FILE__), '..', 'matomo'));
 
 # Loaded once, when Apache preloads this module (PerlModule): every Perl
-# interpreter of every child starts from this copy.
-our ($API, $AUTH);
+# interpreter of every child starts from this copy.  One API per recorded
+# Matomo version (FakeMatomo::Api::versions); $API is 5.1.2's.
+our (%API, $API, $AUTH, $BLOCKED_PAGE);
 
 sub init {
     return if $API;
-    $API  = FakeMatomo::Api->new(home => $HOME);
+    %API = map { $_ => FakeMatomo::Api->new(home => $HOME, version => $_) } FakeMatomo::Api::versions();
+    $API = $API{'5.1.2'};
     my $page = $API->store->recording('err-bad-token.json')
         or die "fake Matomo: err-bad-token.json is missing from $HOME/recorded\n";
     $AUTH = FakeMatomo::Auth->new(home => $HOME, bad_token_page => $page->{body});
+    # Matomo 5.1.2's lock-out page (the same for every request with a token).
+    my $file = "$HOME/recorded-5.1.2-bruteforce/blocked-admin-version.json";
+    open my $fh, '<:raw', $file or die "fake Matomo: cannot read $file: $!\n";
+    my $blocked = JSON::PP->new->decode(do { local $/; <$fh> });
+    $BLOCKED_PAGE = { status => $blocked->{status}, ctype => $blocked->{content_type},
+                      body => $blocked->{body}, answer => 'blocked' };
     return;
 }
 init();
@@ -105,22 +153,30 @@ sub log_path {
     return _setting($r_or_s, 'FakeMatomoLog', 'FAKE_MATOMO_LOG', $default);
 }
 
+# The files the children share (FakeMatomo::Shared): 'bruteforce', 'busy'.
+sub state_path {
+    my ($r_or_s, $what) = @_;
+    my $dir = _setting($r_or_s, 'FakeMatomoStateDir', 'FAKE_MATOMO_STATE_DIR', dirname(log_path($r_or_s)));
+    return File::Spec->catfile($dir, "fake_matomo_$what.json");
+}
+
 # PerlPostConfigHandler: runs as root before the children start.  Each
-# server start begins an empty request log, writable by the user the
-# children run as.
+# server start begins an empty request log and empty shared state (no
+# failed logins, no calls in flight), writable by the children's user.
 sub post_config {
     my ($conf_pool, $log_pool, $temp_pool, $s) = @_;
-    my $path = log_path($s);
-    my $dir = dirname($path);
-    make_path($dir) unless -d $dir;
-    if (open my $fh, '>', $path) {
-        close $fh;
-        if ($> == 0) {
-            my ($uid, $gid) = (Apache2::ServerUtil->user_id, Apache2::ServerUtil->group_id);
-            chown $uid, $gid, $path;
+    for my $path (log_path($s), map { state_path($s, $_) } qw(bruteforce busy)) {
+        my $dir = dirname($path);
+        make_path($dir) unless -d $dir;
+        if (open my $fh, '>', $path) {
+            close $fh;
+            if ($> == 0) {
+                my ($uid, $gid) = (Apache2::ServerUtil->user_id, Apache2::ServerUtil->group_id);
+                chown $uid, $gid, $path;
+            }
+        } else {
+            $s->log_error("fake Matomo: cannot create $path: $!");
         }
-    } else {
-        $s->log_error("fake Matomo: cannot create request log $path: $!");
     }
     return Apache2::Const::OK;
 }
@@ -129,22 +185,33 @@ sub post_config {
 
 # How often a slow answer looks whether its caller is still there.
 use constant WATCH_STEP => 0.05;
-# The longest delay /matomo-fault/slow/<ms>/ accepts: 10 minutes.
+# The longest delay /matomo-fault/slow/<ms>/ and busy/<ms>/ accept: 10 minutes.
 use constant MAX_SLOW_MS => 600_000;
+
+# Whether $uri is the API of the mount it is under (<Location /matomo/>:
+# /matomo/ or /matomo/index.php).
+sub _is_api_path {
+    my ($r, $uri) = @_;
+    my $loc = $r->location // return 0;
+    $loc .= '/' unless $loc =~ m{/$};
+    return 0 if $loc eq '/' || $loc =~ m{^/matomo-(?:fault|control)/};
+    return $uri eq $loc || $uri eq "${loc}index.php";
+}
 
 sub handler {
     my ($r) = @_;
     my $started = Time::HiRes::time();
     my $uri = $r->uri;
+    return _control($r, $uri) if $uri =~ m{^/matomo-control/};
     my ($fault, $slow_ms);
-    if ($uri =~ m{^/matomo-fault/slow/([0-9]{1,6})/(?:index\.php)?$}) {
-        ($fault, $slow_ms) = ('slow', 0 + $1);
+    if ($uri =~ m{^/matomo-fault/(slow|busy)/([0-9]{1,6})/(?:index\.php)?$}) {
+        ($fault, $slow_ms) = ($1, 0 + $2);
         return Apache2::Const::NOT_FOUND if $slow_ms > MAX_SLOW_MS;
     } elsif ($uri =~ m{^/matomo-fault/([a-z0-9]+)/(?:index\.php)?$}) {
         $fault = $1;
         return Apache2::Const::NOT_FOUND
             unless $fault =~ /^(?:500|html|truncated|oversized|slow|error|matomo4)$/;
-    } elsif ($uri !~ m{^/matomo/(?:index\.php)?$}) {
+    } elsif (!_is_api_path($r, $uri)) {
         return Apache2::Const::NOT_FOUND;
     }
     my $http_method = $r->method;
@@ -152,6 +219,13 @@ sub handler {
         $r->allow_methods(1, qw(GET POST));
         return Apache2::Const::HTTP_METHOD_NOT_ALLOWED;
     }
+    # Busy: this call counts as in flight from now until its answer is sent
+    # (or the handler ends another way).
+    my $busy = $fault && $fault eq 'busy' ? FakeMatomo::Busy->enter(state_path($r, 'busy')) : undef;
+
+    # The mount's Matomo (PerlSetVar FakeMatomoVersion; the fault paths are 5.1.2).
+    my $version = $fault ? '5.1.2' : $r->dir_config('FakeMatomoVersion') || '5.1.2';
+    my $api = $API{$version} or die "fake Matomo: FakeMatomoVersion $version: no such recorded Matomo\n";
 
     my $query = FakeMatomo::Params->from_string($r->args // '');
     my $post  = FakeMatomo::Params->from_string(_form_body($r));
@@ -164,18 +238,37 @@ sub handler {
         time => POSIX::strftime('%Y-%m-%dT%H:%M:%SZ', gmtime),
     };
     $entry->{fault} = $fault if $fault;
+    $entry->{matomo} = $version unless $version eq '5.1.2';
+    @$entry{qw(in_flight max_in_flight)} = @$busy{qw(in_flight max_in_flight)} if $busy;
 
-    my $auth = _authenticate($r, $query, $post);
+    my $auth = _authenticate($r, $query, $post, $api->matomo4);
     $entry->{auth} = $auth->{auth};
-    $entry->{who}  = $auth->{user} ? $auth->{user}{who} : $auth->{who};
+    $entry->{who}  = $auth->{who} // $auth->{user}{who};
     $entry->{write_attempt} = FakeMatomo::Api::is_write_method($req->get('method'));
 
+    # Brute-force detection, on the mounts that turn it on: before anything
+    # else Matomo does with a token.
+    my $blocked = 0;
+    if (!$fault && (my $bf = FakeMatomo::BruteForce->config(sub { $r->dir_config($_[0]) }, $version))) {
+        my $remote = $r->connection->client_ip;
+        my ($ip) = $bf->client_ip($remote, sub { $r->headers_in->{ $_[0] } });
+        my $token = _token_param($req);
+        my $attempt = defined $token && $token ne '' && $token ne 'anonymous';
+        my $seen = $bf->login_attempt(state_path($r, 'bruteforce'), $r->location, $ip,
+                                      attempt => $attempt, failed => $attempt && !$AUTH->known_token($token));
+        @$entry{qw(remote_addr client_ip)} = ($remote, $ip);
+        @$entry{qw(blocked failed_login failed_logins)} = @$seen{qw(blocked failed_login failed_logins)};
+        $blocked = $seen->{blocked};
+    }
+
     my $res;
-    if ($fault && $fault =~ /^(?:500|html|oversized|error)$/) {
+    if ($blocked) {
+        $res = { %$BLOCKED_PAGE };
+    } elsif ($fault && $fault =~ /^(?:500|html|oversized|error)$/) {
         # A broken Matomo breaks before it looks at the request.
         $res = _fault_answer($r, $fault);
     } else {
-        $res = _api_answer($req, $auth, $entry,
+        $res = _api_answer($api, $req, $auth, $entry,
                            ($fault // '') eq 'matomo4' ? (matomo4 => 1) : ());
         if ($fault && $fault eq 'truncated') {
             $res->{body}   = substr($res->{body}, 0, int(length($res->{body}) / 2));
@@ -186,9 +279,9 @@ sub handler {
 
     $entry->{status} = $res->{status};
     $entry->{answer} = $res->{answer} if $res->{answer};
-    # Slow: the seconds the answer waits, logged so tests need no clock, and
-    # an id the outcome line (if any) repeats.
-    if ($fault && $fault eq 'slow') {
+    # Slow and busy: the seconds the answer waits, logged so tests need no
+    # clock, and an id the outcome line (if any) repeats.
+    if ($fault && ($fault eq 'slow' || $fault eq 'busy')) {
         $entry->{delay} = defined $slow_ms ? $slow_ms / 1000
                         : 0 + _setting($r, 'FakeMatomoSlowSeconds', 'FAKE_MATOMO_SLOW_SECONDS', 5);
         $entry->{request_id} = APR::UUID->new->format;
@@ -204,12 +297,51 @@ sub handler {
                    time => POSIX::strftime('%Y-%m-%dT%H:%M:%SZ', gmtime) }, $query, $post);
         return Apache2::Const::OK;
     }
+    # Counted out before the first byte of the answer leaves: a caller that
+    # has its answer never finds its call still in flight.
+    undef $busy;
     if ($entry->{write_attempt}) {
         my @writes = $entry->{bulk} ? map { "$_->{method} (in API.getBulkRequest)" } grep { $_->{write} } @{ $entry->{bulk} }
                    : ($entry->{method});
         $r->log->warn("fake Matomo: write method @writes attempted by $entry->{who}");
     }
     return _send($r, $res);
+}
+
+# /matomo-control/: what tests use to look at and reset the shared state.
+# Never under a mount's index.php, so nothing mod_matomo_mcp sends to a
+# Matomo reaches it.
+#   GET  /matomo-control/state             {"bruteforce":{mount:{ip:failures}},"busy":{...}}
+#   POST /matomo-control/bruteforce/reset  forgets every mount's failures
+#                                          (mount=/matomo-bf/ in the query: that mount's)
+#   POST /matomo-control/busy/reset        max_in_flight back to in_flight, calls to 0
+sub _control {
+    my ($r, $uri) = @_;
+    my ($what) = $uri =~ m{^/matomo-control/(state|bruteforce/reset|busy/reset)$}
+        or return Apache2::Const::NOT_FOUND;
+    my $want = $what eq 'state' ? 'GET' : 'POST';
+    if ($r->method ne $want && !($want eq 'GET' && $r->method eq 'HEAD')) {
+        $r->allow_methods(1, $want);
+        return Apache2::Const::HTTP_METHOD_NOT_ALLOWED;
+    }
+    _form_body($r);
+    my $query = FakeMatomo::Params->from_string($r->args // '');
+    my $out;
+    if ($what eq 'state') {
+        $out = { bruteforce => FakeMatomo::BruteForce->counts(state_path($r, 'bruteforce')),
+                 busy       => FakeMatomo::Busy->state(state_path($r, 'busy')) };
+    } elsif ($what eq 'bruteforce/reset') {
+        my $mount = $query->get('mount');
+        $out = { reset => 'bruteforce', cleared => FakeMatomo::BruteForce->reset(state_path($r, 'bruteforce'), $mount) };
+        $out->{mount} = $mount if defined $mount;
+    } else {
+        $out = { reset => 'busy', %{ FakeMatomo::Busy->reset(state_path($r, 'busy')) } };
+    }
+    my $body = JSON::PP->new->canonical->encode($out);
+    _log($r, { control => $what, path => $uri, http_method => $r->method, method => '',
+               status => 200, answer => 'control', time => POSIX::strftime('%Y-%m-%dT%H:%M:%SZ', gmtime),
+               ($what eq 'state' ? () : (result => $out)) });
+    return _send($r, { status => 200, ctype => JSON_TYPE, body => $body });
 }
 
 # Waits until $until (a Time::HiRes time) while the caller stays: returns
@@ -288,18 +420,19 @@ sub _loggable_params {
 }
 
 sub _authenticate {
-    my ($r, $query, $post) = @_;
+    my ($r, $query, $post, $matomo4) = @_;
     my $force = grep { my $v = $_->get('force_api_session'); defined $v && $v =~ /^\s*[1-9]/ } $query, $post;
     return $AUTH->authenticate(
         query_token       => _token_param($query),
         post_token        => _token_param($post),
         authorization     => $r->headers_in->{Authorization},
         force_api_session => $force,
+        matomo4           => $matomo4,
     );
 }
 
 sub _api_answer {
-    my ($req, $auth, $entry, %opt) = @_;
+    my ($api, $req, $auth, $entry, %opt) = @_;
     return { %{ $auth->{error} }, answer => 'auth' } if $auth->{error};
 
     # index.php without module=API is Matomo's web interface, HTML.
@@ -307,7 +440,7 @@ sub _api_answer {
     return { status => 200, ctype => HTML_TYPE, body => _ui_page(), answer => 'ui' }
         unless $module eq 'API';
 
-    my $res = $API->process($req, $auth->{user}, %opt);
+    my $res = $api->process($req, $auth->{user}, %opt);
     $entry->{write_attempt} = $res->{write} ? 1 : 0;
     $entry->{bulk} = $res->{bulk} if $res->{bulk};
     # Matomo prints the caller's token into some answers (imageGraphUrl).
@@ -324,7 +457,7 @@ sub _token_param {
 
 sub _log {
     my ($r, $entry, $query, $post) = @_;
-    my @presented = grep { defined } map { _token_param($_) } $query, $post;
+    my @presented = grep { defined } map { _token_param($_) } grep { defined } $query, $post;
     if (($r->headers_in->{Authorization} // '') =~ /^\s*\S+\s+(\S+)/) {
         push @presented, $1;
     }

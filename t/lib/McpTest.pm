@@ -64,11 +64,12 @@ sub fake_log_since {
 }
 
 # The same without the module's token checks (API.getMatomoVersion, once
-# per child and minute) and without the slow fault's outcome lines (a
-# caller hung up: no second request): the requests a tool call made.
+# per child and minute), without the slow fault's outcome lines (a caller
+# hung up: no second request) and without a test's own /matomo-control/
+# requests: the requests a tool call made.
 sub tool_requests_since {
     return grep { ($_->{method} // '') ne 'API.getMatomoVersion'
-                  && !exists $_->{outcome} }
+                  && !exists $_->{outcome} && !exists $_->{control} }
            fake_log_since(@_);
 }
 

@@ -3,6 +3,11 @@ package FakeMatomo::Api;
 # answers it, from the recorded answers.  No Apache in here: FakeMatomo.pm
 # reads the HTTP request and authenticates; this decides the answer.
 #
+# new(version => '4.16.1') answers as Matomo 4.16.1 from its own recordings
+# (t/matomo/recorded-4.16.1/, another data set with its own "today",
+# 2026-12-04): every error, access errors included, is HTTP 200, and
+# API.getBulkRequest decodes each urls[i] whole before splitting it.
+#
 # The checks run in Matomo's order (core/API/Request.php, core/API/Proxy.php,
 # the API methods, core/Archive): format, method name, plugin, method,
 # required parameters, write refusal, access, site, period, date, segment,
@@ -29,7 +34,14 @@ use FakeMatomo::Auth;
 use FakeMatomo::Dates;
 
 use constant JSON_TYPE => 'application/json; charset=utf-8';
-use constant VERSION   => '5.1.2';
+use constant XML_TYPE  => 'text/xml; charset=utf-8';
+
+# The recorded Matomo versions: where their answers are, and their "today".
+my %DATA_SET = (
+    '5.1.2'  => { recorded => 'recorded',        catalogue => 'api-methods-5.1.2.json',  today => '2026-11-26' },
+    '4.16.1' => { recorded => 'recorded-4.16.1', catalogue => 'api-methods-4.16.1.json', today => '2026-12-04' },
+);
+sub versions { return sort keys %DATA_SET }
 
 # API methods whose answer is a DataTable (generic filters apply); every
 # other method returns a PHP array (ResponseBuilder::handleArray).
@@ -72,9 +84,16 @@ sub is_write_method {
 
 sub new {
     my ($class, %opt) = @_;
-    my $store = $opt{store} // FakeMatomo::Store->new(%opt);
-    return bless { store => $store, no_exact => $opt{no_exact} }, $class;
+    my $version = $opt{version} // '5.1.2';
+    my $set = $DATA_SET{$version} or die "fake Matomo: no recorded Matomo $version\n";
+    my $store = $opt{store} // FakeMatomo::Store->new(%$set, %opt);
+    return bless { store => $store, no_exact => $opt{no_exact}, version => $version,
+                   today => $set->{today}, matomo4 => ($version =~ /^4\./ ? 1 : 0) }, $class;
 }
+
+sub version { $_[0]{version} }
+sub today   { $_[0]{today} }
+sub matomo4 { $_[0]{matomo4} }
 
 sub store { $_[0]{store} }
 
@@ -91,13 +110,28 @@ sub _fail {
     die FakeMatomo::Api::Error->new(status => $status // 200, message => $message);
 }
 
-sub error_body {
+sub _escaped_message {
     my ($message) = @_;
     my %esc = ('&' => '&amp;', '<' => '&lt;', '>' => '&gt;', '"' => '&quot;');
     $message =~ s/([&<>"])/$esc{$1}/g;
     $message =~ s/\r?\n/ /g;
-    return '{"result":"error","message":' . php_string($message) . '}';
+    return $message;
 }
+
+sub error_body {
+    my ($message) = @_;
+    return '{"result":"error","message":' . php_string(_escaped_message($message)) . '}';
+}
+
+# The same error as Matomo's XML renderer writes it (format=xml, and
+# Matomo's default when no format is sent).
+sub xml_error_body {
+    my ($message) = @_;
+    return qq{<?xml version="1.0" encoding="utf-8" ?>\n<result>\n\t<error message="}
+         . _escaped_message($message) . qq{" />\n</result>};
+}
+
+sub _is_xml { my ($req) = @_; return lc($req->get('format') // 'xml') eq 'xml' }
 
 # --- the request -----------------------------------------------------------
 
@@ -105,6 +139,8 @@ sub error_body {
 # Returns { status, ctype, body, method, write, answer, bulk }.
 sub process {
     my ($self, $req, $user, %opt) = @_;
+    local $FakeMatomo::Dates::TODAY = $self->{today};
+    $opt{matomo4} = 1 if $self->{matomo4};
     $req = $req->clone;
     # API\Controller: over HTTP, no filter_limit means 100 (sub-requests of
     # a bulk request inherit the outer request's).
@@ -114,8 +150,12 @@ sub process {
     unless ($res) {
         my $err = $@;
         die $err unless ref $err eq 'FakeMatomo::Api::Error';
+        # Matomo 4 answers every API error with 200, access errors too.
+        my $status = $self->{matomo4} ? 200 : $err->{status};
         $res = $err->{xml} ? $err->{xml}
-             : { status => $err->{status}, ctype => JSON_TYPE,
+             : _is_xml($req) ? { status => $status, ctype => XML_TYPE,
+                                 body => xml_error_body($err->{message}), answer => 'error' }
+             : { status => $status, ctype => JSON_TYPE,
                  body => error_body($err->{message}), answer => 'error' };
     }
     $res->{method} //= $method;
@@ -127,17 +167,29 @@ sub _dispatch {
     my ($self, $req, $user, %opt) = @_;
     my $store = $self->{store};
 
-    # Matomo's default format is XML.  Only JSON answers were recorded: any
-    # other format gets Matomo's XML error document, which a JSON client
-    # cannot read, as it could not read Matomo's real XML.
+    # Matomo's default format is XML.  Only JSON answers were recorded: an
+    # XML request gets Matomo's own errors as XML (the checks below), and
+    # otherwise, like any other format, an XML error document saying so,
+    # which a JSON client cannot read, as it could not read Matomo's XML.
     my $format = lc($req->get('format') // 'xml');
-    if ($format ne 'json') {
-        my $msg = "fake Matomo: only format=JSON answers are recorded (format=$format)";
-        die FakeMatomo::Api::Error->new(xml => {
-            status => 200, ctype => 'text/xml; charset=utf-8', answer => 'error',
-            body => qq{<?xml version="1.0" encoding="utf-8" ?>\n<result>\n\t<error message="$msg" />\n</result>},
-        });
+    if ($format ne 'json' && $format ne 'xml') {
+        die FakeMatomo::Api::Error->new(xml => _only_json($format));
     }
+    my $res = $self->_checked_answer($req, $user, %opt);
+    die FakeMatomo::Api::Error->new(xml => _only_json($format))
+        if $format ne 'json' && $res->{ctype} eq JSON_TYPE;
+    return $res;
+}
+
+sub _only_json {
+    my ($format) = @_;
+    return { status => 200, ctype => XML_TYPE, answer => 'error',
+             body => xml_error_body("fake Matomo: only format=JSON answers are recorded (format=$format)") };
+}
+
+sub _checked_answer {
+    my ($self, $req, $user, %opt) = @_;
+    my $store = $self->{store};
 
     my $method = $req->get('method');
     _fail("The parameter 'method' isn't set in the Request, and a default value wasn't provided.")
@@ -456,7 +508,7 @@ sub _no_recording_message {
     } grep { !$_->{error} } $self->{store}->variants($id->{method});
     my $more = @recorded > 8 ? sprintf(' and %d more', @recorded - 8) : '';
     $#recorded = 7 if @recorded > 8;
-    return "fake Matomo " . VERSION . ": no recorded answer for $id->{method}"
+    return "fake Matomo $self->{version}: no recorded answer for $id->{method}"
          . (@asked ? ' with ' . join(', ', @asked) : '')
          . (@recorded ? '. Recorded: ' . join('; ', map { $_ eq '' ? '(no parameters)' : $_ } @recorded) . $more
                       : '. Nothing was recorded for this method')
@@ -493,6 +545,15 @@ sub _bulk {
                       answer => $res->{answer} };
     }
     my $res = _ok('[' . join(',', @bodies) . ']', 'bulk');
+    # The same bulk request recorded: its bytes (its sub-requests may ask
+    # what nothing else recorded answers).
+    my @who = $user->{superuser} ? ('admin') : $user->{login} eq 'anonymous' ? ('none', 'bad') : ($user->{login});
+    for my $who (@who) {
+        my $rec = $self->{store}->bulk_recording($req, $who) or next;
+        $res->{body} = $rec->{body};
+        $res->{status} = $rec->{status};
+        last;
+    }
     $res->{bulk}  = \@subs;
     $res->{write} = (grep { $_->{write} } @subs) ? 1 : 0;
     return $res;

@@ -9,6 +9,11 @@ package FakeMatomo::Auth;
 #   two token sources with different values  400, conflicting parameters
 #   force_api_session=1 with a token_auth    401 (scoped tokens are refused)
 #
+# and, with matomo4 => 1, the way Matomo 4.16.1 decides it: token_auth as
+# PHP reads it ($_GET + $_POST: the query string's wins), a known token ->
+# its user, anything else -> the anonymous user (logged as who "unknown"),
+# no error of its own; the Authorization header is not read at all.
+#
 # The tokens live in t/matomo/tokens.json, the one place tests read too.
 use strict;
 use warnings;
@@ -58,6 +63,7 @@ sub anonymous { return { %{ $USERS{anonymous} } } }
 # or { error => { status, ctype, body }, who => ..., auth => ... }.
 sub authenticate {
     my ($self, %in) = @_;
+    return $self->_authenticate4(%in) if $in{matomo4};
     my $bearer;
     if (defined $in{authorization} && $in{authorization} =~ /^\s*Bearer\s+(\S+)\s*$/i) {
         $bearer = $1;
@@ -104,6 +110,26 @@ sub authenticate {
     }
     return { auth => 'none', user => anonymous(), token => 'anonymous' };
 }
+
+# Matomo 4.16.1: FrontController reloads the access with token_auth when
+# one is sent; an unknown token leaves the anonymous user in place.
+sub _authenticate4 {
+    my ($self, %in) = @_;
+    my $token = defined $in{query_token} ? $in{query_token} : $in{post_token};
+    my $auth = defined $in{query_token} && $in{query_token} ne '' ? 'query'
+             : defined $in{post_token} && $in{post_token} ne '' ? 'post'
+             : defined $in{authorization} && $in{authorization} =~ /^\s*Bearer\s+\S/i ? 'bearer'
+             : 'none';
+    return { auth => $auth, user => anonymous(), token => 'anonymous' }
+        if !defined $token || $token eq '' || $token eq 'anonymous';
+    my $name = $self->{token_auth}{$token};
+    return { auth => $auth, user => { %{ $USERS{$name} } }, token => $token } if $name;
+    return { auth => $auth, user => anonymous(), token => 'anonymous', who => 'unknown' };
+}
+
+# Whether a token_auth is one of the recorded Matomo's (brute-force
+# detection counts the others as failed logins).
+sub known_token { my ($self, $token) = @_; return defined $token && $self->{token_auth}{$token} ? 1 : 0 }
 
 sub _who {
     my ($self, $token) = @_;

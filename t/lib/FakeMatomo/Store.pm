@@ -1,8 +1,10 @@
 package FakeMatomo::Store;
-# The recorded answers of the real Matomo 5.1.2 (t/matomo/recorded/), indexed
-# by what decides an answer, and the facts the fake reads from them: which
-# API methods exist (t/matomo/api-methods-5.1.2.json), which sites, reports
-# and segments the recorded Matomo had.
+# The recorded answers of a real Matomo, indexed by what decides an answer,
+# and the facts the fake reads from them: which API methods exist, which
+# sites, reports and segments the recorded Matomo had.  One store per data
+# set: Matomo 5.1.2 (t/matomo/recorded/, api-methods-5.1.2.json, the
+# default) and Matomo 4.16.1 (recorded-4.16.1/, api-methods-4.16.1.json;
+# new(recorded => ..., catalogue => ..., today => ...)).
 #
 # A request and a recording are compared by their identity: the method, the
 # site(s), the period and date as Matomo resolves them (FakeMatomo::Dates),
@@ -67,21 +69,37 @@ sub new {
     my $home = $opt{home} // File::Spec->catdir(dirname(__FILE__), '..', '..', 'matomo');
     my $self = bless {
         home       => $home,
+        recorded   => $opt{recorded}  // 'recorded',
+        catalogue  => $opt{catalogue} // 'api-methods-5.1.2.json',
         recordings => [],
         by_key     => {},
         date_cells => {},
         site_cells => {},
     }, $class;
+    # Dates in the index resolve against the data set's own "today".
+    local $FakeMatomo::Dates::TODAY = $opt{today} if $opt{today};
     $self->_load_catalogue;
     $self->_load_recordings;
     $self->_load_site_facts;
-    $self->_index($_) for grep { $_->{status} == 200 && $_->{who} =~ /^(?:admin|viewer)$/ }
-                          @{ $self->{recordings} };
+    $self->_index($_) for grep { _indexable($_) } @{ $self->{recordings} };
     $self->_build_cells;
     return $self;
 }
 
 sub home { $_[0]{home} }
+
+# What may answer a question: a JSON answer (format is not part of an
+# identity, so an XML recording would answer a JSON question) with status
+# 200, asked by a real user.  A viewer's error is an access error, which
+# the fake works out itself: Matomo 4 answers those with 200, and such a
+# recording must not answer the superuser's same question.
+sub _indexable {
+    my ($rec) = @_;
+    return 0 unless $rec->{status} == 200 && $rec->{who} =~ /^(?:admin|viewer)$/;
+    return 0 unless lc($rec->{params}->get('format') // '') eq 'json';
+    return 0 if $rec->{who} eq 'viewer' && $rec->{body} =~ /^\{"result":"error"/;
+    return 1;
+}
 
 sub _slurp {
     my ($path) = @_;
@@ -94,7 +112,7 @@ sub _slurp {
 
 sub _load_catalogue {
     my ($self) = @_;
-    my $cat = JSON::PP->new->decode(_slurp("$self->{home}/api-methods-5.1.2.json"));
+    my $cat = JSON::PP->new->decode(_slurp("$self->{home}/$self->{catalogue}"));
     $self->{plugins} = $cat->{plugins};
     return;
 }
@@ -118,7 +136,7 @@ sub _declares {
 
 sub _load_recordings {
     my ($self) = @_;
-    my $dir = "$self->{home}/recorded";
+    my $dir = "$self->{home}/$self->{recorded}";
     # Samples first: for the same question a sample is preferred.
     my @files = (sort(glob("$dir/*.json")), sort(glob("$dir/full/*.json")));
     die "fake Matomo: no recorded answers under $dir\n" unless @files;
@@ -145,6 +163,30 @@ sub _load_recordings {
 }
 
 sub recording { my ($self, $file) = @_; return $self->{by_file}{$file} }
+
+# A recorded API.getBulkRequest answering the same urls[] (in order) and the
+# same other parameters, asked by the same kind of user ($who: admin or
+# viewer), or undef.  Its sub-requests may ask for what no other recording
+# holds (the 4.16.1 set: site 2 on 2026-12-03).
+sub bulk_recording {
+    my ($self, $req, $who) = @_;
+    my $want = _bulk_signature($req);
+    for my $rec (@{ $self->{recordings} }) {
+        next unless $rec->{who} eq $who && ($rec->{params}->get('method') // '') eq 'API.getBulkRequest';
+        next unless lc($rec->{params}->get('format') // '') eq 'json';
+        return $rec if _bulk_signature($rec->{params}) eq $want;
+    }
+    return undef;
+}
+
+sub _bulk_signature {
+    my ($p) = @_;
+    # Names sorted, an array's entries in their own order (the answer's).
+    # filter_limit=100 is what Matomo reads when none is sent.
+    my @names = sort grep { $_ ne 'token_auth'
+                            && !($_ eq 'filter_limit' && ($p->get($_) // '') eq '100') } $p->names;
+    return join SEP, map { /^format=(.*)$/s ? 'format=' . lc $1 : $_ } $p->flat_pairs(@names);
+}
 
 # The report a request is about: the method, or for a processed report its
 # apiModule.apiAction.
@@ -339,6 +381,12 @@ sub _load_site_facts {
         if ($m eq 'SitesManager.getSiteFromId') {
             my $site = FakeMatomo::JSON::parse($rec->{body});
             $sites{ $site->get('idsite')->value } = $site->get('name')->value;
+        } elsif ($m eq 'SitesManager.getSitesWithAtLeastViewAccess') {
+            # The superuser's list names every site (the 4.16.1 set has
+            # getSiteFromId of site 1 only).
+            for my $site (@{ FakeMatomo::JSON::parse($rec->{body}) }) {
+                $sites{ $site->get('idsite')->value } //= $site->get('name')->value;
+            }
         } elsif ($m eq 'API.getReportMetadata') {
             my $id = $rec->{params}->get('idSite');
             for my $r (@{ FakeMatomo::JSON::parse($rec->{body}) }) {
