@@ -152,8 +152,7 @@ int mcp_matomo_handle_reusable(const mcp_matomo_answer *answer);
     "Matomo refuses this server's requests after too many failed logins "    \
     "(its brute-force protection); a Matomo admin can clear the block "      \
     "(Administration, System, General settings, Login) and let Matomo see "  \
-    "each caller's own address (config.ini.php: proxy_client_headers[] and " \
-    "proxy_ips[])"
+    "each caller's own address (config.ini.php: proxy_client_headers[])"
 
 /* Classifies an HTTP answer from Matomo (exposed for tests and fuzzing). */
 void mcp_matomo_classify(apr_pool_t *p, long http_status, const char *body,

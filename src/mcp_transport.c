@@ -830,9 +830,9 @@ int mcp_transport_handle(request_rec *r, const mcp_dir_conf *conf,
                       "logins: clear the block in Matomo (Administration, "
                       "System, General settings, Login) and, so that Matomo "
                       "blocks the guessing client instead, set [General] "
-                      "proxy_client_headers[] = HTTP_X_FORWARDED_FOR and "
-                      "proxy_ips[] = this server's address in its "
-                      "config.ini.php; no token is checked meanwhile",
+                      "proxy_client_headers[] = HTTP_X_FORWARDED_FOR in its "
+                      "config.ini.php (see the README, \"Protecting "
+                      "Matomo\"); no unknown token is checked meanwhile",
                       backend.url);
     }
     if (req.cancelled) {

@@ -996,7 +996,7 @@ static void test_matomo_answers(void)
                              "Please wait and try logging in again "
                              "later.</h2>");
     CHECK(a.status == MCP_MATOMO_LOCKED_OUT
-              && strstr(a.message, "proxy_ips") != NULL,
+              && strstr(a.message, "proxy_client_headers") != NULL,
           "Matomo's brute-force page: the lock-out, and how to lift it");
     a = classify_answer(500, "<html>Internal error</html>");
     CHECK(a.status == MCP_MATOMO_HTTP_ERROR, "any other 500 is not one");
