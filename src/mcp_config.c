@@ -147,6 +147,7 @@ void mcp_config_backend(const mcp_dir_conf *conf, mcp_matomo_backend *out)
     out->unix_socket = conf->backend_socket;
     out->forwarding = conf->forwarding != -1 ? (mcp_forwarding)conf->forwarding
                                              : MCP_FORWARD_AUTO;
+    out->forwarded_for = NULL;      /* the caller's, set per request */
 }
 
 /* An absolute http(s) URL with a host, and nothing that does not belong in

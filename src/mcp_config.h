@@ -141,7 +141,8 @@ void mcp_config_guard(const mcp_dir_conf *conf, int children,
                       mcp_guard_budget *budget,
                       mcp_throttle_limits *limits);
 
-/* The Matomo backend as the client core wants it, defaults applied. */
+/* The Matomo backend as the client core wants it, defaults applied (no
+ * X-Forwarded-For: that is the request's). */
 void mcp_config_backend(const mcp_dir_conf *conf, mcp_matomo_backend *out);
 
 /* Walks the parsed configuration: each "SetHandler matomo-mcp" must see a

@@ -34,6 +34,8 @@ struct mcp_guard {
     apr_time_t locked_until;        /* back-off after Matomo's lock-out */
     apr_interval_time_t backoff;
     apr_time_t last_lockout;
+    char last_client[ADDRESS_MAX];  /* the last one a lock-out met alone */
+    apr_time_t last_client_at;
 };
 
 mcp_guard *mcp_guard_create(apr_pool_t *p)
@@ -187,13 +189,27 @@ void mcp_guard_settle(mcp_guard *g, const mcp_guard_budget *b,
     apr_thread_mutex_unlock(g->lock);
 }
 
-int mcp_guard_locked_out(mcp_guard *g, const char *client, int shared,
+/* A lock-out met by client, with its address forwarded: everyone's when
+ * another client met one within the first back-off.  Called with the
+ * lock held. */
+static int everyones(mcp_guard *g, const char *client, apr_time_t now)
+{
+    int other = g->last_client[0] != '\0'
+                && now - g->last_client_at < MCP_GUARD_LOCKOUT_FIRST
+                && strncmp(g->last_client, client, ADDRESS_MAX - 1) != 0;
+
+    apr_cpystrn(g->last_client, client, sizeof(g->last_client));
+    g->last_client_at = now;
+    return other;
+}
+
+int mcp_guard_locked_out(mcp_guard *g, const char *client, int forwarded,
                          apr_time_t now)
 {
     int new_incident = 0;
 
     apr_thread_mutex_lock(g->lock);
-    if (!shared) {
+    if (forwarded && !everyones(g, client, now)) {
         client_of(g, client)->blocked_until = now + MCP_GUARD_CLIENT_LOCKOUT;
         apr_thread_mutex_unlock(g->lock);
         return 0;

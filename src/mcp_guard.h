@@ -18,11 +18,13 @@
  * When Matomo answers with its lock-out anyway (an admin's lower
  * threshold, another client of Matomo on the same address), no token is
  * checked until a back-off has passed: each check would extend the lock.
- * Whose lock it is decides whose checks wait: a lock-out met by a token
- * known to be good means Matomo blocks an address everybody shares (the
- * module's), so every unverified token waits; one met by an unverified
- * token may be Matomo blocking that client alone (when it reads the
- * client's address from X-Forwarded-For), so that client waits.
+ * Whose lock it is decides whose checks wait.  Without X-Forwarded-For,
+ * Matomo sees only the module's address: the lock is everyone's, and no
+ * unverified token is checked until a back-off has passed.  With it,
+ * Matomo (when it reads the header) may be blocking that one client: its
+ * checks wait; only when a second client meets a lock-out soon after is
+ * the lock taken for everyone's (the module's own address, Matomo not
+ * reading the header).
  *
  * Per child process (a mutex guards the state); httpd-free: APR only.
  */
@@ -62,11 +64,11 @@ apr_interval_time_t mcp_guard_admit(mcp_guard *g, const mcp_guard_budget *b,
 void mcp_guard_settle(mcp_guard *g, const mcp_guard_budget *b,
                       const char *client, int admitted, int refused);
 
-/* Matomo answered with its lock-out.  shared: the lock is the module's
- * (see above), so every unverified token waits; else client's alone.
- * Starts (or extends) the back-off; returns 1 when a shared lock-out
- * starts a new incident (worth one error-log line). */
-int mcp_guard_locked_out(mcp_guard *g, const char *client, int shared,
+/* Matomo answered client with its lock-out; forwarded: the call carried
+ * the client's address in X-Forwarded-For.  Starts (or extends) the
+ * back-off, client's or everyone's (see above); returns 1 when a lock-out
+ * of everyone starts a new incident (worth one error-log line). */
+int mcp_guard_locked_out(mcp_guard *g, const char *client, int forwarded,
                          apr_time_t now);
 
 /* The back-off after a shared lock-out: Matomo 5 blocks for as long as

@@ -78,11 +78,12 @@ static void remember(mcp_request *req, mcp_verdict v)
 
 /* Matomo's lock-out, met by any call: whose it is (src/mcp_guard.h), and
  * one error-log line (req->lockout_incident) per incident. */
-static void note_lockout(mcp_request *req, int token_known_good)
+static void note_lockout(mcp_request *req)
 {
     if (req->guard != NULL
         && mcp_guard_locked_out(req->guard, req->client_address,
-                                token_known_good, apr_time_now())) {
+                                req->backend->forwarded_for != NULL,
+                                apr_time_now())) {
         req->lockout_incident = 1;
     }
 }
@@ -97,7 +98,7 @@ static void note_answer(mcp_request *req, const mcp_matomo_answer *answer)
         req->cancelled = 1;
     }
     if (answer->status == MCP_MATOMO_LOCKED_OUT) {
-        note_lockout(req, req->token_known_good);
+        note_lockout(req);
     }
     if (answer->status == MCP_MATOMO_BAD_TOKEN) {
         req->token_rejected = 1;
@@ -460,7 +461,6 @@ static void verify_token(mcp_request *req)
             remember(req, v);
         }
     }
-    req->token_known_good = v == MCP_VERDICT_VALID;
     if (v == MCP_VERDICT_INVALID) {
         req->token_rejected = 1;
     }

@@ -73,7 +73,6 @@ typedef struct mcp_request {
     mcp_throttle_limits limits;
     apr_interval_time_t retry_after; /* set: answer 429, token unchecked */
     int lockout_incident;           /* set: the glue logs the lock-out */
-    int token_known_good;           /* Matomo accepted it lately */
 
     /* What the core learns from the message itself. */
     mcp_era era;

@@ -1472,19 +1472,25 @@ static void test_guard(void)
           "a check that was not refused gives its unit back");
     mcp_guard_settle(g2, &one, "10.0.0.2", 1, 0);
 
-    CHECK(mcp_guard_locked_out(g3, "10.0.0.4", 0, now) == 0
+    CHECK(mcp_guard_locked_out(g3, "10.0.0.4", 1, now) == 0
               && mcp_guard_admit(g3, &wide, "10.0.0.4", 0, &locked) > 0
               && locked,
-          "a lock-out met by an unverified token stops that client");
+          "a lock-out met with the client's address forwarded stops that "
+          "client");
+    CHECK(mcp_guard_locked_out(g3, "10.0.0.4", 1, now) == 0,
+          "... met again by the same client: still its own");
     CHECK(mcp_guard_admit(g3, &wide, "10.0.0.5", 0, &locked) == 0,
           "... and nobody else");
     mcp_guard_settle(g3, &wide, "10.0.0.5", 1, 0);
     CHECK(mcp_guard_locked_out(g3, "10.0.0.6", 1, now) == 1
-              && mcp_guard_locked_out(g3, "10.0.0.6", 1,
+              && mcp_guard_locked_out(g3, "10.0.0.6", 0,
                                       now + apr_time_from_sec(1)) == 0,
-          "a shared lock-out is one incident however often it is met");
+          "met by a second client soon after: everyone's, one incident "
+          "however often it is met");
     CHECK(mcp_guard_admit(g3, &wide, "10.0.0.7", 0, &locked) > 0 && locked,
-          "a shared lock-out stops every unverified token");
+          "a lock-out of everyone stops every unverified token");
+    CHECK(mcp_guard_locked_out(g2, "10.0.0.8", 0, now) == 1,
+          "without X-Forwarded-For a lock-out is everyone's at once");
 }
 
 static void test_throttle(void)
