@@ -403,8 +403,13 @@ subtest 'Matomo\'s lock-out of the module\'s address is recognised' => sub {
               'unknown tokens during the back-off: not judged (no 401), tools/list served');
     ($res, $j) = rpc_on($c, $LOCK, 'initialize', $INIT, token => random_token(), from => '198.51.100.30');
     is($res->{code}, 200, 'the earlier guesser, a new token: initialize 200 (not judged)');
+    # The module forwards each caller's address, and this Matomo ignores
+    # it: the first lock-out could have been 192.0.2.20's own, so one more
+    # check (the viewer's, from another client) meets it before the module
+    # takes the lock for everyone's; after that, none.
     my @checks = grep { $_->{method} eq 'API.getMatomoVersion' } fake_lines($cmark, $LOCK_BF);
-    is(scalar @checks, 0, 'during the back-off no token check reached Matomo');
+    is_deeply([ map { [ @$_{qw(who blocked)} ] } @checks ], [ [ 'viewer', 1 ] ],
+              'during the back-off one token check reached Matomo: the second client\'s, which showed the lock is everyone\'s');
 
     my @elog = grep { $_ =~ $LOCKOUT_LINE } error_log_since($emark);
     is(scalar @elog, 1, 'one error-log line for the incident')
@@ -468,6 +473,26 @@ subtest 'X-Forwarded-For: Matomo blocks the guessing client only' => sub {
         or diag($JSON->encode(\@seen));
     is(scalar(grep { $_ =~ $LOCKOUT_LINE } error_log_since($emark)), 0,
        'no error-log line: the module\'s address was never blocked');
+
+    # The guesser also holds a valid token, known good in this child: its
+    # tool call meets Matomo's block of its own address.  That is the
+    # guesser's lock, not the module's: no error line, and other clients'
+    # new tokens are still checked.
+    my $known = Conn->new;
+    ($res, $j) = tool_on($known, $XFF, 'matomo_list_sites', {}, from => '192.0.2.34');
+    is(site_ids($j), '1,2,3', 'a valid token, known good in this child');
+    $emark = error_log_mark();
+    ($res, $j) = tool_on($known, $XFF, 'matomo_list_sites', {}, from => $GUESSER);
+    like(tool_text($j), qr/too many failed logins/i,
+         'the same valid token from the blocked guesser: the lock-out\'s tool error');
+    $mark = fake_log_mark();
+    ($res) = rpc_on($known, $XFF, 'tools/list', undef, token => random_token(), from => '192.0.2.35');
+    is($res->{code}, 401, '... another client\'s unknown token is still checked (401): the guesser\'s lock stops nobody else');
+    is(scalar(grep { $_->{method} eq 'API.getMatomoVersion' } fake_lines($mark, $XFF_BF)), 1,
+       '... that check reached Matomo');
+    is(scalar(grep { $_ =~ $LOCKOUT_LINE } error_log_since($emark)), 0,
+       '... and no error-log line: the module\'s address is not blocked');
+    $known->close;
 
     # MatomoMcpForwardClientAddress Off: Matomo sees the module only.
     $mark = fake_log_mark();
