@@ -274,22 +274,8 @@ sub read_some {
 # An HTTP::Response from the raw bytes of one answer (chunked decoded).
 sub parse_raw {
     my $raw = shift // '';
-    my ($head, $body) = split /\r\n\r\n/, $raw, 2;
-    return HTTP::Response->new(599, 'no answer') unless length($head // '');
-    my $res = HTTP::Response->parse($head);
-    $body //= '';
-    if (lc($res->header('Transfer-Encoding') // '') eq 'chunked') {
-        my $out = '';
-        while ($body =~ s/^([0-9a-fA-F]+)[^\r\n]*\r\n//) {
-            my $n = hex $1;
-            last if $n == 0;
-            $out .= substr($body, 0, $n, '');
-            $body =~ s/^\r\n//;
-        }
-        $body = $out;
-    }
-    $res->content($body);
-    return $res;
+    return HTTP::Response->new(599, 'no answer') unless length $raw;
+    return McpTest::parse_http($raw);
 }
 
 # Reads the socket to its end (the server closes it: Connection: close),

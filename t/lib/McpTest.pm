@@ -130,6 +130,13 @@ sub raw_http {
     my $raw = <$sock>;
     close $sock;
     return undef unless defined $raw && length $raw;
+    return parse_http($raw);
+}
+
+# An HTTP/1.1 answer as read off a socket, as HTTP::Response (a chunked
+# body decoded).
+sub parse_http {
+    my $raw = shift;
     my ($head, $body) = split /\r\n\r\n/, $raw, 2;
     my $res = HTTP::Response->parse($head);
     $body = '' unless defined $body;
