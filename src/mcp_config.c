@@ -71,37 +71,33 @@ void *mcp_config_merge_dir(apr_pool_t *p, void *basev, void *addv)
     return conf;
 }
 
+/* An unset value (-1) is the default's. */
+#define OR_DEFAULT(v, d) ((v) != -1 ? (v) : (d))
+
 apr_off_t mcp_config_max_request_body(const mcp_dir_conf *conf)
 {
-    return conf->max_request_body != -1 ? conf->max_request_body
-                                        : MCP_DEFAULT_MAX_REQUEST_BODY;
+    return OR_DEFAULT(conf->max_request_body, MCP_DEFAULT_MAX_REQUEST_BODY);
 }
 
 apr_interval_time_t mcp_config_connect_timeout(const mcp_dir_conf *conf)
 {
-    return conf->connect_timeout != -1 ? conf->connect_timeout
-                                       : MCP_DEFAULT_CONNECT_TIMEOUT;
+    return OR_DEFAULT(conf->connect_timeout, MCP_DEFAULT_CONNECT_TIMEOUT);
 }
 
 apr_interval_time_t mcp_config_progress_interval(const mcp_dir_conf *conf)
 {
-    return conf->progress_interval != -1 ? conf->progress_interval
-                                         : MCP_DEFAULT_PROGRESS_INTERVAL;
+    return OR_DEFAULT(conf->progress_interval, MCP_DEFAULT_PROGRESS_INTERVAL);
 }
 
 apr_interval_time_t mcp_config_listen_timeout(const mcp_dir_conf *conf)
 {
-    return conf->listen_timeout != -1 ? conf->listen_timeout
-                                      : MCP_DEFAULT_LISTEN_TIMEOUT;
+    return OR_DEFAULT(conf->listen_timeout, MCP_DEFAULT_LISTEN_TIMEOUT);
 }
 
 int mcp_config_listen_max(const mcp_dir_conf *conf)
 {
-    return conf->listen_max != -1 ? conf->listen_max
-                                  : MCP_DEFAULT_LISTEN_MAX;
+    return OR_DEFAULT(conf->listen_max, MCP_DEFAULT_LISTEN_MAX);
 }
-
-#define OR_DEFAULT(v, d) ((v) != -1 ? (v) : (d))
 
 void mcp_config_guard(const mcp_dir_conf *conf, int children,
                       mcp_guard_budget *budget,
@@ -126,15 +122,13 @@ void mcp_config_guard(const mcp_dir_conf *conf, int children,
 
 apr_interval_time_t mcp_config_backend_timeout(const mcp_dir_conf *conf)
 {
-    return conf->backend_timeout != -1 ? conf->backend_timeout
-                                       : MCP_DEFAULT_BACKEND_TIMEOUT;
+    return OR_DEFAULT(conf->backend_timeout, MCP_DEFAULT_BACKEND_TIMEOUT);
 }
 
 apr_off_t mcp_config_max_backend_response(const mcp_dir_conf *conf)
 {
-    return conf->max_backend_response != -1
-               ? conf->max_backend_response
-               : MCP_DEFAULT_MAX_BACKEND_RESPONSE;
+    return OR_DEFAULT(conf->max_backend_response,
+                      MCP_DEFAULT_MAX_BACKEND_RESPONSE);
 }
 
 void mcp_config_backend(const mcp_dir_conf *conf, mcp_matomo_backend *out)
