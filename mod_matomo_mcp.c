@@ -14,11 +14,11 @@
 
 #include <curl/curl.h>
 
-#include "src/mcp_config.h"
+#include "src/mod_matomo_mcp_config.h"
 #include "src/mcp_json.h"
 #include "src/mcp_server.h"
 #include "src/mcp_tools.h"
-#include "src/mcp_transport.h"
+#include "src/mod_matomo_mcp_transport.h"
 
 /* Only the module record is exported (the build hides everything else):
  * httpd loads every module into one global symbol namespace. */

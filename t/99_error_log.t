@@ -34,7 +34,7 @@ my @bad_samples = (
     '==123==ERROR: AddressSanitizer: heap-use-after-free on address 0x1',
 );
 my @good_samples = (
-    '[Thu Nov 26 12:00:00.000000 2026] [matomo_mcp:debug] [pid 1:tid 2] mcp_transport.c(28): [client 127.0.0.1:1] answering 403: Forbidden',
+    '[Thu Nov 26 12:00:00.000000 2026] [matomo_mcp:debug] [pid 1:tid 2] mod_matomo_mcp_transport.c(28): [client 127.0.0.1:1] answering 403: Forbidden',
     '[Thu Nov 26 12:00:00.000000 2026] [mpm_event:notice] [pid 1:tid 1] AH00489: Apache/2.4 configured -- resuming normal operations',
 );
 ok(!(grep { !/$BAD/ } @bad_samples) && !(grep { /$BAD/ } @good_samples),

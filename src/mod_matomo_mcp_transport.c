@@ -1,4 +1,4 @@
-#include "mcp_transport.h"
+#include "mod_matomo_mcp_transport.h"
 #include "mcp_json.h"
 #include "mcp_jsonrpc.h"
 #include "mcp_server.h"

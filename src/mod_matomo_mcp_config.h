@@ -3,8 +3,8 @@
  * validation and merging, and the start-up cross-check that every
  * SetHandler matomo-mcp has a backend.
  */
-#ifndef MCP_CONFIG_H
-#define MCP_CONFIG_H
+#ifndef MOD_MATOMO_MCP_CONFIG_H
+#define MOD_MATOMO_MCP_CONFIG_H
 
 #include <httpd.h>
 #include <http_config.h>

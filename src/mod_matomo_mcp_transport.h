@@ -4,13 +4,13 @@
  * writing the answer as JSON or, when the core streams, as Server-Sent
  * Events.
  */
-#ifndef MCP_TRANSPORT_H
-#define MCP_TRANSPORT_H
+#ifndef MOD_MATOMO_MCP_TRANSPORT_H
+#define MOD_MATOMO_MCP_TRANSPORT_H
 
 #include <httpd.h>
 
 #include "mcp_auth.h"
-#include "mcp_config.h"
+#include "mod_matomo_mcp_config.h"
 #include <apr_hash.h>
 #include <apr_thread_mutex.h>
 

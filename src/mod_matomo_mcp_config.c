@@ -1,4 +1,4 @@
-#include "mcp_config.h"
+#include "mod_matomo_mcp_config.h"
 
 #include <apr_lib.h>
 #include <apr_strings.h>
