@@ -47,42 +47,6 @@ void mcp_mark_untrusted(json_object *result)
                            json_object_new_string(MCP_UNTRUSTED_NOTE));
 }
 
-int mcp_date_is_relative(const char *date)
-{
-    return !strcmp(date, "today") || !strcmp(date, "yesterday")
-           || !strncmp(date, "last", 4) || !strncmp(date, "previous", 8);
-}
-
-const char *mcp_check_count(apr_pool_t *p, const char *arg,
-                            const char *period, int n)
-{
-    int cap = mcp_period_max_n(period);
-
-    if (cap == 0 || n <= cap) {
-        return NULL;
-    }
-    return apr_psprintf(p, "%s: with period %s Matomo gives at most %d "
-                        "%ss (it would cut %d to %d without saying so); "
-                        "ask for %d or fewer", arg, period, cap, period, n,
-                        cap, cap);
-}
-
-const char *mcp_check_range_date(const char *period, const char *date)
-{
-    if (strcmp(period, "range") != 0 || strchr(date, ',') != NULL
-        || mcp_period_count(date) > 0) {
-        return NULL;
-    }
-    return "date: period range takes YYYY-MM-DD,YYYY-MM-DD (or "
-           "lastN/previousN: the last N days as one aggregate)";
-}
-
-const char *mcp_check_date_count(apr_pool_t *p, const char *period,
-                                 const char *date)
-{
-    return mcp_check_count(p, "date", period, mcp_period_count(date));
-}
-
 /* The site's today: the later key of VisitsSummary.get for the last two
  * days, which Matomo dates in the site's timezone. */
 mcp_matomo_request mcp_today_call(apr_pool_t *p, int id_site)
@@ -127,22 +91,33 @@ int mcp_today_from(const mcp_matomo_answer *a, mcp_day *today)
            && latest_day_key(a->json, today);
 }
 
-json_object *mcp_span_json(apr_pool_t *p, const char *period,
-                           const char *date, const mcp_day *today)
+json_object *mcp_span_days(apr_pool_t *p, const char *period,
+                           const char *date, const mcp_day *start,
+                           const mcp_day *end)
 {
     json_object *span = json_object_new_object();
-    mcp_day start, end;
-    mcp_day none = { 0, 0, 0 };
 
     json_object_object_add(span, "period", json_object_new_string(period));
     json_object_object_add(span, "date", json_object_new_string(date));
-    if (mcp_period_span(period, date, today ? *today : none, &start, &end)) {
+    if (start != NULL && end != NULL) {
         json_object_object_add(span, "start", json_object_new_string(
-                                                  mcp_day_format(p, start)));
+                                                  mcp_day_format(p, *start)));
         json_object_object_add(span, "end", json_object_new_string(
-                                                mcp_day_format(p, end)));
+                                                mcp_day_format(p, *end)));
     }
     return span;
+}
+
+json_object *mcp_span_json(apr_pool_t *p, const char *period,
+                           const char *date, const mcp_day *today)
+{
+    mcp_day start, end;
+    mcp_day none = { 0, 0, 0 };
+    int known = mcp_period_span(period, date, today ? *today : none, &start,
+                                &end);
+
+    return mcp_span_days(p, period, date, known ? &start : NULL,
+                         known ? &end : NULL);
 }
 
 void mcp_call_dated(mcp_request *req, int id_site, const char *period,
@@ -152,7 +127,7 @@ void mcp_call_dated(mcp_request *req, int id_site, const char *period,
     apr_pool_t *p = req->pool;
     mcp_day today;
 
-    if (!mcp_date_is_relative(date)) {
+    if (!mcp_period_is_relative(date)) {
         if (n == 1) {
             mcp_server_call_matomo(req, calls[0].method, calls[0].params,
                                    &answers[0]);

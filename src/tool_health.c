@@ -34,29 +34,6 @@ static json_object *seconds(json_object *v)
     return mcp_shape_rounded(d, 3);
 }
 
-/* period range takes a date pair (or lastN/previousN days); the others one
- * date each.  NULL when they fit. */
-static const char *check_period_date(const char *period, const char *date)
-{
-    int range = !strcmp(period, "range");
-    int relative_n = !strncmp(date, "last", 4) || !strncmp(date, "previous", 8);
-
-    if (range && !relative_n && strchr(date, ',') == NULL) {
-        return "date: period range takes YYYY-MM-DD,YYYY-MM-DD, lastN or "
-               "previousN (N days); a single date takes period day, week, "
-               "month or year";
-    }
-    if (!range && strchr(date, ',') != NULL) {
-        return "date: YYYY-MM-DD,YYYY-MM-DD needs period range";
-    }
-    if (!range && relative_n) {
-        return "date: lastN/previousN would give one entry per period; here "
-               "use period range with lastN/previousN for one aggregate over "
-               "those days (matomo_get_trend gives one entry per period)";
-    }
-    return NULL;
-}
-
 /* --- matomo_page_performance ---------------------------------------- */
 
 /* Matomo's timing metrics, total first, and their names in results. */
@@ -260,7 +237,7 @@ static json_object *perf_pages(const perf_segment *seg, json_object *answer,
     return entry;
 }
 
-static void run_page_performance(mcp_request *req, json_object *args,
+void mcp_tool_page_performance(mcp_request *req, json_object *args,
                                  mcp_tool_result *res)
 {
     apr_pool_t *p = req->pool;
@@ -269,7 +246,8 @@ static void run_page_performance(mcp_request *req, json_object *args,
     int by_page = !strcmp(mcp_arg_string(args, "by", "site"), "page");
     size_t limit = (size_t)mcp_arg_int(args, "limit", 10);
     size_t offset = (size_t)mcp_arg_int(args, "offset", 0);
-    const char *error = check_period_date(period, date);
+    const char *error = mcp_period_check(p, "date", period, date,
+                                         MCP_COUNTS_REFUSED);
     mcp_matomo_request *calls;
     mcp_matomo_answer *answers;
     perf_segment *segs = NULL;
@@ -323,53 +301,6 @@ static void run_page_performance(mcp_request *req, json_object *args,
     res->structured = result;
 }
 
-const mcp_tool mcp_tool_page_performance = {
-    "matomo_page_performance",
-    "Page load times",
-    "How fast pages load for visitors, in seconds (columns ending in _s): "
-    "page_load_s is the average total page load time, split into network, "
-    "server, transfer, DOM processing, DOM completion and on-load time. "
-    "by 'site' (default) gives the site's averages, one row; by 'page' "
-    "lists pages slowest first (label, url, hits = pageviews, then the "
-    "timings); limit/offset page through them (has_more, next_offset). "
-    "compare_segments (up to 4 segment expressions, e.g. "
-    "[\"deviceType==smartphone\",\"deviceType==desktop\"]) gives the same "
-    "figures for each segment side by side, e.g. mobile against desktop "
-    "visitors; segment narrows everything (combined with each compared "
-    "segment). 0 or null means no timing was measured. Dates are in the "
-    "site's timezone; 'today' is partial; period range with "
-    "YYYY-MM-DD,YYYY-MM-DD or lastN gives one aggregate.",
-    "{\"type\":\"object\",\"properties\":{" MCP_PROP_ID_SITE ","
-    MCP_PROP_PERIOD "," MCP_PROP_DATE "," MCP_PROP_SEGMENT ","
-    "\"by\":{\"type\":\"string\",\"enum\":[\"site\",\"page\"],"
-    "\"default\":\"site\",\"description\":\"site: the site's averages; "
-    "page: pages, slowest first\"},"
-    "\"compare_segments\":{\"type\":\"array\",\"minItems\":1,"
-    "\"maxItems\":4,\"items\":{\"type\":\"string\",\"maxLength\":2000,"
-    "\"pattern\":\"^" MCP_SEGMENT_COND "([;,]" MCP_SEGMENT_COND ")*$\"},"
-    "\"description\":\"segments to compare side by side, e.g. "
-    "[\\\"deviceType==smartphone\\\",\\\"deviceType==desktop\\\"]\"},"
-    "\"limit\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":100,"
-    "\"default\":10,\"description\":\"pages per segment (by page)\"},"
-    "\"offset\":{\"type\":\"integer\",\"minimum\":0,\"maximum\":100000,"
-    "\"default\":0}},"
-    "\"required\":[\"idSite\"],\"additionalProperties\":false}",
-    "{\"type\":\"object\",\"properties\":{"
-    "\"idSite\":{\"type\":\"integer\"},"
-    "\"period\":" MCP_SCHEMA_SPAN ","
-    "\"by\":{\"type\":\"string\",\"enum\":[\"site\",\"page\"]},"
-    "\"columns\":{\"type\":\"array\",\"items\":{\"type\":\"string\"}},"
-    "\"rows\":{\"type\":\"array\",\"items\":{\"type\":\"array\"}},"
-    "\"segments\":{\"type\":\"array\",\"items\":{\"type\":\"object\","
-    "\"properties\":{\"segment\":{\"type\":\"string\"},"
-    "\"rows\":{\"type\":\"array\",\"items\":{\"type\":\"array\"}},"
-    "\"has_more\":{\"type\":\"boolean\"},"
-    "\"next_offset\":{\"type\":\"integer\"}},"
-    "\"required\":[\"segment\",\"rows\",\"has_more\"]}},"
-    "\"note\":{\"type\":\"string\"}},"
-    "\"required\":[\"idSite\",\"period\",\"by\",\"columns\"]}",
-    run_page_performance
-};
 
 /* --- matomo_tracking_health ----------------------------------------- */
 
@@ -465,23 +396,6 @@ static int prev_index(const char *period, const char *date, mcp_day today)
                : 0;
 }
 
-static json_object *span_of(apr_pool_t *p, const char *period,
-                            const char *date, mcp_day start, mcp_day end,
-                            int known)
-{
-    json_object *span = json_object_new_object();
-
-    json_object_object_add(span, "period", json_object_new_string(period));
-    json_object_object_add(span, "date", json_object_new_string(date));
-    if (known) {
-        json_object_object_add(span, "start", json_object_new_string(
-                                                  mcp_day_format(p, start)));
-        json_object_object_add(span, "end", json_object_new_string(
-                                                mcp_day_format(p, end)));
-    }
-    return span;
-}
-
 /* This period's span and the previous one's, for a site whose today is
  * *today (NULL: unknown). */
 static void health_spans(apr_pool_t *p, const char *period, const char *date,
@@ -491,13 +405,15 @@ static void health_spans(apr_pool_t *p, const char *period, const char *date,
     mcp_day none = { 0, 0, 0 }, s, e, ps = none, pe = none;
     int known = mcp_period_span(period, date, today ? *today : none, &s, &e);
 
-    *now = span_of(p, period, date, s, e, known);
+    *now = mcp_span_days(p, period, date, known ? &s : NULL,
+                         known ? &e : NULL);
     if (known) {
         known = mcp_period_bounds(period, mcp_period_shift(period, s, -1),
                                   &ps, &pe);
     }
-    *before = span_of(p, period, known ? mcp_day_format(p, ps) : "previous",
-                      ps, pe, known);
+    *before = mcp_span_days(p, period,
+                            known ? mcp_day_format(p, ps) : "previous",
+                            known ? &ps : NULL, known ? &pe : NULL);
 }
 
 /* The member of a date-keyed object at position index (Matomo keeps the
@@ -747,7 +663,7 @@ static int visible_sites(mcp_request *req, health_site **out, int *count,
     return 1;
 }
 
-static void run_tracking_health(mcp_request *req, json_object *args,
+void mcp_tool_tracking_health(mcp_request *req, json_object *args,
                                 mcp_tool_result *res)
 {
     apr_pool_t *p = req->pool;
@@ -756,7 +672,7 @@ static void run_tracking_health(mcp_request *req, json_object *args,
     size_t limit = (size_t)mcp_arg_int(args, "limit", 20);
     size_t offset = (size_t)mcp_arg_int(args, "offset", 0);
     int one = mcp_arg_int(args, "idSite", 0);
-    int relative = mcp_date_is_relative(date);
+    int relative = mcp_period_is_relative(date);
     int per_site = relative ? 4 : 3;
     const char *before_date = previous_date(p, period, date);
     health_site *sites, single;
@@ -765,6 +681,10 @@ static void run_tracking_health(mcp_request *req, json_object *args,
     json_object *result, *list, *now_span = NULL, *before_span = NULL;
     int nsites = 1, total = 1, i, n = 0;
 
+    if ((res->error = mcp_period_check(p, "date", period, date,
+                                       MCP_COUNTS_REFUSED)) != NULL) {
+        return;
+    }
     if (one > 0) {
         single.id = one;
         single.name = NULL;
@@ -870,56 +790,3 @@ static void run_tracking_health(mcp_request *req, json_object *args,
     res->structured = result;
 }
 
-const mcp_tool mcp_tool_tracking_health = {
-    "matomo_tracking_health",
-    "Pages that stopped sending tracking data",
-    "Finds pages that had pageviews in the previous period but none in "
-    "this one (e.g. a page whose tracking code broke, or that was "
-    "removed), and when each site last received a hit (last_hit, UTC; "
-    "absent when the site never received one). With idSite: that site; "
-    "without: every site this token can see (the first 50 by id). Per "
-    "site: pages_stopped (label, url, hits_before = pageviews in the "
-    "previous period), most viewed first, limit/offset per site "
-    "(has_more, next_offset), stopped_total, and how many pages had hits "
-    "in each period; period and previous_period give the compared dates. "
-    "period day compares with the day before, week with the week before "
-    "(Monday-Sunday), month with the month before. Dates are in the "
-    "site's timezone; 'today' is partial, so pages may only not have been "
-    "visited yet: prefer yesterday (the default) or a past date.",
-    "{\"type\":\"object\",\"properties\":{" MCP_PROP_ID_SITE ","
-    "\"period\":{\"type\":\"string\",\"enum\":[\"day\",\"week\",\"month\"],"
-    "\"default\":\"day\"},"
-    "\"date\":{\"type\":\"string\",\"maxLength\":10,\"default\":"
-    "\"yesterday\",\"pattern\":\"^(today|yesterday|"
-    "[0-9]{4}-[0-9]{2}-[0-9]{2})$\",\"description\":\"YYYY-MM-DD, today "
-    "or yesterday: a day inside the period to check\"},"
-    "\"limit\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":200,"
-    "\"default\":20,\"description\":\"stopped pages per site\"},"
-    "\"offset\":{\"type\":\"integer\",\"minimum\":0,\"maximum\":100000,"
-    "\"default\":0}},"
-    "\"additionalProperties\":false}",
-    "{\"type\":\"object\",\"properties\":{"
-    "\"period\":" MCP_SCHEMA_SPAN ",\"previous_period\":" MCP_SCHEMA_SPAN ","
-    "\"sites\":{\"type\":\"array\",\"items\":{\"type\":\"object\","
-    "\"properties\":{\"idSite\":{\"type\":\"integer\"},"
-    "\"name\":{\"type\":\"string\"},\"last_hit\":{\"type\":\"string\"},"
-    "\"last_hit_error\":{\"type\":\"string\"},"
-    "\"pages_before\":{\"type\":\"integer\"},"
-    "\"pages_now\":{\"type\":\"integer\"},"
-    "\"capped\":{\"type\":\"boolean\"},"
-    "\"pages_stopped\":{\"type\":\"object\",\"properties\":{"
-    "\"columns\":{\"type\":\"array\",\"items\":{\"type\":\"string\"}},"
-    "\"rows\":{\"type\":\"array\",\"items\":{\"type\":\"array\"}}},"
-    "\"required\":[\"columns\",\"rows\"]},"
-    "\"stopped_total\":{\"type\":\"integer\"},"
-    "\"has_more\":{\"type\":\"boolean\"},"
-    "\"next_offset\":{\"type\":\"integer\"},"
-    "\"error\":{\"type\":\"string\"},"
-    "\"period\":" MCP_SCHEMA_SPAN ",\"previous_period\":" MCP_SCHEMA_SPAN "},"
-    "\"required\":[\"idSite\"]}},"
-    "\"sites_total\":{\"type\":\"integer\"},"
-    "\"sites_has_more\":{\"type\":\"boolean\"},"
-    "\"note\":{\"type\":\"string\"}},"
-    "\"required\":[\"period\",\"previous_period\",\"sites\"]}",
-    run_tracking_health
-};

@@ -13,14 +13,6 @@
 
 #include <apr_strings.h>
 
-/* Report ids as the catalog gives them: Module_action, then any report
- * parameters as _name--value (e.g. Goals_get_idGoal--1).  Matomo's report
- * parameters are ids (idGoal, idDimension; idFunnel, idForm in premium
- * plugins), so only id* names: a suffix cannot set segment, label, or any
- * other request parameter behind the tool's back. */
-#define REPORT_ID_PATTERN                                                     \
-    "^[A-Z][A-Za-z0-9]*[._]get[A-Za-z0-9]*(_id[A-Z][A-Za-z]*--[A-Za-z0-9]+)*$"
-
 /* --- matomo_list_reports ------------------------------------------- */
 
 static const mcp_column report_columns[] = {
@@ -89,7 +81,7 @@ static int report_matches(json_object *r, void *baton)
     return 1;
 }
 
-static void run_list_reports(mcp_request *req, json_object *args,
+void mcp_tool_list_reports(mcp_request *req, json_object *args,
                              mcp_tool_result *res)
 {
     apr_array_header_t *params = mcp_matomo_params(req->pool);
@@ -124,32 +116,6 @@ static void run_list_reports(mcp_request *req, json_object *args,
     res->structured = result;
 }
 
-const mcp_tool mcp_tool_list_reports = {
-    "matomo_list_reports",
-    "List a site's reports",
-    "The reports Matomo has for a site (pages, entry pages, referrers, "
-    "campaigns, countries, devices, goals, ...): id (pass it to "
-    "matomo_get_report), name, category, dimension and metric ids. search "
-    "matches names, ids, categories and dimensions; category filters "
-    "exactly (e.g. Visitors, Actions, Referrers, Goals, Ecommerce). Pages: "
-    "when has_more is true, call again with offset=next_offset.",
-    "{\"type\":\"object\",\"properties\":{" MCP_PROP_ID_SITE ","
-    "\"search\":{\"type\":\"string\",\"minLength\":1,\"maxLength\":100},"
-    "\"category\":{\"type\":\"string\",\"minLength\":1,\"maxLength\":100},"
-    "\"limit\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":200,"
-    "\"default\":50},"
-    "\"offset\":{\"type\":\"integer\",\"minimum\":0,\"default\":0}},"
-    "\"required\":[\"idSite\"],\"additionalProperties\":false}",
-    "{\"type\":\"object\",\"properties\":{"
-    "\"reports\":{\"type\":\"object\",\"properties\":{"
-    "\"columns\":{\"type\":\"array\",\"items\":{\"type\":\"string\"}},"
-    "\"rows\":{\"type\":\"array\",\"items\":{\"type\":\"array\"}}},"
-    "\"required\":[\"columns\",\"rows\"]},"
-    "\"total\":{\"type\":\"integer\"},\"has_more\":{\"type\":\"boolean\"},"
-    "\"next_offset\":{\"type\":\"integer\"}},"
-    "\"required\":[\"reports\",\"total\",\"has_more\"]}",
-    run_list_reports
-};
 
 /* --- matomo_get_report --------------------------------------------- */
 
@@ -410,8 +376,8 @@ static void shape_report(json_object *answer, json_object *data, size_t limit,
 /* The series compared with the main one: each of compare_dates with the
  * matching compare_periods entry (or the report's period), then each of
  * compare_segments under the report's period.  NULL, or what is wrong. */
-static const char *compare_series(json_object *args, const series *main,
-                                  series *out, int *n)
+static const char *compare_series(apr_pool_t *p, json_object *args,
+                                  const series *main, series *out, int *n)
 {
     json_object *dates = mcp_json_get_typed(args, "compare_dates",
                                             json_type_array);
@@ -422,6 +388,7 @@ static const char *compare_series(json_object *args, const series *main,
     size_t nd = dates ? mcp_json_array_length(dates) : 0;
     size_t ns = segments ? mcp_json_array_length(segments) : 0;
     size_t i;
+    const char *err;
 
     if (periods != NULL && mcp_json_array_length(periods) != nd) {
         return "compare_periods: give one period per entry of compare_dates";
@@ -438,10 +405,11 @@ static const char *compare_series(json_object *args, const series *main,
                                   mcp_json_array_get(periods, i))
                             : main->period;
         c->segment = main->segment;
-        if ((strcmp(c->period, "range") == 0)
-            != (strchr(c->date, ',') != NULL)) {
-            return "compare_dates: a YYYY-MM-DD,YYYY-MM-DD pair goes with "
-                   "period range, a single day with the others";
+        if ((err = mcp_period_check(p, apr_psprintf(p, "compare_dates[%lu]",
+                                                    (unsigned long)i),
+                                    c->period, c->date, MCP_COUNTS_REFUSED))
+            != NULL) {
+            return err;
         }
     }
     for (i = 0; i < ns; i++) {
@@ -532,7 +500,7 @@ static json_object *compared(apr_pool_t *p, const series *s,
     return out;
 }
 
-static void run_get_report(mcp_request *req, json_object *args,
+void mcp_tool_get_report(mcp_request *req, json_object *args,
                            mcp_tool_result *res)
 {
     apr_pool_t *p = req->pool;
@@ -547,12 +515,9 @@ static void run_get_report(mcp_request *req, json_object *args,
     main.period = mcp_arg_string(args, "period", "day");
     main.date = mcp_arg_string(args, "date", "yesterday");
     main.segment = mcp_arg_string(args, "segment", NULL);
-    if ((res->error = mcp_check_range_date(main.period, main.date))
-        != NULL) {
-        return;
-    }
-    if ((res->error = compare_series(args, &main, others, &n)) != NULL
-        || (res->error = mcp_check_date_count(p, main.period, main.date))
+    if ((res->error = mcp_period_check(p, "date", main.period, main.date,
+                                       MCP_COUNTS_REFUSED)) != NULL
+        || (res->error = compare_series(p, args, &main, others, &n))
                != NULL) {
         return;
     }
@@ -606,74 +571,3 @@ static void run_get_report(mcp_request *req, json_object *args,
     res->structured = result;
 }
 
-const mcp_tool mcp_tool_get_report = {
-    "matomo_get_report",
-    "Get a report",
-    "Any report of the site's catalog as a table (columns once, rows as "
-    "arrays), numbers as numbers (rates are fractions: 0.12 is 12%). report "
-    "is an id from matomo_list_reports (Actions_getEntryPageUrls, "
-    "Referrers_getCampaigns, UserCountry_getCountry, "
-    "DevicesDetection_getType, ...; Module.action also works). Rows come "
-    "sorted as Matomo sorts them unless sort_by/sort_order say otherwise; "
-    "limit caps them (has_more and next_offset tell about the rest); "
-    "filter keeps labels matching a pattern; columns picks metric ids; "
-    "flat (default true) lists nested reports such as page URLs in full; "
-    "goal_metrics adds conversions, conversion rate and revenue per row; "
-    "compare_dates (with compare_periods) and compare_segments add, for "
-    "each comparison, the same rows' figures side by side, all in one call. "
-    "Dates are in the site's timezone; 'today' is partial; period range "
-    "with YYYY-MM-DD,YYYY-MM-DD gives one aggregate.",
-    "{\"type\":\"object\",\"properties\":{" MCP_PROP_ID_SITE ","
-    "\"report\":{\"type\":\"string\",\"maxLength\":120,\"pattern\":\""
-    REPORT_ID_PATTERN "\",\"description\":\"a report id from "
-    "matomo_list_reports, e.g. Actions_getPageUrls\"},"
-    MCP_PROP_PERIOD "," MCP_PROP_DATE "," MCP_PROP_SEGMENT ","
-    "\"sort_by\":{\"type\":\"string\",\"maxLength\":64,\"pattern\":"
-    "\"^[A-Za-z0-9_]+$\",\"description\":\"a metric id, e.g. nb_visits\"},"
-    "\"sort_order\":{\"type\":\"string\",\"enum\":[\"asc\",\"desc\"]},"
-    "\"limit\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":500,"
-    "\"default\":20},"
-    "\"offset\":{\"type\":\"integer\",\"minimum\":0,\"default\":0},"
-    "\"filter\":{\"type\":\"string\",\"minLength\":1,\"maxLength\":200,"
-    "\"description\":\"keep rows whose label matches this pattern\"},"
-    "\"columns\":{\"type\":\"array\",\"maxItems\":20,\"items\":{"
-    "\"type\":\"string\",\"pattern\":\"^[A-Za-z0-9_]+$\"}},"
-    "\"flat\":{\"type\":\"boolean\",\"default\":true},"
-    "\"goal_metrics\":{\"type\":\"boolean\",\"default\":false},"
-    "\"subtable\":{\"type\":\"integer\",\"minimum\":1,\"description\":"
-    "\"the idsubdatatable of a row, with flat false\"},"
-    "\"compare_dates\":{\"type\":\"array\",\"maxItems\":4,\"items\":{"
-    "\"type\":\"string\",\"pattern\":\"^[0-9]{4}-[0-9]{2}-[0-9]{2}"
-    "(,[0-9]{4}-[0-9]{2}-[0-9]{2})?$\"},\"description\":\"compare with "
-    "these dates (YYYY-MM-DD, or a pair with period range)\"},"
-    "\"compare_periods\":{\"type\":\"array\",\"maxItems\":4,\"items\":{"
-    "\"type\":\"string\",\"enum\":[\"day\",\"week\",\"month\",\"year\","
-    "\"range\"]},\"description\":\"the period of each compare_dates entry "
-    "(default: period)\"},"
-    "\"compare_segments\":{\"type\":\"array\",\"maxItems\":4,\"items\":{"
-    "\"type\":\"string\",\"maxLength\":2000,\"pattern\":\"^"
-    MCP_SEGMENT_COND "([;,]" MCP_SEGMENT_COND ")*$\"},\"description\":"
-    "\"compare with these segments over the same period\"}},"
-    "\"required\":[\"idSite\",\"report\"],\"additionalProperties\":false}",
-    "{\"type\":\"object\",\"properties\":{"
-    "\"idSite\":{\"type\":\"integer\"},"
-    "\"period\":{\"type\":\"object\",\"properties\":{"
-    "\"period\":{\"type\":\"string\"},\"date\":{\"type\":\"string\"},"
-    "\"start\":{\"type\":\"string\"},\"end\":{\"type\":\"string\"}},"
-    "\"required\":[\"period\",\"date\"]},"
-    "\"report\":{\"type\":\"object\"},"
-    "\"columns\":{\"type\":\"array\",\"items\":{\"type\":\"string\"}},"
-    "\"rows\":{\"type\":\"array\",\"items\":{\"type\":\"array\"}},"
-    "\"has_more\":{\"type\":\"boolean\"},"
-    "\"next_offset\":{\"type\":\"integer\"},"
-    "\"compare\":{\"type\":\"array\",\"items\":{\"type\":\"object\","
-    "\"properties\":{\"period\":{\"type\":\"object\"},"
-    "\"segment\":{\"type\":\"string\"},"
-    "\"columns\":{\"type\":\"array\",\"items\":{\"type\":\"string\"}},"
-    "\"rows\":{\"type\":\"array\",\"items\":{\"type\":\"array\"}}},"
-    "\"required\":[\"period\",\"columns\",\"rows\"]}},"
-    "\"note\":{\"type\":\"string\"}},"
-    "\"required\":[\"idSite\",\"period\",\"report\",\"columns\",\"rows\","
-    "\"has_more\"]}",
-    run_get_report
-};
