@@ -21,6 +21,28 @@ const char *mcp_arg_string(json_object *args, const char *name,
     return v != NULL ? v : fallback;
 }
 
+void mcp_paged_params(apr_pool_t *p, apr_array_header_t *params,
+                      size_t limit, size_t offset)
+{
+    mcp_matomo_param_add(params, "filter_limit",
+                         apr_psprintf(p, "%lu", (unsigned long)limit + 1));
+    if (offset > 0) {
+        mcp_matomo_param_add(params, "filter_offset",
+                             apr_psprintf(p, "%lu", (unsigned long)offset));
+    }
+}
+
+void mcp_paged_result(json_object *result, size_t got, size_t limit,
+                      size_t offset)
+{
+    json_object_object_add(result, "has_more",
+                           json_object_new_boolean(got > limit));
+    if (got > limit) {
+        json_object_object_add(result, "next_offset", json_object_new_int64(
+                                   (int64_t)(offset + limit)));
+    }
+}
+
 /* 1 when Matomo answered with data; else the result is the error, in
  * words a model can act on. */
 int mcp_answered(const mcp_matomo_answer *a, mcp_tool_result *res)

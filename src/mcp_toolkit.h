@@ -21,6 +21,15 @@ int mcp_arg_int(json_object *args, const char *name, int fallback);
 const char *mcp_arg_string(json_object *args, const char *name,
                            const char *fallback);
 
+/* Pages of Matomo's rows: asks for one row more than limit, from offset
+ * (filter_limit, filter_offset), so whether that row came tells whether
+ * there is more; then has_more, and next_offset when there is, for the
+ * got rows that came.  (Exact, where a count of limit rows would guess.) */
+void mcp_paged_params(apr_pool_t *p, apr_array_header_t *params,
+                      size_t limit, size_t offset);
+void mcp_paged_result(json_object *result, size_t got, size_t limit,
+                      size_t offset);
+
 /* 1 when Matomo answered with data; else res->error says why. */
 int mcp_answered(const mcp_matomo_answer *a, mcp_tool_result *res);
 

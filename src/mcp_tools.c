@@ -211,7 +211,9 @@ static const char *shared_pieces(apr_pool_t *p, const mcp_tool_file *shared,
     json_object *doc = NULL;
     const char *err = parse_file(p, shared, &doc);
 
-    if (err != NULL || (err = only_members(p, shared->path, doc, shared_members, 2)) != NULL) {
+    if (err != NULL
+        || (err = only_members(p, shared->path, doc, shared_members,
+                               2)) != NULL) {
         return err;
     }
     *defs = mcp_json_get_typed(doc, "$defs", json_type_object);
@@ -292,9 +294,9 @@ static const char *annotations_of(apr_pool_t *p, const char *path,
         return apr_psprintf(p, "%s: annotations must be an object", path);
     }
     *out = mcp_json_pool_own(p, json_object_new_object());
-    json_object_object_add(*out, "title", json_object_get(
-                                              json_object_object_get(def,
-                                                                     "title")));
+    json_object_object_add(*out, "title",
+                           json_object_get(json_object_object_get(def,
+                                                                  "title")));
     return add_hints(p, path, given, *out);
 }
 
@@ -380,18 +382,62 @@ static const char *build_page(apr_pool_t *p, const mcp_catalog *c,
     return NULL;
 }
 
-/* The definition of the tool called name, from defs (parsed in tool_json,
- * by file); marks it used. */
-static json_object *definition_of(const mcp_tool_defs *defs,
-                                  json_object **tool_json, int *used,
-                                  const char *name)
+/* Every definition of defs, read and checked, by file. */
+static const char *read_definitions(apr_pool_t *p, const mcp_tool_defs *defs,
+                                    json_object ***out)
 {
-    int f;
+    int i;
 
+    *out = apr_pcalloc(p, sizeof(json_object *)
+                              * (apr_size_t)(defs->count + 1));
+    for (i = 0; i < defs->count; i++) {
+        const char *err = mcp_tool_definition(p, defs->shared,
+                                              &defs->files[i], &(*out)[i]);
+
+        if (err != NULL) {
+            return err;
+        }
+    }
+    return NULL;
+}
+
+/* Each tool of c with its definition (tool_json[i], its input schema)
+ * from the definitions read (file_json): every tool has one, every
+ * definition is some tool's. */
+static const char *pair_tools(apr_pool_t *p, mcp_catalog *c,
+                              const mcp_tool_defs *defs,
+                              json_object **file_json, json_object **tool_json)
+{
+    int *used = apr_pcalloc(p, sizeof(int) * (apr_size_t)(defs->count + 1));
+    int i, j, f;
+
+    for (i = 0; i < c->count; i++) {
+        for (j = 0; j < i; j++) {
+            if (strcmp(c->tools[i].name, c->tools[j].name) == 0) {
+                return apr_psprintf(p, "tool %s is listed twice",
+                                    c->tools[i].name);
+            }
+        }
+        for (f = 0; f < defs->count && tool_json[i] == NULL; f++) {
+            if (!strcmp(mcp_json_get_string(file_json[f], "name"),
+                        c->tools[i].name)) {
+                tool_json[i] = file_json[f];
+                used[f]++;
+            }
+        }
+        if (tool_json[i] == NULL || c->tools[i].run == NULL) {
+            return apr_psprintf(p, "tool %s: no definition src/tools/%s.json"
+                                " or no run function", c->tools[i].name,
+                                c->tools[i].name);
+        }
+        c->input_schemas[i] = json_object_object_get(tool_json[i],
+                                                     "inputSchema");
+    }
     for (f = 0; f < defs->count; f++) {
-        if (!strcmp(mcp_json_get_string(tool_json[f], "name"), name)) {
-            used[f]++;
-            return tool_json[f];
+        if (used[f] != 1) {
+            return apr_psprintf(p, "%s: no tool of the catalog "
+                                "(src/mcp_catalog.c) runs it",
+                                defs->files[f].path);
         }
     }
     return NULL;
@@ -402,9 +448,9 @@ const char *mcp_catalog_build(apr_pool_t *p, const mcp_tool_defs *defs,
                               mcp_catalog **out)
 {
     mcp_catalog *c = apr_pcalloc(p, sizeof(*c));
-    json_object **file_json, **tool_json;
-    int *used;
-    int page, i, j;
+    json_object **file_json = NULL, **tool_json;
+    const char *err;
+    int page;
 
     if (page_size < 1) {
         return "catalog page size must be at least 1";
@@ -417,45 +463,13 @@ const char *mcp_catalog_build(apr_pool_t *p, const mcp_tool_defs *defs,
     c->input_schemas = apr_pcalloc(p, sizeof(json_object *)
                                           * (apr_size_t)(count + 1));
     tool_json = apr_pcalloc(p, sizeof(json_object *) * (apr_size_t)(count + 1));
-    file_json = apr_pcalloc(p, sizeof(json_object *)
-                                   * (apr_size_t)(defs->count + 1));
-    used = apr_pcalloc(p, sizeof(int) * (apr_size_t)(defs->count + 1));
-    for (i = 0; i < defs->count; i++) {
-        const char *err = mcp_tool_definition(p, defs->shared,
-                                              &defs->files[i], &file_json[i]);
-
-        if (err != NULL) {
-            return err;
-        }
-    }
-    for (i = 0; i < count; i++) {
-        for (j = 0; j < i; j++) {
-            if (strcmp(tools[i].name, tools[j].name) == 0) {
-                return apr_psprintf(p, "tool %s is listed twice",
-                                    tools[i].name);
-            }
-        }
-        tool_json[i] = definition_of(defs, file_json, used, tools[i].name);
-        if (tool_json[i] == NULL || tools[i].run == NULL) {
-            return apr_psprintf(p, "tool %s: no definition src/tools/%s.json"
-                                " or no run function", tools[i].name,
-                                tools[i].name);
-        }
-        c->input_schemas[i] = json_object_object_get(tool_json[i],
-                                                     "inputSchema");
-    }
-    for (i = 0; i < defs->count; i++) {
-        if (used[i] != 1) {
-            return apr_psprintf(p, "%s: %s", defs->files[i].path,
-                                used[i] ? "defines a tool twice"
-                                        : "no tool of the catalog "
-                                          "(src/mcp_catalog.c) runs it");
-        }
+    if ((err = read_definitions(p, defs, &file_json)) != NULL
+        || (err = pair_tools(p, c, defs, file_json, tool_json)) != NULL) {
+        return err;
     }
     for (page = 0; page < c->npages; page++) {
-        const char *err = build_page(p, c, tool_json, page, &c->pages[page]);
-
-        if (err != NULL) {
+        if ((err = build_page(p, c, tool_json, page, &c->pages[page]))
+            != NULL) {
             return err;
         }
     }

@@ -309,65 +309,79 @@ static json_object *suggested_of(const char *dimension, json_object *values)
     return s;
 }
 
+/* The saved segments, the segment dictionary and, for a dimension, the
+ * values seen for it: one round trip.  The number of calls. */
+static int segments_calls(apr_pool_t *p, int id_site, const char *dimension,
+                          mcp_matomo_request *calls)
+{
+    apr_array_header_t *meta = mcp_matomo_params(p);
+    apr_array_header_t *values;
+
+    calls[0].method = "SegmentEditor.getAll";
+    calls[0].params = site_params(p, id_site);
+    mcp_matomo_param_add(meta, "idSites", apr_itoa(p, id_site));
+    calls[1].method = "API.getSegmentsMetadata";
+    calls[1].params = meta;
+    if (dimension == NULL) {
+        return 2;
+    }
+    values = site_params(p, id_site);
+    mcp_matomo_param_add(values, "segmentName", dimension);
+    mcp_matomo_param_add(values, "filter_limit",
+                         apr_itoa(p, SUGGESTED_MAX + 1));
+    calls[2].method = "API.getSuggestedValuesForSegment";
+    calls[2].params = values;
+    return 3;
+}
+
+/* NULL when the answers hold what the result needs; else why not. */
+static const char *segments_answered(apr_pool_t *p, const char *dimension,
+                                     const mcp_matomo_answer *a)
+{
+    if (!json_object_is_type(a[1].json, json_type_array)) {
+        return "Matomo's segment metadata is not a list";
+    }
+    if (dimension != NULL && !has_segment(a[1].json, dimension)) {
+        return apr_psprintf(p, "dimension: %s is not a segment of this site "
+                            "(call without dimension to list them, e.g. "
+                            "deviceType, countryCode)", dimension);
+    }
+    if (dimension != NULL && a[2].status != MCP_MATOMO_OK) {
+        return apr_psprintf(p, "dimension: Matomo has no suggested values "
+                            "for %s: %s", dimension,
+                            a[2].message ? a[2].message : "");
+    }
+    return NULL;
+}
+
 void mcp_tool_list_segments(mcp_request *req, json_object *args,
-                              mcp_tool_result *res)
+                            mcp_tool_result *res)
 {
     apr_pool_t *p = req->pool;
     int id_site = mcp_arg_int(args, "idSite", 0);
     const char *dimension = mcp_arg_string(args, "dimension", NULL);
-    const char *search = mcp_arg_string(args, "search", NULL);
     size_t limit = (size_t)mcp_arg_int(args, "limit", 50);
     size_t offset = (size_t)mcp_arg_int(args, "offset", 0);
     mcp_matomo_request calls[3];
     mcp_matomo_answer a[3];
-    apr_array_header_t *meta_params = mcp_matomo_params(p);
     json_object *dims, *result, *saved;
-    int n = 2;
 
-    calls[0].method = "SegmentEditor.getAll";
-    calls[0].params = site_params(p, id_site);
-    mcp_matomo_param_add(meta_params, "idSites", apr_itoa(p, id_site));
-    calls[1].method = "API.getSegmentsMetadata";
-    calls[1].params = meta_params;
-    if (dimension != NULL) {
-        apr_array_header_t *sv = site_params(p, id_site);
-
-        mcp_matomo_param_add(sv, "segmentName", dimension);
-        mcp_matomo_param_add(sv, "filter_limit",
-                             apr_itoa(p, SUGGESTED_MAX + 1));
-        calls[2].method = "API.getSuggestedValuesForSegment";
-        calls[2].params = sv;
-        n = 3;
-    }
-    mcp_server_call_matomo_bulk(req, calls, n, a);
-    if (!mcp_answered(&a[1], res) || !mcp_answered(&a[0], res)) {
-        return;
-    }
-    if (!json_object_is_type(a[1].json, json_type_array)) {
-        res->error = "Matomo's segment metadata is not a list";
-        return;
-    }
-    if (dimension != NULL && !has_segment(a[1].json, dimension)) {
-        res->error = apr_psprintf(p, "dimension: %s is not a segment of this "
-                                     "site (call without dimension to list "
-                                     "them, e.g. deviceType, countryCode)",
-                                  dimension);
-        return;
-    }
-    if (dimension != NULL && a[2].status != MCP_MATOMO_OK) {
-        res->error = apr_psprintf(p, "dimension: Matomo has no suggested "
-                                     "values for %s: %s", dimension,
-                                  a[2].message ? a[2].message : "");
+    mcp_server_call_matomo_bulk(req, calls,
+                                segments_calls(p, id_site, dimension, calls),
+                                a);
+    if (!mcp_answered(&a[1], res) || !mcp_answered(&a[0], res)
+        || (res->error = segments_answered(p, dimension, a)) != NULL) {
         return;
     }
     result = mcp_json_pool_own(p, json_object_new_object());
     json_object_object_add(result, "idSite", json_object_new_int(id_site));
-    saved = saved_of(a[0].json, id_site);
+    saved = mcp_json_pool_own(p, saved_of(a[0].json, id_site));
     json_object_object_add(result, "saved", mcp_shape_table(
         saved_columns, NCOLS(saved_columns), saved, 0,
         mcp_json_array_length(saved)));
-    json_object_put(saved);
-    dims = mcp_json_pool_own(p, dimensions_of(p, a[1].json, search));
+    dims = mcp_json_pool_own(p, dimensions_of(
+                                    p, a[1].json,
+                                    mcp_arg_string(args, "search", NULL)));
     json_object_object_add(result, "dimensions", mcp_shape_table(
         dimension_columns, NCOLS(dimension_columns), dims, offset, limit));
     mcp_shape_page(result, mcp_json_array_length(dims), offset, limit);
@@ -378,7 +392,6 @@ void mcp_tool_list_segments(mcp_request *req, json_object *args,
     add_note(result, USER_TEXT_NOTE);
     res->structured = result;
 }
-
 
 /* --- matomo_annotations --------------------------------------------- */
 
@@ -630,8 +643,48 @@ static json_object *visits_of(apr_pool_t *p, json_object *answer,
     return table;
 }
 
+/* Live.getLastVisitsDetails for the span, a page of visits, without their
+ * steps unless with_actions. */
+static mcp_matomo_request visits_call(apr_pool_t *p, int id_site,
+                                      const char *period, const char *date,
+                                      const char *segment, size_t limit,
+                                      size_t offset, int with_actions)
+{
+    apr_array_header_t *params = site_params(p, id_site);
+    mcp_matomo_request call;
+
+    mcp_matomo_param_add(params, "period", period);
+    mcp_matomo_param_add(params, "date", date);
+    if (segment != NULL) {
+        mcp_matomo_param_add(params, "segment", segment);
+    }
+    mcp_paged_params(p, params, limit, offset);
+    if (!with_actions) {
+        mcp_matomo_param_add(params, "doNotFetchActions", "1");
+    }
+    call.method = "Live.getLastVisitsDetails";
+    call.params = params;
+    return call;
+}
+
+/* Live.getCounters of the last minutes, whatever the period. */
+static mcp_matomo_request counters_call(apr_pool_t *p, int id_site,
+                                        int minutes, const char *segment)
+{
+    apr_array_header_t *params = site_params(p, id_site);
+    mcp_matomo_request call;
+
+    mcp_matomo_param_add(params, "lastMinutes", apr_itoa(p, minutes));
+    if (segment != NULL) {
+        mcp_matomo_param_add(params, "segment", segment);
+    }
+    call.method = "Live.getCounters";
+    call.params = params;
+    return call;
+}
+
 void mcp_tool_visitor_log(mcp_request *req, json_object *args,
-                            mcp_tool_result *res)
+                          mcp_tool_result *res)
 {
     apr_pool_t *p = req->pool;
     int id_site = mcp_arg_int(args, "idSite", 0);
@@ -644,40 +697,17 @@ void mcp_tool_visitor_log(mcp_request *req, json_object *args,
     json_object *wa = mcp_json_get_typed(args, "with_actions",
                                          json_type_boolean);
     int with_actions = wa == NULL || json_object_get_boolean(wa);
-    apr_array_header_t *visits = site_params(p, id_site);
-    apr_array_header_t *counters = site_params(p, id_site);
     mcp_matomo_request calls[2];
     mcp_matomo_answer a[2];
     json_object *span = NULL, *result;
-    size_t n;
 
     if ((res->error = mcp_period_check(p, "date", period, date,
                                        MCP_COUNTS_LIVE_DAYS)) != NULL) {
         return;
     }
-    mcp_matomo_param_add(visits, "period", period);
-    mcp_matomo_param_add(visits, "date", date);
-    if (segment != NULL) {
-        mcp_matomo_param_add(visits, "segment", segment);
-    }
-    /* One visit more than asked tells whether there is more. */
-    mcp_matomo_param_add(visits, "filter_limit",
-                         apr_psprintf(p, "%lu", (unsigned long)limit + 1));
-    if (offset > 0) {
-        mcp_matomo_param_add(visits, "filter_offset",
-                             apr_psprintf(p, "%lu", (unsigned long)offset));
-    }
-    if (!with_actions) {
-        mcp_matomo_param_add(visits, "doNotFetchActions", "1");
-    }
-    mcp_matomo_param_add(counters, "lastMinutes", apr_itoa(p, minutes));
-    if (segment != NULL) {
-        mcp_matomo_param_add(counters, "segment", segment);
-    }
-    calls[0].method = "Live.getLastVisitsDetails";
-    calls[0].params = visits;
-    calls[1].method = "Live.getCounters";
-    calls[1].params = counters;
+    calls[0] = visits_call(p, id_site, period, date, segment, limit, offset,
+                           with_actions);
+    calls[1] = counters_call(p, id_site, minutes, segment);
     mcp_call_dated(req, id_site, period, date, calls, 2, a, &span);
     if (!mcp_answered(&a[0], res) || !mcp_answered(&a[1], res)) {
         return;
@@ -686,7 +716,6 @@ void mcp_tool_visitor_log(mcp_request *req, json_object *args,
         res->error = "Matomo's visitor log is not a list";
         return;
     }
-    n = mcp_json_array_length(a[0].json);
     result = mcp_json_pool_own(p, json_object_new_object());
     json_object_object_add(result, "idSite", json_object_new_int(id_site));
     json_object_object_add(result, "period", json_object_get(span));
@@ -694,13 +723,8 @@ void mcp_tool_visitor_log(mcp_request *req, json_object *args,
                                                            minutes));
     json_object_object_add(result, "visits", visits_of(p, a[0].json, limit,
                                                        with_actions));
-    json_object_object_add(result, "has_more",
-                           json_object_new_boolean(n > limit));
-    if (n > limit) {
-        json_object_object_add(result, "next_offset", json_object_new_int64(
-                                   (int64_t)(offset + limit)));
-    }
+    mcp_paged_result(result, mcp_json_array_length(a[0].json), limit,
+                     offset);
     mcp_mark_untrusted(result);
     res->structured = result;
 }
-

@@ -213,13 +213,7 @@ static int report_call(apr_pool_t *p, json_object *args, const series *s,
     add_optional(params, "segment", s->segment);
     mcp_matomo_param_add(params, "format_metrics", "0");
     mcp_matomo_param_add(params, "hideMetricsDoc", "1");
-    /* One row more than asked tells whether there is more. */
-    mcp_matomo_param_add(params, "filter_limit",
-                         apr_psprintf(p, "%lu", (unsigned long)limit + 1));
-    if (offset > 0) {
-        mcp_matomo_param_add(params, "filter_offset",
-                             apr_psprintf(p, "%lu", (unsigned long)offset));
-    }
+    mcp_paged_params(p, params, limit, offset);
     add_optional(params, "filter_sort_column",
                  mcp_arg_string(args, "sort_by", NULL));
     add_optional(params, "filter_sort_order",
@@ -365,12 +359,7 @@ static void shape_report(json_object *answer, json_object *data, size_t limit,
         json_object_array_add(ids, json_object_new_string("url"));
     }
     json_object_object_add(result, "columns", ids);
-    json_object_object_add(result, "has_more",
-                           json_object_new_boolean(n > limit));
-    if (n > limit) {
-        json_object_object_add(result, "next_offset", json_object_new_int64(
-                                   (int64_t)(offset + limit)));
-    }
+    mcp_paged_result(result, n, limit, offset);
 }
 
 /* The series compared with the main one: each of compare_dates with the
@@ -441,20 +430,13 @@ static json_object *row_labelled(json_object *data, json_object *label)
     return NULL;
 }
 
-/* A compared series as {"period","segment","columns","rows"}: the main
- * table's labels in its order, with this series' figures (null where the
- * series has no such row). */
-static json_object *compared(apr_pool_t *p, const series *s,
-                             json_object *data, json_object *main)
+/* The main table's columns but url, and where its label is (-1: none). */
+static json_object *compared_columns(json_object *main_cols, int *label_at)
 {
-    json_object *out = json_object_new_object();
     json_object *cols = json_object_new_array();
-    json_object *rows = json_object_new_array();
-    json_object *main_cols = json_object_object_get(main, "columns");
-    json_object *main_rows = json_object_object_get(main, "rows");
-    int label_at = -1;
-    size_t c, i;
+    size_t c;
 
+    *label_at = -1;
     for (c = 0; c < mcp_json_array_length(main_cols); c++) {
         const char *id = json_object_get_string(
             mcp_json_array_get(main_cols, c));
@@ -463,31 +445,56 @@ static json_object *compared(apr_pool_t *p, const series *s,
             json_object_array_add(cols, json_object_new_string(id));
         }
         if (!strcmp(id, "label")) {
-            label_at = (int)c;
+            *label_at = (int)c;
         }
     }
+    return cols;
+}
+
+/* The compared series' figures of the row labelled label, in cols' order
+ * (null where the series has no such row). */
+static json_object *compared_row(json_object *cols, json_object *label,
+                                 json_object *row)
+{
+    json_object *r = json_object_new_array();
+    size_t c;
+
+    for (c = 0; c < mcp_json_array_length(cols); c++) {
+        const char *id = json_object_get_string(mcp_json_array_get(cols, c));
+        json_object *v = NULL;
+
+        if (!strcmp(id, "label")) {
+            json_object_array_add(r, json_object_get(label));
+            continue;
+        }
+        if (row != NULL) {
+            json_object_object_get_ex(row, id, &v);
+        }
+        json_object_array_add(r, mcp_shape_number(v));
+    }
+    return r;
+}
+
+/* A compared series as {"period","segment","columns","rows"}: the main
+ * table's labels in its order, with this series' figures. */
+static json_object *compared(apr_pool_t *p, const series *s,
+                             json_object *data, json_object *main)
+{
+    json_object *out = json_object_new_object();
+    json_object *rows = json_object_new_array();
+    json_object *main_rows = json_object_object_get(main, "rows");
+    int label_at;
+    json_object *cols = compared_columns(json_object_object_get(main,
+                                                                "columns"),
+                                         &label_at);
+    size_t i;
+
     for (i = 0; i < mcp_json_array_length(main_rows); i++) {
         json_object *label = label_at < 0 ? NULL : mcp_json_array_get(
             mcp_json_array_get(main_rows, i), (size_t)label_at);
-        json_object *row = row_labelled(data, label);
-        json_object *r = json_object_new_array();
 
-        for (c = 0; c < mcp_json_array_length(cols); c++) {
-            const char *id = json_object_get_string(
-                mcp_json_array_get(cols, c));
-            json_object *v = NULL;
-
-            if (!strcmp(id, "label")) {
-                v = label;
-            }
-            else if (row != NULL) {
-                json_object_object_get_ex(row, id, &v);
-            }
-            json_object_array_add(r, strcmp(id, "label") == 0
-                                         ? json_object_get(v)
-                                         : mcp_shape_number(v));
-        }
-        json_object_array_add(rows, r);
+        json_object_array_add(rows, compared_row(cols, label,
+                                                 row_labelled(data, label)));
     }
     json_object_object_add(out, "period", mcp_span_json(p, s->period,
                                                         s->date, NULL));
@@ -500,16 +507,59 @@ static json_object *compared(apr_pool_t *p, const series *s,
     return out;
 }
 
+/* The report's call and each comparison's (reading COMPARE_ROWS rows to
+ * find the main table's labels); 0 when the report id is not readable. */
+static int report_calls(apr_pool_t *p, json_object *args,
+                        const series *main, const series *others, int n,
+                        size_t limit, size_t offset,
+                        mcp_matomo_request *calls)
+{
+    int i;
+
+    for (i = 0; i <= n; i++) {
+        apr_array_header_t *params = mcp_matomo_params(p);
+
+        calls[i].method = "API.getProcessedReport";
+        calls[i].params = params;
+        if (!report_call(p, args, i == 0 ? main : &others[i - 1],
+                         i == 0 ? limit : COMPARE_ROWS, i == 0 ? offset : 0,
+                         params)) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* compare: each comparison's figures for the main table's rows. */
+static void add_compared(apr_pool_t *p, const series *others, int n,
+                         const mcp_matomo_answer *answers, json_object *result)
+{
+    json_object *list = json_object_new_array();
+    int i;
+
+    for (i = 1; i <= n; i++) {
+        json_object *data = report_rows(p, answers[i].json);
+
+        if (data == NULL) {     /* one entry per period: no rows */
+            data = mcp_json_pool_own(p, json_object_new_array());
+        }
+        json_object_array_add(list, compared(p, &others[i - 1], data,
+                                             result));
+    }
+    json_object_object_add(result, "compare", list);
+}
+
 void mcp_tool_get_report(mcp_request *req, json_object *args,
-                           mcp_tool_result *res)
+                         mcp_tool_result *res)
 {
     apr_pool_t *p = req->pool;
+    int id_site = mcp_arg_int(args, "idSite", 0);
     size_t limit = (size_t)mcp_arg_int(args, "limit", 20);
     size_t offset = (size_t)mcp_arg_int(args, "offset", 0);
     series main, others[MAX_SERIES];
     mcp_matomo_request calls[1 + MAX_SERIES];
     mcp_matomo_answer answers[1 + MAX_SERIES];
-    json_object *result, *rows, *list, *span = NULL;
+    json_object *result, *rows, *span = NULL;
     int n = 0, i;
 
     main.period = mcp_arg_string(args, "period", "day");
@@ -521,23 +571,14 @@ void mcp_tool_get_report(mcp_request *req, json_object *args,
                != NULL) {
         return;
     }
-    for (i = 0; i <= n; i++) {
-        apr_array_header_t *params = mcp_matomo_params(p);
-
-        calls[i].method = "API.getProcessedReport";
-        calls[i].params = params;
-        if (!report_call(p, args, i == 0 ? &main : &others[i - 1],
-                         i == 0 ? limit : COMPARE_ROWS, i == 0 ? offset : 0,
-                         params)) {
-            res->error = "report: not a readable report id "
-                         "(matomo_list_reports lists them, e.g. "
-                         "Actions_getPageUrls)";
-            return;
-        }
+    if (!report_calls(p, args, &main, others, n, limit, offset, calls)) {
+        res->error = "report: not a readable report id (matomo_list_reports "
+                     "lists them, e.g. Actions_getPageUrls)";
+        return;
     }
     /* The report and its comparisons: one round trip. */
-    mcp_call_dated(req, mcp_arg_int(args, "idSite", 0), main.period,
-                   main.date, calls, n + 1, answers, &span);
+    mcp_call_dated(req, id_site, main.period, main.date, calls, n + 1,
+                   answers, &span);
     for (i = 0; i <= n; i++) {
         if (!mcp_answered(&answers[i], res)) {
             return;
@@ -549,25 +590,12 @@ void mcp_tool_get_report(mcp_request *req, json_object *args,
         return;
     }
     result = mcp_json_pool_own(p, json_object_new_object());
-    json_object_object_add(result, "idSite", json_object_new_int(
-                                                 mcp_arg_int(args, "idSite",
-                                                             0)));
+    json_object_object_add(result, "idSite", json_object_new_int(id_site));
     json_object_object_add(result, "period", json_object_get(span));
     shape_report(answers[0].json, rows, limit, offset, result);
     if (n > 0) {
-        list = json_object_new_array();
-        for (i = 1; i <= n; i++) {
-            json_object *data = report_rows(p, answers[i].json);
-
-            if (data == NULL) {     /* one entry per period: no rows */
-                data = mcp_json_pool_own(p, json_object_new_array());
-            }
-            json_object_array_add(list, compared(p, &others[i - 1], data,
-                                                 result));
-        }
-        json_object_object_add(result, "compare", list);
+        add_compared(p, others, n, answers, result);
     }
     mcp_mark_untrusted(result);
     res->structured = result;
 }
-

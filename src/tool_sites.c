@@ -135,8 +135,7 @@ static json_object *overview_rows(json_object *sites, size_t limit)
     return rows;
 }
 
-/* MultiSites.getAll for one period, sorted by sort_by, one row more than
- * asked (which tells whether there is more). */
+/* MultiSites.getAll for one period, sorted by sort_by, a page of sites. */
 static apr_array_header_t *overview_params(apr_pool_t *p, const char *period,
                                            const char *date,
                                            const char *sort_by, size_t limit,
@@ -153,12 +152,7 @@ static apr_array_header_t *overview_params(apr_pool_t *p, const char *period,
                          : !strcmp(sort_by, "revenue") ? "revenue"
                                                        : "nb_visits");
     mcp_matomo_param_add(params, "filter_sort_order", "desc");
-    mcp_matomo_param_add(params, "filter_limit",
-                         apr_psprintf(p, "%lu", (unsigned long)limit + 1));
-    if (offset > 0) {
-        mcp_matomo_param_add(params, "filter_offset",
-                             apr_psprintf(p, "%lu", (unsigned long)offset));
-    }
+    mcp_paged_params(p, params, limit, offset);
     return params;
 }
 
@@ -226,12 +220,7 @@ void mcp_tool_sites_overview(mcp_request *req, json_object *args,
     json_object_object_add(result, "period",
                            mcp_span_json(p, period, date, NULL));
     json_object_object_add(result, "sites", overview_table(a.json, limit));
-    json_object_object_add(result, "has_more",
-                           json_object_new_boolean(n > limit));
-    if (n > limit) {
-        json_object_object_add(result, "next_offset", json_object_new_int64(
-                                   (int64_t)(offset + limit)));
-    }
+    mcp_paged_result(result, n, limit, offset);
     add_elapsed_share(result, a.json);
     res->structured = result;
 }
