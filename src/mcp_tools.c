@@ -221,10 +221,11 @@ static const char *shared_pieces(apr_pool_t *p, const mcp_tool_file *shared,
                                        shared->path);
 }
 
-/* The members of a definition, in the order tools/list shows them. */
+/* The members of a definition, in the order tools/list shows them; the
+ * Matomo methods are the module's own business, not shown. */
 static const char *const members[] = {
     "name", "title", "description", "inputSchema", "outputSchema",
-    "annotations"
+    "annotations", "matomoMethods"
 };
 #define NMEMBERS (sizeof(members) / sizeof(members[0]))
 
@@ -300,6 +301,51 @@ static const char *annotations_of(apr_pool_t *p, const char *path,
     return add_hints(p, path, given, *out);
 }
 
+/* Module.method, as Matomo names its API methods. */
+static int method_shaped(const char *m)
+{
+    const char *dot = strchr(m, '.');
+    size_t n = strlen(m);
+
+    return dot != NULL && dot > m && m[0] >= 'A' && m[0] <= 'Z'
+           && dot[1] >= 'a' && dot[1] <= 'z'
+           && strspn(m, "abcdefghijklmnopqrstuvwxyz"
+                        "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.") == n
+           && strchr(dot + 1, '.') == NULL;
+}
+
+/* matomoMethods: the Matomo API methods the tool may call, each once. */
+static const char *methods_of(apr_pool_t *p, const char *path,
+                              json_object *def, apr_array_header_t **out)
+{
+    json_object *list = mcp_json_get_typed(def, "matomoMethods",
+                                           json_type_array);
+    size_t i, j, n = mcp_json_array_length(list);
+
+    *out = apr_array_make(p, (int)n + 1, sizeof(const char *));
+    for (i = 0; i < n; i++) {
+        json_object *m = mcp_json_array_get(list, i);
+        const char *name = json_object_is_type(m, json_type_string)
+                               ? json_object_get_string(m) : NULL;
+
+        if (name == NULL || !method_shaped(name)) {
+            return apr_psprintf(p, "%s: matomoMethods/%lu: not a Matomo "
+                                "method name (Module.method)", path,
+                                (unsigned long)i);
+        }
+        for (j = 0; j < i; j++) {
+            if (!strcmp(APR_ARRAY_IDX(*out, (int)j, const char *), name)) {
+                return apr_psprintf(p, "%s: matomoMethods: %s is listed "
+                                    "twice", path, name);
+            }
+        }
+        APR_ARRAY_PUSH(*out, const char *) = apr_pstrdup(p, name);
+    }
+    return n > 0 ? NULL
+                 : apr_psprintf(p, "%s: matomoMethods must list the Matomo "
+                                "methods the tool calls", path);
+}
+
 static const char *check_definition(apr_pool_t *p, const char *path,
                                     json_object *def)
 {
@@ -333,10 +379,12 @@ static const char *check_definition(apr_pool_t *p, const char *path,
 }
 
 const char *mcp_tool_definition(apr_pool_t *p, const mcp_tool_file *shared,
-                                const mcp_tool_file *file, json_object **out)
+                                const mcp_tool_file *file, json_object **out,
+                                apr_array_header_t **methods)
 {
     resolver r;
     json_object *doc = NULL, *def = NULL, *tool, *ann = NULL;
+    apr_array_header_t *listed = NULL;
     const char *err;
     size_t i;
 
@@ -349,11 +397,15 @@ const char *mcp_tool_definition(apr_pool_t *p, const mcp_tool_file *shared,
     }
     mcp_json_pool_own(p, def);
     if ((err = check_definition(p, file->path, def)) != NULL
-        || (err = annotations_of(p, file->path, def, &ann)) != NULL) {
+        || (err = annotations_of(p, file->path, def, &ann)) != NULL
+        || (err = methods_of(p, file->path, def, &listed)) != NULL) {
         return err;
     }
+    if (methods != NULL) {
+        *methods = listed;
+    }
     tool = mcp_json_pool_own(p, json_object_new_object());
-    for (i = 0; i + 1 < NMEMBERS; i++) {
+    for (i = 0; strcmp(members[i], "annotations") != 0; i++) {
         json_object_object_add(tool, members[i], json_object_get(
                                    json_object_object_get(def, members[i])));
     }
@@ -382,17 +434,22 @@ static const char *build_page(apr_pool_t *p, const mcp_catalog *c,
     return NULL;
 }
 
-/* Every definition of defs, read and checked, by file. */
+/* Every definition of defs, read and checked, by file: the tools as
+ * tools/list shows them, and their Matomo methods. */
 static const char *read_definitions(apr_pool_t *p, const mcp_tool_defs *defs,
-                                    json_object ***out)
+                                    json_object ***out,
+                                    apr_array_header_t ***methods)
 {
     int i;
 
     *out = apr_pcalloc(p, sizeof(json_object *)
                               * (apr_size_t)(defs->count + 1));
+    *methods = apr_pcalloc(p, sizeof(apr_array_header_t *)
+                                  * (apr_size_t)(defs->count + 1));
     for (i = 0; i < defs->count; i++) {
         const char *err = mcp_tool_definition(p, defs->shared,
-                                              &defs->files[i], &(*out)[i]);
+                                              &defs->files[i], &(*out)[i],
+                                              &(*methods)[i]);
 
         if (err != NULL) {
             return err;
@@ -406,7 +463,9 @@ static const char *read_definitions(apr_pool_t *p, const mcp_tool_defs *defs,
  * definition is some tool's. */
 static const char *pair_tools(apr_pool_t *p, mcp_catalog *c,
                               const mcp_tool_defs *defs,
-                              json_object **file_json, json_object **tool_json)
+                              json_object **file_json,
+                              apr_array_header_t **file_methods,
+                              json_object **tool_json)
 {
     int *used = apr_pcalloc(p, sizeof(int) * (apr_size_t)(defs->count + 1));
     int i, j, f;
@@ -422,6 +481,7 @@ static const char *pair_tools(apr_pool_t *p, mcp_catalog *c,
             if (!strcmp(mcp_json_get_string(file_json[f], "name"),
                         c->tools[i].name)) {
                 tool_json[i] = file_json[f];
+                c->methods[i] = file_methods[f];
                 used[f]++;
             }
         }
@@ -449,6 +509,7 @@ const char *mcp_catalog_build(apr_pool_t *p, const mcp_tool_defs *defs,
 {
     mcp_catalog *c = apr_pcalloc(p, sizeof(*c));
     json_object **file_json = NULL, **tool_json;
+    apr_array_header_t **file_methods = NULL;
     const char *err;
     int page;
 
@@ -462,9 +523,12 @@ const char *mcp_catalog_build(apr_pool_t *p, const mcp_tool_defs *defs,
     c->pages = apr_pcalloc(p, sizeof(*c->pages) * (apr_size_t)c->npages);
     c->input_schemas = apr_pcalloc(p, sizeof(json_object *)
                                           * (apr_size_t)(count + 1));
+    c->methods = apr_pcalloc(p, sizeof(*c->methods)
+                                    * (apr_size_t)(count + 1));
     tool_json = apr_pcalloc(p, sizeof(json_object *) * (apr_size_t)(count + 1));
-    if ((err = read_definitions(p, defs, &file_json)) != NULL
-        || (err = pair_tools(p, c, defs, file_json, tool_json)) != NULL) {
+    if ((err = read_definitions(p, defs, &file_json, &file_methods)) != NULL
+        || (err = pair_tools(p, c, defs, file_json, file_methods, tool_json))
+               != NULL) {
         return err;
     }
     for (page = 0; page < c->npages; page++) {
@@ -485,6 +549,19 @@ json_object *mcp_catalog_input_schema(const mcp_catalog *catalog,
     for (i = 0; i < catalog->count; i++) {
         if (&catalog->tools[i] == tool) {
             return catalog->input_schemas[i];
+        }
+    }
+    return NULL;
+}
+
+const apr_array_header_t *mcp_catalog_methods(const mcp_catalog *catalog,
+                                              const mcp_tool *tool)
+{
+    int i;
+
+    for (i = 0; i < catalog->count; i++) {
+        if (&catalog->tools[i] == tool) {
+            return catalog->methods[i];
         }
     }
     return NULL;

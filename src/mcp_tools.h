@@ -1,9 +1,9 @@
 /*
  * The tool catalog.  A tool is data plus one function: its definition
- * (name, title, description, inputSchema, outputSchema, annotations) is a
- * JSON file, src/tools/<name>.json, embedded into the module at build time
- * (src/tools/embed.c), and its run function is named beside its name in
- * src/mcp_catalog.c.  Shared schema pieces live once in
+ * (name, title, description, inputSchema, outputSchema, annotations, and
+ * the Matomo methods it may call) is a JSON file, src/tools/<name>.json,
+ * embedded into the module at build time (src/tools/embed.c), and its run
+ * function is named beside its name in src/mcp_catalog.c.  Shared schema pieces live once in
  * src/tools/_shared.json and are referenced with "$ref"; the catalog
  * resolves them once at start-up, checks every definition, and serialises
  * the tools/list pages.  The build runs the same check (embed.c calls
@@ -15,6 +15,7 @@
 #define MCP_TOOLS_H
 
 #include <apr_pools.h>
+#include <apr_tables.h>
 #include <json-c/json.h>
 
 struct mcp_request;
@@ -58,6 +59,8 @@ typedef struct {
     int npages;
     /* Parsed input schemas, by tool index: read-only, shared by threads. */
     json_object **input_schemas;
+    /* The Matomo methods each tool may call (const char *), by index. */
+    const apr_array_header_t **methods;
 } mcp_catalog;
 
 /* The module's definitions (generated from src/tools/ by the build) and
@@ -71,11 +74,15 @@ extern const int mcp_tools_count;
  * where the "$ref" member stands (the rest of the object stays; a member
  * both given and referenced is an error), and checks the result: exactly
  * name (the file's base name), title, description, inputSchema and
- * outputSchema (object schemas) and annotations (boolean hints).  Sets
- * *out to the tool as tools/list shows it (annotations.title is the
- * title), owned by p; or returns what is wrong, naming the file. */
+ * outputSchema (object schemas), annotations (boolean hints) and
+ * matomoMethods (distinct Module.method names).  Sets *out to the tool as
+ * tools/list shows it (annotations.title is the title; matomoMethods is
+ * the module's own business) and *methods, when not NULL, to the methods
+ * (const char *), all owned by p; or returns what is wrong, naming the
+ * file. */
 const char *mcp_tool_definition(apr_pool_t *p, const mcp_tool_file *shared,
-                                const mcp_tool_file *file, json_object **out);
+                                const mcp_tool_file *file, json_object **out,
+                                apr_array_header_t **methods);
 
 /* Reads every definition and pairs each tool with its own: a tool without
  * a definition, a definition without a tool, or a name listed twice is an
@@ -92,6 +99,11 @@ const mcp_tool *mcp_catalog_find(const mcp_catalog *catalog, const char *name);
 /* The parsed inputSchema of a tool of this catalog. */
 json_object *mcp_catalog_input_schema(const mcp_catalog *catalog,
                                       const mcp_tool *tool);
+
+/* The Matomo methods a tool of this catalog may call (its definition's
+ * matomoMethods: the module refuses it any other). */
+const apr_array_header_t *mcp_catalog_methods(const mcp_catalog *catalog,
+                                              const mcp_tool *tool);
 
 /* The serialised tools/list result for cursor (NULL: the first page), or
  * NULL when the cursor is not one this catalog issued. */

@@ -108,7 +108,7 @@ int main(int argc, char **argv)
         const char *err;
 
         files[i] = read_file(p, argv[i + 3]);
-        if ((err = mcp_tool_definition(p, &shared, &files[i], &tool))
+        if ((err = mcp_tool_definition(p, &shared, &files[i], &tool, NULL))
             != NULL) {
             die(err);
         }

@@ -315,7 +315,9 @@ for (const [name, def] of DEFINITIONS) {
   test(`src/tools/${name}.json: tools/list shows exactly it, byte for byte`, () => {
     const served = rawByName.get(name);
     assert.ok(served, `${name} is not in tools/list`);
-    const { annotations, ...rest } = def;
+    // matomoMethods is the module's own business (what the tool may call).
+    const { annotations, matomoMethods, ...rest } = def;
+    assert.ok(Array.isArray(matomoMethods) && matomoMethods.length > 0, `${name}: no matomoMethods`);
     const expected = { ...resolved(rest), annotations: { title: def.title, ...annotations } };
     // Member order counts too: what a client caches or hashes is the text.
     assert.equal(JSON.stringify(served), JSON.stringify(expected));

@@ -384,11 +384,15 @@ static void run_fail(mcp_request *req, json_object *args,
     "\"k\":{\"type\":\"integer\",\"$ref\":\"#/$defs/bounds\"},"             \
     "\"loop\":{\"$ref\":\"#/$defs/loop\"}}}"
 
-/* A definition file's text: name, title, description, schemas, hints. */
-#define DEF(name, in, out)                                                  \
+/* A definition file's text: name, title, description, schemas, hints,
+ * Matomo methods. */
+#define DEF_CALLING(name, in, out, methods)                                 \
     "{\"name\":\"" name "\",\"title\":\"T " name "\",\"description\":"      \
     "\"about " name "\",\"inputSchema\":" in ",\"outputSchema\":" out ","    \
-    "\"annotations\":{\"readOnlyHint\":true,\"openWorldHint\":false}}"
+    "\"annotations\":{\"readOnlyHint\":true,\"openWorldHint\":false},"       \
+    "\"matomoMethods\":" methods "}"
+#define DEF(name, in, out)                                                  \
+    DEF_CALLING(name, in, out, "[\"VisitsSummary.get\"]")
 
 static const mcp_tool_file shared_file = { "t/_shared.json", SHARED_TEXT };
 static const mcp_tool_file five_files[] = {
@@ -423,7 +427,7 @@ static const char *definition(const char *path, const char *text,
 
     f.path = path;
     f.text = text;
-    err = mcp_tool_definition(pool, &shared_file, &f, &out);
+    err = mcp_tool_definition(pool, &shared_file, &f, &out, NULL);
     if (tool != NULL) {
         *tool = out ? mcp_json_to_string(pool, out, NULL) : NULL;
     }
@@ -500,10 +504,27 @@ static void test_tool_definitions(void)
           err ? err : "accepted");
     err = definition("t/x.json", "{\"name\":\"x\",\"title\":\"X\","
                      "\"description\":\"d\",\"inputSchema\":" OBJ ","
-                     "\"annotations\":{}}", NULL);
+                     "\"annotations\":{},\"matomoMethods\":[\"API.get\"]}",
+                     NULL);
     CHECK(refused_with(err, "t/x.json", "outputSchema is missing"),
           "a definition without outputSchema is refused (%s)",
           err ? err : "accepted");
+    err = definition("t/x.json", DEF_CALLING("x", OBJ, OBJ, "[]"), NULL);
+    CHECK(refused_with(err, "t/x.json", "matomoMethods must list"),
+          "a tool without Matomo methods is refused (%s)",
+          err ? err : "accepted");
+    err = definition("t/x.json", DEF_CALLING("x", OBJ, OBJ,
+                                             "[\"API.get\",\"api.get\"]"),
+                     NULL);
+    CHECK(refused_with(err, "t/x.json", "matomoMethods/1: not a Matomo "
+                       "method name"),
+          "a method name not shaped Module.method is refused (%s)",
+          err ? err : "accepted");
+    err = definition("t/x.json", DEF_CALLING("x", OBJ, OBJ,
+                                             "[\"API.get\",\"API.get\"]"),
+                     NULL);
+    CHECK(refused_with(err, "t/x.json", "API.get is listed twice"),
+          "a method listed twice is refused (%s)", err ? err : "accepted");
     err = definition("t/x.json", "{\"name\":\"x\",\"titel\":\"X\","
                      "\"description\":\"d\",\"inputSchema\":" OBJ ","
                      "\"outputSchema\":" OBJ ",\"annotations\":{}}", NULL);
@@ -511,13 +532,15 @@ static void test_tool_definitions(void)
           "a misspelt member is refused (%s)", err ? err : "accepted");
     err = definition("t/x.json", "{\"name\":\"x\",\"title\":\"\","
                      "\"description\":\"d\",\"inputSchema\":" OBJ ","
-                     "\"outputSchema\":" OBJ ",\"annotations\":{}}", NULL);
+                     "\"outputSchema\":" OBJ ",\"annotations\":{},"
+                     "\"matomoMethods\":[\"API.get\"]}", NULL);
     CHECK(refused_with(err, "t/x.json", "title must be"),
           "an empty title is refused (%s)", err ? err : "accepted");
     err = definition("t/x.json", "{\"name\":\"x\",\"title\":\"X\","
                      "\"description\":\"d\",\"inputSchema\":" OBJ ","
                      "\"outputSchema\":" OBJ ",\"annotations\":{"
-                     "\"readOnlyHint\":\"yes\"}}", NULL);
+                     "\"readOnlyHint\":\"yes\"},\"matomoMethods\":"
+                     "[\"API.get\"]}", NULL);
     CHECK(refused_with(err, "t/x.json", "annotations"),
           "a hint that is no boolean is refused (%s)",
           err ? err : "accepted");
@@ -1490,6 +1513,88 @@ static const char *date_description(const mcp_catalog *c)
     return text ? text : "";
 }
 
+/* A tool that calls VisitsSummary.get alone, then with Goals.get in one
+ * bulk request; its definition lists only the first. */
+static void run_calling(mcp_request *req, json_object *args,
+                        mcp_tool_result *res)
+{
+    mcp_matomo_request calls[2];
+    mcp_matomo_answer one, two[2];
+
+    (void)args;
+    calls[0].method = "VisitsSummary.get";
+    calls[0].params = NULL;
+    calls[1].method = "Goals.get";
+    calls[1].params = NULL;
+    mcp_server_call_matomo(req, "VisitsSummary.get", NULL, &one);
+    mcp_server_call_matomo_bulk(req, calls, 2, two);
+    res->structured = mcp_json_pool_own(req->pool, json_object_new_object());
+    json_object_object_add(res->structured, "one", json_object_new_string(
+                                                       one.message
+                                                       ? one.message : ""));
+    json_object_object_add(res->structured, "bulk", json_object_new_string(
+                                                        two[1].message
+                                                        ? two[1].message : ""));
+    json_object_object_add(res->structured, "refused",
+                           json_object_new_boolean(
+                               two[0].status == MCP_MATOMO_REFUSED
+                               && two[1].status == MCP_MATOMO_REFUSED));
+}
+
+static void test_tool_methods(void)
+{
+    static const mcp_tool_file files[] = {
+        { "t/t6.json", DEF("t6", OBJ, OBJ) }
+    };
+    static const mcp_tool_defs defs = { &shared_file, files, 1 };
+    static const mcp_tool tools[] = { { "t6", run_calling } };
+    const mcp_catalog *saved = five_catalog;
+    mcp_catalog *c = NULL;
+    json_object *r, *sc;
+    int status, i, j, listed = 0, allowed = 0;
+
+    CHECK(mcp_catalog_build(pool, &defs, tools, 1, 50, &c) == NULL,
+          "a catalog of a tool that calls Matomo");
+    five_catalog = c;
+    r = handle("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\","
+               "\"params\":{\"name\":\"t6\",\"arguments\":{}}}", &status);
+    five_catalog = saved;
+    sc = path(r, "result", "structuredContent");
+    CHECK(strstr(json_object_get_string(json_object_object_get(sc, "one")),
+                 "matomoMethods") == NULL,
+          "a method the definition lists goes on (%s)",
+          json_object_get_string(json_object_object_get(sc, "one")));
+    CHECK(json_object_get_boolean(json_object_object_get(sc, "refused"))
+              && strstr(json_object_get_string(json_object_object_get(
+                            sc, "bulk")),
+                        "Goals.get is not among the Matomo methods") != NULL,
+          "a bulk request holding a method it does not list is refused as a "
+          "whole, never sent (%s)",
+          json_object_get_string(json_object_object_get(sc, "bulk")));
+
+    /* The module's tools: every method listed is a read-only one. */
+    CHECK(mcp_catalog_build(pool, &mcp_tool_definitions, mcp_tools,
+                            mcp_tools_count, 50, &c) == NULL,
+          "the module's catalog builds");
+    for (i = 0; c != NULL && i < mcp_tools_count; i++) {
+        const apr_array_header_t *m = mcp_catalog_methods(c, &mcp_tools[i]);
+
+        for (j = 0; m != NULL && j < m->nelts; j++) {
+            const char *name = APR_ARRAY_IDX(m, j, const char *);
+
+            listed++;
+            allowed += mcp_matomo_method_allowed(name);
+            if (!mcp_matomo_method_allowed(name)) {
+                printf("# %s lists %s, not read-only\n", mcp_tools[i].name,
+                       name);
+            }
+        }
+    }
+    CHECK(listed >= mcp_tools_count && allowed == listed,
+          "every Matomo method a tool lists is on the read-only allow-list "
+          "(%d of %d)", allowed, listed);
+}
+
 static void test_module_catalog(void)
 {
     mcp_catalog *c = NULL;
@@ -1780,6 +1885,7 @@ int main(void)
     test_dispatch_modern();
     test_dispatch_batch();
     test_dispatch_tools();
+    test_tool_methods();
     test_auth();
     test_matomo_allow_list();
     test_matomo_answers();
