@@ -561,14 +561,11 @@ static json_object *visit_row(apr_pool_t *p, json_object *visit,
                               int with_actions)
 {
     json_object *row, *details;
-    const char *day = mcp_json_get_string(visit, "serverDate");
-    const char *time = mcp_json_get_string(visit, "serverTimePretty");
+    const char *last = mcp_shape_last_action(p, visit);
 
-    /* The last action, in the site's timezone. */
-    if (day != NULL) {
-        json_object_object_add(visit, "last_action", json_object_new_string(
-                                   time ? apr_pstrcat(p, day, " ", time, NULL)
-                                        : day));
+    if (last != NULL) {
+        json_object_object_add(visit, "last_action",
+                               json_object_new_string(last));
     }
     row = mcp_shape_row(visit_columns, NCOLS(visit_columns), visit);
     if (with_actions) {

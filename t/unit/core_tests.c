@@ -1303,6 +1303,43 @@ static void test_shape_numbers(void)
     CHECK_STR(number_of("1.5e-3"), "1.5e-3", "a finite number as written");
 }
 
+/* A visit's last action in UTC from its timestamp.  Recorded on Matomo
+ * 4.16.1 (site in America/New_York): serverDate is the UTC date, next to
+ * the site's local time, so joining them made 23:41 on the 27th of a
+ * visit that ended at 23:41 on the 26th in New York. */
+static const char *last_action_of(const char *json)
+{
+    json_object *v = NULL;
+
+    mcp_json_parse(pool, json, strlen(json), 8, &v);
+    return mcp_shape_last_action(pool, v);
+}
+
+static void test_shape_last_action(void)
+{
+    const char *crossing = last_action_of(
+        "{\"serverDate\":\"2026-11-27\",\"serverTimePretty\":\"23:41:14\","
+        "\"lastActionTimestamp\":1795754474,"
+        "\"lastActionDateTime\":\"2026-11-27 04:41:14\"}");
+
+    CHECK_STR(crossing, "2026-11-27T04:41:14Z",
+              "a visit past midnight UTC, before it in New York: its UTC time");
+    CHECK_STR(last_action_of("{\"lastActionTimestamp\":0}"),
+              "1970-01-01T00:00:00Z", "the epoch");
+    CHECK_STR(last_action_of("{\"lastActionTimestamp\":253402300799}"),
+              "9999-12-31T23:59:59Z", "the last four-digit second");
+    CHECK_STR(last_action_of("{\"lastActionTimestamp\":253402300800,"
+                             "\"lastActionDateTime\":\"x\"}"),
+              "x", "beyond year 9999: Matomo's own text");
+    CHECK_STR(last_action_of("{\"lastActionTimestamp\":-1,"
+                             "\"lastActionDateTime\":\"y\"}"),
+              "y", "a negative timestamp: Matomo's own text");
+    CHECK(last_action_of("{\"lastActionTimestamp\":\"1795754474\"}") == NULL,
+          "a timestamp as a string, no text: unknown");
+    CHECK(last_action_of("{}") == NULL, "neither field: unknown");
+    CHECK(mcp_shape_last_action(pool, NULL) == NULL, "no visit: unknown");
+}
+
 /* --- periods --------------------------------------------------------- */
 
 static const char *span(const char *period, const char *date, int from_key)
@@ -1891,6 +1928,7 @@ int main(void)
     test_matomo_answers();
     test_module_catalog();
     test_shape_numbers();
+    test_shape_last_action();
     test_periods();
     test_period_rules();
     test_prompts();
