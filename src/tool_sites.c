@@ -8,8 +8,6 @@
 #include "mcp_shape.h"
 #include "mcp_toolkit.h"
 
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include <apr_strings.h>
