@@ -86,7 +86,7 @@ mcp_stats_slot *mcp_stats_claim(mcp_stats *stats, apr_uint32_t pid,
 {
     apr_uint32_t i, last = stats->nslots - 1;
 
-    for (i = 0; i < last; i++) {
+    for (i = 0; i <= last; i++) {
         mcp_stats_slot *slot = &stats->slots[i];
         apr_uint32_t owner = apr_atomic_read32(&slot->owner);
 
