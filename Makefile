@@ -64,7 +64,10 @@ MODULE    := .libs/mod_matomo_mcp.so
 
 SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEB_PKGS  := apache2 apache2-dev libapache2-mod-perl2 libcurl4-openssl-dev \
-             libjson-c-dev libapr1-dev libaprutil1-dev pkg-config gcc make
+             libjson-c-dev libapr1-dev libaprutil1-dev pkg-config gcc make \
+             $(DEBUILD_PKGS)
+# make deb (and t/60_deb.t, which builds, installs and purges the package).
+DEBUILD_PKGS := debhelper dpkg-dev lintian binutils
 
 # The httpd-free core is also built alone, without httpd's include path:
 # that is what keeps it free of httpd.
@@ -82,7 +85,7 @@ TEST_USER := $(shell [ "$$(id -u)" = 0 ] && echo "-user www-data -group www-data
 TEST_ARGS = -apxs $(shell command -v $(APXS)) \
              -httpd_conf $(CURDIR)/t/conf/base.conf -port select $(TEST_USER)
 
-.PHONY: all install run test soak bench deps clean FORCE
+.PHONY: all install run test soak bench deps deb clean FORCE
 
 all: $(MODULE)
 
@@ -175,6 +178,31 @@ bench: deps
 	@$(if $(TEST_USER),t/bin/grant-www-data)
 	@APXS=$(APXS) bench/run
 
+# make deb: libapache2-mod-matomo-mcp_<version>_<arch>.deb in this
+# directory, built by dpkg-buildpackage (debhelper, dh_apache2) from a copy
+# of the sources in build/deb/src, so that the package's clean and build
+# never touch this tree's build (nor a test run using it); then lintian,
+# which fails the target on any error (its report: build/deb/lintian.txt).
+DEB_ARCH   = $(shell dpkg --print-architecture)
+DEB_FILE   = libapache2-mod-matomo-mcp_$(VERSION)_$(DEB_ARCH).deb
+DEB_SOURCES := Makefile mod_matomo_mcp.c src conf debian README.md \
+               CHANGELOG.md LICENSE
+
+deb:
+	$(call apt_install,$(DEBUILD_PKGS) apache2-dev libcurl4-openssl-dev libjson-c-dev pkg-config)
+	@rm -rf build/deb && mkdir -p build/deb/src
+	@cp -r $(DEB_SOURCES) build/deb/src/
+	@rm -f build/deb/src/src/mcp_version.h build/deb/src/src/*.o build/deb/src/src/*.lo \
+	    build/deb/src/src/*.slo
+	@echo "  DEB   $(DEB_FILE) (log: build/deb/build.log)"
+	@cd build/deb/src && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL dpkg-buildpackage -b -us -uc >../build.log 2>&1 || \
+	    { tail -n 40 ../build.log; exit 1; }
+	@cp build/deb/$(DEB_FILE) .
+	@lintian --fail-on error $(DEB_FILE) >build/deb/lintian.txt 2>&1 || \
+	    { cat build/deb/lintian.txt; echo "lintian: errors in $(DEB_FILE)"; exit 1; }
+	@sed 's/^/  lintian: /' build/deb/lintian.txt
+	@echo "  built $(DEB_FILE)"
+
 # apxs has no DESTDIR: move its LIBEXECDIR under DESTDIR instead.
 install: $(MODULE)
 	@mkdir -p "$(DESTDIR)$$($(APXS) -q LIBEXECDIR)"
@@ -183,7 +211,8 @@ install: $(MODULE)
 
 clean:
 	rm -rf .libs *.la *.lo *.slo *.o src/*.lo src/*.slo src/*.o src/.libs .build-flags \
-	    t/unit/core_tests t/bin/heap-probe.so soak bench/build
+	    t/unit/core_tests t/bin/heap-probe.so soak bench/build build \
+	    src/mcp_version.h libapache2-mod-matomo-mcp_*.deb
 	-[ -f t/TEST.PL ] && perl t/TEST.PL -clean >/dev/null 2>&1 || true
 
 # --- fuzzing -------------------------------------------------------------
