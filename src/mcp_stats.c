@@ -29,7 +29,6 @@ struct mcp_stats {
     apr_uint32_t magic;
     apr_uint32_t slot_size;         /* this build's layout */
     apr_uint32_t nslots;
-    volatile apr_uint32_t cache_configured;
     mcp_stats_slot slots[];
 };
 
@@ -63,15 +62,7 @@ mcp_stats *mcp_stats_attach(void *mem, apr_size_t size)
 
 void mcp_stats_reset(mcp_stats *stats)
 {
-    int configured = (int)stats->cache_configured;
-
     mcp_stats_init(stats, (int)stats->nslots);
-    stats->cache_configured = (apr_uint32_t)configured;
-}
-
-void mcp_stats_set_cache_configured(mcp_stats *stats, int configured)
-{
-    apr_atomic_set32(&stats->cache_configured, configured ? 1 : 0);
 }
 
 int mcp_stats_fits(int tools, int methods)
@@ -290,7 +281,6 @@ void mcp_stats_sum(const mcp_stats *stats, mcp_stats_totals *totals)
     if (totals->streams < 0) {
         totals->streams = 0;
     }
-    totals->cache_configured = stats->cache_configured != 0;
 }
 
 double mcp_stats_quantile_ms(const apr_uint64_t *histogram, double q)

@@ -98,10 +98,6 @@ mcp_stats_slot *mcp_stats_claim(mcp_stats *stats, apr_uint32_t pid,
                                 int (*alive)(apr_uint32_t pid));
 void mcp_stats_release(mcp_stats_slot *slot, apr_uint32_t pid);
 
-/* Set by whatever configures a shared cache (issue 14's MatomoMcpCache):
- * the report shows cache hits and misses only then. */
-void mcp_stats_set_cache_configured(mcp_stats *stats, int configured);
-
 /* 1 when the catalog and the method table fit a slot. */
 int mcp_stats_fits(int tools, int methods);
 
@@ -132,7 +128,6 @@ typedef struct {
     apr_uint64_t failures[MCP_FAIL_CLASSES];
     apr_uint64_t tokens[MCP_TOKEN_EVENTS];
     apr_uint64_t cache_hits, cache_misses;
-    int cache_configured;
     apr_int64_t streams;            /* open now */
     int slots_in_use;               /* processes counting now */
 } mcp_stats_totals;

@@ -28,6 +28,13 @@ APLOG_USE_MODULE(matomo_mcp);
 static mcp_stats *stats;
 /* This child's part of it. */
 static mcp_stats_slot *own_slot;
+/* A shared cache is configured (set in the parent, like stats). */
+static int cache_configured;
+
+void mcp_status_note_cache(int configured)
+{
+    cache_configured = configured;
+}
 
 mcp_stats_slot *mcp_status_slot(void)
 {
@@ -216,7 +223,7 @@ static void report_short(request_rec *r, const mcp_stats_totals *t)
                "MatomoMcpTokenVerdictsRemembered: %" APR_UINT64_T_FMT "\n",
                t->tokens[MCP_TOKEN_CHECKED], t->tokens[MCP_TOKEN_REFUSED],
                t->tokens[MCP_TOKEN_REMEMBERED]);
-    if (t->cache_configured) {
+    if (cache_configured) {
         ap_rprintf(r, "MatomoMcpCacheHits: %" APR_UINT64_T_FMT "\n"
                    "MatomoMcpCacheMisses: %" APR_UINT64_T_FMT "\n",
                    t->cache_hits, t->cache_misses);
@@ -289,7 +296,7 @@ static void report_html(request_rec *r, const mcp_stats_totals *t)
     table_row(r, "token checks sent", t->tokens[MCP_TOKEN_CHECKED]);
     table_row(r, "token checks refused", t->tokens[MCP_TOKEN_REFUSED]);
     table_row(r, "token verdicts remembered", t->tokens[MCP_TOKEN_REMEMBERED]);
-    if (t->cache_configured) {
+    if (cache_configured) {
         table_row(r, "cache hits", t->cache_hits);
         table_row(r, "cache misses", t->cache_misses);
     }

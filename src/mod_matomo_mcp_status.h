@@ -25,6 +25,11 @@ void mcp_status_register(apr_pool_t *p);
 /* This process's slot, or NULL when no counters are kept. */
 mcp_stats_slot *mcp_status_slot(void);
 
+/* Called at start-up by whatever configures a shared cache (issue 14's
+ * MatomoMcpCache, which counts each lookup with mcp_stats_cache()): the
+ * report shows cache hits and misses only then. */
+void mcp_status_note_cache(int configured);
+
 /* An event stream opened for r: counted as open until r ends. */
 void mcp_status_stream_opened(request_rec *r);
 
