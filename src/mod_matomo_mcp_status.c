@@ -48,9 +48,10 @@ static int counters_wanted(void)
 }
 
 /* The block of an earlier configuration (a graceful restart), or a new
- * one: two slots per process the MPM may run (old processes finishing a
- * graceful restart keep theirs while new ones start), one more shared
- * when all are held. */
+ * one: a slot per process the MPM may run at once (ServerLimit: processes
+ * finishing a graceful restart hold scoreboard slots too), and one more,
+ * shared once all are held (a crashed child not yet reaped still holds
+ * its own).  About 14 kB a slot. */
 static apr_status_t stats_block(server_rec *s, mcp_stats **out)
 {
     apr_pool_t *pp = s->process->pool;
@@ -68,11 +69,11 @@ static apr_status_t stats_block(server_rec *s, mcp_stats **out)
         || daemons < 1) {
         daemons = 1;
     }
-    rv = apr_shm_create(&shm, mcp_stats_size(2 * daemons + 1), NULL, pp);
+    rv = apr_shm_create(&shm, mcp_stats_size(daemons + 1), NULL, pp);
     if (rv != APR_SUCCESS) {
         return rv;
     }
-    *out = mcp_stats_init(apr_shm_baseaddr_get(shm), 2 * daemons + 1);
+    *out = mcp_stats_init(apr_shm_baseaddr_get(shm), daemons + 1);
     apr_pool_userdata_set(shm, STATS_KEY, apr_pool_cleanup_null, pp);
     return APR_SUCCESS;
 }
