@@ -16,7 +16,7 @@ use Time::HiRes qw(sleep time);
 use lib Apache::Test::vars('serverroot') . '/lib';
 use McpTest;
 
-plan tests => 51;
+plan tests => 52;
 
 my $LOG    = Apache::Test::vars('t_logs') . '/mcp_notes_log';
 my $MODERN = '2026-07-28';
@@ -72,6 +72,23 @@ sub call {
     is_deeply([sort @notes],
               [sort qw(mcp-method mcp-tool mcp-era mcp-backend-calls mcp-backend-ms mcp-error)],
               'conf/matomo_mcp.conf: a commented LogFormat with the six notes');
+
+    # Uncommented, the example is a configuration httpd accepts.
+    seek $fh, 0, 0;
+    my @example = map { s/^\s*#//r } grep { /^\s*#\s*(?:LogFormat|CustomLog)\b/ } <$fh>;
+    my $dir = Apache::Test::vars('t_logs');
+    my $test_conf = "$dir/lognotes-example.conf";
+    open my $out, '>', $test_conf or die "$test_conf: $!";
+    print $out "ServerName localhost\nListen 127.0.0.1:1\nPidFile $dir/example.pid\n"
+        . "ErrorLog $dir/example_error_log\nDefine APACHE_LOG_DIR $dir\n"
+        . "LoadModule mpm_event_module /usr/lib/apache2/modules/mod_mpm_event.so\n"
+        . "LoadModule authz_core_module /usr/lib/apache2/modules/mod_authz_core.so\n"
+        . join('', @example);
+    close $out;
+    my $httpd = Apache::Test::vars('httpd');
+    my $said = `'$httpd' -t -f '$test_conf' 2>&1`;
+    ok(@example == 2 && $? == 0, 'the example LogFormat and CustomLog, uncommented: httpd -t accepts them')
+        or diag($said);
 }
 
 # --- a legacy initialize ---------------------------------------------------
