@@ -1,7 +1,7 @@
 #include "mcp_server.h"
 #include "mcp_json.h"
 #include "mcp_jsonrpc.h"
-#include "mcp_schema.h"
+#include "mcp_toolkit.h"
 
 #include <string.h>
 
@@ -802,9 +802,9 @@ static void do_tools_call(mcp_request *req, json_object *params,
     progress(req, apr_psprintf(req->pool, "Started %s", tool->name));
     /* Bad arguments are the model's to fix: a tool error, not a protocol
      * error (MCP 2025-11-25), and Matomo is never called. */
-    r.error = mcp_schema_check(req->pool,
-                               mcp_catalog_input_schema(req->catalog, tool),
-                               args);
+    r.error = mcp_args_read(req->pool,
+                            mcp_catalog_input_schema(req->catalog, tool),
+                            args, &args);
     if (r.error == NULL) {
         req->tool_methods = mcp_catalog_methods(req->catalog, tool);
         tally_tool_run(req, tool, args, &r);

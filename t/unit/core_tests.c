@@ -417,6 +417,81 @@ static json_object *parsed(const char *s)
     return obj;
 }
 
+/* mcp_args_read: what each near-miss reads as (the canonical form
+ * mcp_schema_check then sees), and what stays as sent. */
+static void test_forgiving_arguments(void)
+{
+    json_object *schema = parsed(
+        "{\"type\":\"object\",\"properties\":{"
+        "\"i\":{\"type\":\"integer\"},\"n\":{\"type\":\"number\"},"
+        "\"b\":{\"type\":\"boolean\"},\"s\":{\"type\":\"string\"},"
+        "\"a\":{\"type\":\"array\",\"items\":{\"type\":\"integer\"}},"
+        "\"o\":{\"type\":\"object\",\"properties\":{"
+        "\"i\":{\"type\":\"integer\"}}},"
+        "\"period\":{\"type\":\"string\"},\"date\":{\"type\":\"string\"}}}");
+    static const struct { const char *in, *out; } cases[] = {
+        /* accepted: the canonical value */
+        { "{\"i\":\"42\"}", "{\"i\":42}" },
+        { "{\"i\":\"-7\"}", "{\"i\":-7}" },
+        { "{\"i\":\"0\"}", "{\"i\":0}" },
+        { "{\"n\":\"2.5\"}", "{\"n\":2.5}" },
+        { "{\"n\":\"3\"}", "{\"n\":3}" },
+        { "{\"b\":\"true\"}", "{\"b\":true}" },
+        { "{\"b\":\"false\"}", "{\"b\":false}" },
+        { "{\"i\":[5]}", "{\"i\":5}" },
+        { "{\"i\":[\"5\"]}", "{\"i\":5}" },
+        { "{\"s\":[\"x\"]}", "{\"s\":\"x\"}" },
+        { "{\"a\":3}", "{\"a\":[3]}" },
+        { "{\"a\":\"3\"}", "{\"a\":[3]}" },
+        { "{\"a\":[\"1\",2]}", "{\"a\":[1,2]}" },
+        { "{\"o\":{\"i\":\"9\"}}", "{\"o\":{\"i\":9}}" },
+        { "{\"period\":\"year\",\"date\":\"2026\"}",
+          "{\"period\":\"year\",\"date\":\"2026-01-01\"}" },
+        /* refused: as sent */
+        { "{\"i\":\"01\"}", "{\"i\":\"01\"}" },
+        { "{\"i\":\"1.0\"}", "{\"i\":\"1.0\"}" },
+        { "{\"i\":\" 1\"}", "{\"i\":\" 1\"}" },
+        { "{\"i\":\"1e3\"}", "{\"i\":\"1e3\"}" },
+        { "{\"i\":\"-\"}", "{\"i\":\"-\"}" },
+        { "{\"i\":\"1234567890123456\"}", "{\"i\":\"1234567890123456\"}" },
+        { "{\"n\":\"2.\"}", "{\"n\":\"2.\"}" },
+        { "{\"b\":\"TRUE\"}", "{\"b\":\"TRUE\"}" },
+        { "{\"b\":1}", "{\"b\":1}" },
+        { "{\"i\":[1,2]}", "{\"i\":[1,2]}" },
+        { "{\"i\":[]}", "{\"i\":[]}" },
+        { "{\"i\":[[1]]}", "{\"i\":[[1]]}" },
+        { "{\"a\":{\"x\":1}}", "{\"a\":{\"x\":1}}" },
+        { "{\"a\":null}", "{\"a\":null}" },
+        { "{\"s\":5}", "{\"s\":5}" },
+        { "{\"zz\":\"1\"}", "{\"zz\":\"1\"}" },
+        { "{\"period\":\"month\",\"date\":\"2026\"}",
+          "{\"period\":\"month\",\"date\":\"2026\"}" },
+        { "{\"date\":\"2026\"}", "{\"date\":\"2026\"}" },
+        { "{\"period\":\"year\",\"date\":\"202\"}",
+          "{\"period\":\"year\",\"date\":\"202\"}" },
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        json_object *in = parsed(cases[i].in), *out = NULL;
+        const char *sent = json_object_to_json_string_ext(
+            in, JSON_C_TO_STRING_PLAIN);
+        char *before = apr_pstrdup(pool, sent);
+
+        (void)mcp_args_read(pool, schema, in, &out);
+        CHECK_STR(json_object_to_json_string_ext(out, JSON_C_TO_STRING_PLAIN),
+                  cases[i].out, cases[i].in);
+        CHECK_STR(json_object_to_json_string_ext(in, JSON_C_TO_STRING_PLAIN),
+                  before, "the arguments as sent are left alone");
+    }
+    {
+        json_object *out = parsed("{}");
+
+        CHECK(mcp_args_read(pool, schema, NULL, &out) == NULL && out == NULL,
+              "no arguments: nothing to read, nothing wrong");
+    }
+}
+
 /* The error of one definition text read as file path, or NULL; *tool gets
  * the tool as tools/list shows it. */
 static const char *definition(const char *path, const char *text,
@@ -980,7 +1055,8 @@ static void test_dispatch_tools(void)
             { "{}", "k: required" },
             { "{\"k\":1,\"zz\":2}", "zz: unknown argument (allowed: k, p, d)" },
             { "{\"k\":10}", "k: must be from 0 to 9" },
-            { "{\"k\":\"1\"}", "k: must be an integer" },
+            { "{\"k\":\"1.0\"}", "k: must be an integer" },
+            { "{\"k\":[1,2]}", "k: must be an integer" },
             { "{\"k\":1.5}", "k: must be an integer" },
             { "{\"k\":1,\"p\":\"year\"}", "p: must be one of day, week" },
             { "{\"k\":1,\"d\":\"2026-1-1\"}",
@@ -2055,6 +2131,7 @@ int main(void)
     test_dispatch_modern();
     test_dispatch_batch();
     test_dispatch_tools();
+    test_forgiving_arguments();
     test_tool_methods();
     test_auth();
     test_matomo_allow_list();
