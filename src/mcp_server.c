@@ -43,6 +43,15 @@ void mcp_outcome_json(apr_pool_t *p, mcp_outcome *out, json_object *result)
     out->result = mcp_json_to_string(p, result, NULL);
 }
 
+/* The server's icon (a dial over a baseline: analytics, not Matomo's
+ * mark), for clients that show the servers they use. */
+static const char server_icon[] =
+    "<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 24 24' fill='none' stroke='#3b6ea5' stroke-width='2' stroke-linecap='round' stroke-linejoin='round'>"
+    "<circle cx='12' cy='12' r='9'/>"
+    "<path d='M12 12l4-4'/>"
+    "<path d='M7 16h10'/>"
+    "</svg>";
+
 static json_object *server_info(const mcp_request *req)
 {
     json_object *info = json_object_new_object();
@@ -57,6 +66,8 @@ static json_object *server_info(const mcp_request *req)
         json_object_object_add(info, "websiteUrl",
                                json_object_new_string(req->website_url));
     }
+    json_object_object_add(info, "icons",
+                           mcp_icons_json(req->pool, server_icon));
     return info;
 }
 

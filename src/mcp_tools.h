@@ -74,15 +74,30 @@ extern const int mcp_tools_count;
  * where the "$ref" member stands (the rest of the object stays; a member
  * both given and referenced is an error), and checks the result: exactly
  * name (the file's base name), title, description, inputSchema and
- * outputSchema (object schemas), annotations (boolean hints) and
- * matomoMethods (distinct Module.method names).  Sets *out to the tool as
- * tools/list shows it (annotations.title is the title; matomoMethods is
- * the module's own business) and *methods, when not NULL, to the methods
+ * outputSchema (object schemas), annotations (boolean hints),
+ * matomoMethods (distinct Module.method names) and icon (an SVG,
+ * mcp_icon_check).  Sets *out to the tool as tools/list shows it
+ * (annotations.title is the title; icons from icon; matomoMethods is the
+ * module's own business) and *methods, when not NULL, to the methods
  * (const char *), all owned by p; or returns what is wrong, naming the
  * file. */
 const char *mcp_tool_definition(apr_pool_t *p, const mcp_tool_file *shared,
                                 const mcp_tool_file *file, json_object **out,
                                 apr_array_header_t **methods);
+
+/* Icons (MCP 2025-11-25 and later) for serverInfo and every tool: SVG
+ * drawn for this project, at most MCP_ICON_MAX bytes, starting with
+ * MCP_ICON_SVG_START, drawing with plain shapes only (no links, scripts,
+ * styles, text or entities: clients render them in their own UI), single
+ * quotes for attributes so the SVG sits in a JSON string unescaped.
+ * mcp_icon_check: NULL, or what is wrong.  mcp_icons_json: a new
+ * [{"src": "data:image/svg+xml;base64,...", "mimeType": "image/svg+xml",
+ * "sizes": ["any"]}] for a checked SVG (data: so that a client needs no
+ * second request, nor access to this server's URL space, to show it). */
+#define MCP_ICON_MAX 2048
+#define MCP_ICON_SVG_START "<svg xmlns='http://www.w3.org/2000/svg' "
+const char *mcp_icon_check(const char *svg);
+json_object *mcp_icons_json(apr_pool_t *p, const char *svg);
 
 /* Reads every definition and pairs each tool with its own: a tool without
  * a definition, a definition without a tool, or a name listed twice is an

@@ -315,10 +315,17 @@ for (const [name, def] of DEFINITIONS) {
   test(`src/tools/${name}.json: tools/list shows exactly it, byte for byte`, () => {
     const served = rawByName.get(name);
     assert.ok(served, `${name} is not in tools/list`);
-    // matomoMethods is the module's own business (what the tool may call).
-    const { annotations, matomoMethods, ...rest } = def;
+    // matomoMethods is the module's own business (what the tool may call);
+    // icon, the tool's SVG, is shown as icons: a base64 data: URI of it.
+    const { annotations, matomoMethods, icon, ...rest } = def;
     assert.ok(Array.isArray(matomoMethods) && matomoMethods.length > 0, `${name}: no matomoMethods`);
-    const expected = { ...resolved(rest), annotations: { title: def.title, ...annotations } };
+    assert.equal(typeof icon, 'string', `${name}: no icon`);
+    const expected = {
+      ...resolved(rest),
+      annotations: { title: def.title, ...annotations },
+      icons: [{ src: `data:image/svg+xml;base64,${Buffer.from(icon, 'utf8').toString('base64')}`,
+                mimeType: 'image/svg+xml', sizes: ['any'] }],
+    };
     // Member order counts too: what a client caches or hashes is the text.
     assert.equal(JSON.stringify(served), JSON.stringify(expected));
   });

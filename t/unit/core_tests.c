@@ -386,12 +386,16 @@ static void run_fail(mcp_request *req, json_object *args,
     "\"loop\":{\"$ref\":\"#/$defs/loop\"}}}"
 
 /* A definition file's text: name, title, description, schemas, hints,
- * Matomo methods. */
+ * Matomo methods, icon. */
+#define ICON_SVG                                                            \
+    "<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 24 24'>"          \
+    "<path d='M2 2h20'/></svg>"
+#define ICON ",\"icon\":\"" ICON_SVG "\""
 #define DEF_CALLING(name, in, out, methods)                                 \
     "{\"name\":\"" name "\",\"title\":\"T " name "\",\"description\":"      \
     "\"about " name "\",\"inputSchema\":" in ",\"outputSchema\":" out ","    \
     "\"annotations\":{\"readOnlyHint\":true,\"openWorldHint\":false},"       \
-    "\"matomoMethods\":" methods "}"
+    "\"matomoMethods\":" methods ICON "}"
 #define DEF(name, in, out)                                                  \
     DEF_CALLING(name, in, out, "[\"VisitsSummary.get\"]")
 
@@ -521,11 +525,12 @@ static void test_tool_definitions(void)
 {
     const char *tool = NULL, *err;
 
-    CHECK(definition("t/x.json", DEF("x", "{\"type\":\"object\","
+    err = definition("t/x.json", DEF("x", "{\"type\":\"object\","
                      "\"properties\":{\"k\":{\"$comment\":\"why\","
                      "\"description\":\"d\",\"$ref\":"
                      "\"_shared.json#/$defs/k\",\"default\":1}}}", OBJ),
-                     &tool) == NULL
+                     &tool);
+    CHECK(err == NULL
               && tool != NULL
               && !strcmp(tool, "{\"name\":\"x\",\"title\":\"T x\","
                          "\"description\":\"about x\",\"inputSchema\":{"
@@ -534,10 +539,16 @@ static void test_tool_definitions(void)
                          "\"minimum\":0,\"maximum\":9,\"default\":1}}},"
                          "\"outputSchema\":" OBJ ",\"annotations\":{"
                          "\"title\":\"T x\",\"readOnlyHint\":true,"
-                         "\"openWorldHint\":false}}"),
+                         "\"openWorldHint\":false},\"icons\":"
+                         "[{\"src\":\"data:image/svg+xml;base64,"
+                         "PHN2ZyB4bWxucz0naHR0cDovL3d3dy53My5vcmcvMjAwMC9zdmcnIHZpZXdCb3g9JzAgMCAyNCAyNCc+"
+                         "PHBhdGggZD0nTTIgMmgyMCcvPjwvc3ZnPg==\","
+                         "\"mimeType\":\"image/svg+xml\","
+                         "\"sizes\":[\"any\"]}]}"),
           "a reference is replaced where it stands, nested ones too; "
-          "$comment is left out; annotations get the title first (%s)",
-          tool ? tool : "(none)");
+          "$comment is left out; annotations get the title first; the icon "
+          "becomes icons, a data: URI of its SVG (%s)",
+          tool ? tool : err ? err : "(none)");
     err = definition("t/x.json", "{\"name\":\"x\"", NULL);
     CHECK(refused_with(err, "t/x.json", "not a JSON object"),
           "a definition that is not JSON is refused, naming the file (%s)",
@@ -609,17 +620,58 @@ static void test_tool_definitions(void)
     err = definition("t/x.json", "{\"name\":\"x\",\"title\":\"\","
                      "\"description\":\"d\",\"inputSchema\":" OBJ ","
                      "\"outputSchema\":" OBJ ",\"annotations\":{},"
-                     "\"matomoMethods\":[\"API.get\"]}", NULL);
+                     "\"matomoMethods\":[\"API.get\"]" ICON "}", NULL);
     CHECK(refused_with(err, "t/x.json", "title must be"),
           "an empty title is refused (%s)", err ? err : "accepted");
     err = definition("t/x.json", "{\"name\":\"x\",\"title\":\"X\","
                      "\"description\":\"d\",\"inputSchema\":" OBJ ","
                      "\"outputSchema\":" OBJ ",\"annotations\":{"
                      "\"readOnlyHint\":\"yes\"},\"matomoMethods\":"
-                     "[\"API.get\"]}", NULL);
+                     "[\"API.get\"]" ICON "}", NULL);
     CHECK(refused_with(err, "t/x.json", "annotations"),
           "a hint that is no boolean is refused (%s)",
           err ? err : "accepted");
+    err = definition("t/x.json", "{\"name\":\"x\",\"title\":\"X\","
+                     "\"description\":\"d\",\"inputSchema\":" OBJ ","
+                     "\"outputSchema\":" OBJ ",\"annotations\":{},"
+                     "\"matomoMethods\":[\"API.get\"]}", NULL);
+    CHECK(refused_with(err, "t/x.json", "icon is missing"),
+          "a tool without an icon is refused (%s)", err ? err : "accepted");
+    {
+        static const struct { const char *svg, *why; } bad[] = {
+            { "<svg viewBox='0 0 24 24'><path d='M1 1'/></svg>",
+              "no SVG namespace" },
+            { "<img src='x'>", "not SVG" },
+            { "<svg xmlns='http://www.w3.org/2000/svg' ><script>alert(1)"
+              "</script></svg>", "a script" },
+            { "<svg xmlns='http://www.w3.org/2000/svg' ><image "
+              "href='https://example.com/x.png'/></svg>", "a link" },
+            { "<svg xmlns='http://www.w3.org/2000/svg' ><text>x</text>"
+              "</svg>", "text" },
+            { "<svg xmlns='http://www.w3.org/2000/svg' ><style>path{}"
+              "</style></svg>", "a style sheet" },
+            { "<svg xmlns='http://www.w3.org/2000/svg' onload='x()'>"
+              "</svg>", "an event attribute" },
+            { "<svg xmlns='http://www.w3.org/2000/svg' ><path "
+              "fill='url(#g)'/></svg>", "url()" },
+            { "<svg xmlns='http://www.w3.org/2000/svg' ><path d='&x;'/>"
+              "</svg>", "an entity" },
+            { "<svg xmlns='http://www.w3.org/2000/svg' ><path d='M1 1'/>",
+              "not closed" },
+        };
+        char *big = apr_pstrcat(pool, "<svg xmlns='http://www.w3.org/2000/"
+                                "svg' >", apr_psprintf(pool, "%*s", 2100, ""),
+                                "</svg>", NULL);
+        size_t i;
+
+        CHECK(mcp_icon_check(ICON_SVG) == NULL, "a plain SVG icon passes");
+        CHECK(mcp_icon_check(big) != NULL, "an icon over 2048 bytes is "
+              "refused");
+        for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+            CHECK(mcp_icon_check(bad[i].svg) != NULL,
+                  "an icon with %s is refused", bad[i].why);
+        }
+    }
 }
 
 static void test_catalog(void)
