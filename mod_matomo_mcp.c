@@ -25,10 +25,6 @@
  * httpd loads every module into one global symbol namespace. */
 extern module __attribute__((visibility("default"))) matomo_mcp_module;
 
-/* tools/list page size: the whole catalog fits on one page; cursors still
- * work for clients that follow them. */
-#define MCP_TOOLS_PAGE_SIZE 50
-
 /* Verdicts on tokens are remembered this long, per child process. */
 #define MCP_VERDICT_TTL      apr_time_from_sec(60)
 #define MCP_VERDICT_CAPACITY 256
@@ -86,13 +82,17 @@ static apr_status_t curl_cleanup(void *unused)
 static int mcp_post_config(apr_pool_t *pconf, apr_pool_t *plog,
                            apr_pool_t *ptemp, server_rec *s)
 {
-    mcp_catalog *built;
+    mcp_catalog *full, *built = NULL;
     const char *err;
 
     (void)plog;
     (void)ptemp;
     err = mcp_catalog_build(pconf, &mcp_tool_definitions, mcp_tools,
-                            mcp_tools_count, MCP_TOOLS_PAGE_SIZE, &built);
+                            mcp_tools_count, MCP_TOOLS_PAGE_SIZE, &full);
+    if (err == NULL) {
+        err = mcp_catalog_offer(pconf, full, &mcp_module_tool_sets, NULL, 0,
+                                &built);
+    }
     if (err != NULL) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "%s", err);
         return HTTP_INTERNAL_SERVER_ERROR;
@@ -256,6 +256,13 @@ static const command_rec mcp_directives[] = {
                    RSRC_CONF | ACCESS_CONF,
                    "Failures in a row that pause calls to Matomo, and the "
                    "longest pause, or Off (default 5 60s)"),
+    /* Not in .htaccess: it can offer the raw API tool, and each reading
+     * builds a catalog (an .htaccess is read on every request). */
+    AP_INIT_TAKE_ARGV("MatomoMcpTools", mcp_config_set_tools, NULL,
+                      RSRC_CONF | ACCESS_CONF,
+                      "Tools this endpoint offers: tool names and sets "
+                      "(default, all, raw); default: every tool but "
+                      "matomo_api_read"),
     { NULL }
 };
 

@@ -21,6 +21,19 @@ const mcp_tool mcp_tools[] = {
     { "matomo_page_performance", mcp_tool_page_performance },
     { "matomo_tracking_health", mcp_tool_tracking_health },
     { "matomo_annotations", mcp_tool_annotations },
+    { "matomo_api_read", mcp_tool_api_read },
 };
 
 const int mcp_tools_count = (int)(sizeof(mcp_tools) / sizeof(mcp_tools[0]));
+
+/* The raw API tool answers what no purpose-built tool covers, in Matomo's
+ * own terms: an admin offers it on purpose (README, "matomo_api_read"). */
+static const char *const raw_tools[] = { "matomo_api_read", NULL };
+
+/* Sets MatomoMcpTools may name besides "default" and "all". */
+static const mcp_tool_set sets[] = {
+    { "raw", raw_tools },
+    { NULL, NULL }
+};
+
+const mcp_tool_sets mcp_module_tool_sets = { sets, raw_tools };

@@ -88,5 +88,6 @@ mcp_tool_run_fn mcp_tool_visitor_log;
 mcp_tool_run_fn mcp_tool_page_performance;
 mcp_tool_run_fn mcp_tool_tracking_health;
 mcp_tool_run_fn mcp_tool_annotations;
+mcp_tool_run_fn mcp_tool_api_read;
 
 #endif

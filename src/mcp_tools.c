@@ -396,7 +396,14 @@ static const char *methods_of(apr_pool_t *p, const char *path,
     json_object *list = mcp_json_get_typed(def, "matomoMethods",
                                            json_type_array);
     size_t i, j, n = mcp_json_array_length(list);
+    json_object *only = n == 1 ? mcp_json_array_get(list, 0) : NULL;
 
+    /* A raw API tool calls whatever the read-only allow-list admits. */
+    if (json_object_is_type(only, json_type_string)
+        && !strcmp(json_object_get_string(only), MCP_ANY_READ_METHOD)) {
+        *out = NULL;
+        return NULL;
+    }
     *out = apr_array_make(p, (int)n + 1, sizeof(const char *));
     for (i = 0; i < n; i++) {
         json_object *m = mcp_json_array_get(list, i);
@@ -501,11 +508,16 @@ static const char *build_page(apr_pool_t *p, const mcp_catalog *c,
 {
     json_object *result = mcp_json_pool_own(p, json_object_new_object());
     json_object *list = json_object_new_array();
-    int i, first = page * c->page_size;
+    int i, shown = 0, first = page * c->page_size;
 
     json_object_object_add(result, "tools", list);
-    for (i = first; i < c->count && i < first + c->page_size; i++) {
-        json_object_array_add(list, json_object_get(tool_json[i]));
+    for (i = 0; i < c->count && shown < first + c->page_size; i++) {
+        if (c->offered != NULL && !c->offered[i]) {
+            continue;
+        }
+        if (shown++ >= first) {
+            json_object_array_add(list, json_object_get(tool_json[i]));
+        }
     }
     if (page + 1 < c->npages) {
         json_object_object_add(result, "nextCursor", json_object_new_string(
@@ -584,6 +596,20 @@ static const char *pair_tools(apr_pool_t *p, mcp_catalog *c,
     return NULL;
 }
 
+static const char *build_pages(apr_pool_t *p, mcp_catalog *c)
+{
+    const char *err;
+    int page;
+
+    for (page = 0; page < c->npages; page++) {
+        if ((err = build_page(p, c, c->tool_json, page, &c->pages[page]))
+            != NULL) {
+            return err;
+        }
+    }
+    return NULL;
+}
+
 const char *mcp_catalog_build(apr_pool_t *p, const mcp_tool_defs *defs,
                               const mcp_tool *tools, int count, int page_size,
                               mcp_catalog **out)
@@ -592,7 +618,6 @@ const char *mcp_catalog_build(apr_pool_t *p, const mcp_tool_defs *defs,
     json_object **file_json = NULL, **tool_json;
     apr_array_header_t **file_methods = NULL;
     const char *err;
-    int page;
 
     if (page_size < 1) {
         return "catalog page size must be at least 1";
@@ -612,14 +637,93 @@ const char *mcp_catalog_build(apr_pool_t *p, const mcp_tool_defs *defs,
                != NULL) {
         return err;
     }
-    for (page = 0; page < c->npages; page++) {
-        if ((err = build_page(p, c, tool_json, page, &c->pages[page]))
-            != NULL) {
-            return err;
-        }
+    c->tool_json = tool_json;
+    if ((err = build_pages(p, c)) != NULL) {
+        return err;
     }
     *out = c;
     return NULL;
+}
+
+/* Whether a catalog offers tool i. */
+static int offers(const mcp_catalog *c, int i)
+{
+    return c->offered == NULL || c->offered[i];
+}
+
+/* Marks in offered the tools word names; 0 when it names none. */
+static int offer_word(const mcp_catalog *full, const mcp_tool_sets *sets,
+                      const char *word, unsigned char *offered)
+{
+    int i, j, found = 0;
+
+    for (i = 0; i < full->count; i++) {
+        const char *name = full->tools[i].name;
+        int on_request = 0, in_set = 0;
+
+        for (j = 0; sets->on_request[j] != NULL; j++) {
+            on_request |= !strcmp(sets->on_request[j], name);
+        }
+        for (j = 0; sets->sets[j].name != NULL; j++) {
+            const char *const *t;
+
+            for (t = sets->sets[j].tools;
+                 !strcmp(sets->sets[j].name, word) && *t != NULL; t++) {
+                in_set |= !strcmp(*t, name);
+            }
+        }
+        if (!strcmp(word, "all") || !strcmp(word, name) || in_set
+            || (!strcmp(word, "default") && !on_request)) {
+            offered[i] = 1;
+            found = 1;
+        }
+    }
+    return found;
+}
+
+static const char *known_words(apr_pool_t *p, const mcp_catalog *full,
+                               const mcp_tool_sets *sets)
+{
+    const char *text = "default, all";
+    int i;
+
+    for (i = 0; sets->sets[i].name != NULL; i++) {
+        text = apr_pstrcat(p, text, ", ", sets->sets[i].name, NULL);
+    }
+    for (i = 0; i < full->count; i++) {
+        text = apr_pstrcat(p, text, ", ", full->tools[i].name, NULL);
+    }
+    return text;
+}
+
+const char *mcp_catalog_offer(apr_pool_t *p, const mcp_catalog *full,
+                              const mcp_tool_sets *sets,
+                              const char *const *words, int nwords,
+                              mcp_catalog **out)
+{
+    static const char *const fallback[] = { "default" };
+    mcp_catalog *c = apr_pmemdup(p, full, sizeof(*c));
+    unsigned char *offered = apr_pcalloc(p, (apr_size_t)full->count + 1);
+    int i, n = 0;
+
+    if (words == NULL) {
+        words = fallback;
+        nwords = 1;
+    }
+    for (i = 0; i < nwords; i++) {
+        if (!offer_word(full, sets, words[i], offered)) {
+            return apr_psprintf(p, "unknown tool or tool set '%s' (known: "
+                                "%s)", words[i], known_words(p, full, sets));
+        }
+    }
+    for (i = 0; i < full->count; i++) {
+        n += offered[i];
+    }
+    c->offered = offered;
+    c->npages = n == 0 ? 1 : (n + c->page_size - 1) / c->page_size;
+    c->pages = apr_pcalloc(p, sizeof(*c->pages) * (apr_size_t)c->npages);
+    *out = c;
+    return build_pages(p, c);
 }
 
 json_object *mcp_catalog_input_schema(const mcp_catalog *catalog,
@@ -654,7 +758,7 @@ const mcp_tool *mcp_catalog_find(const mcp_catalog *catalog, const char *name)
 
     for (i = 0; i < catalog->count; i++) {
         if (strcmp(catalog->tools[i].name, name) == 0) {
-            return &catalog->tools[i];
+            return offers(catalog, i) ? &catalog->tools[i] : NULL;
         }
     }
     return NULL;

@@ -61,7 +61,29 @@ typedef struct {
     json_object **input_schemas;
     /* The Matomo methods each tool may call (const char *), by index. */
     const apr_array_header_t **methods;
+    /* Each tool as tools/list shows it, by index. */
+    json_object **tool_json;
+    /* By index: whether this catalog offers the tool (NULL: every tool).
+     * Every catalog of a build holds every tool at the same index (the
+     * statistics count by it); an endpoint's tool set only hides some. */
+    const unsigned char *offered;
 } mcp_catalog;
+
+/* A named set of tools MatomoMcpTools may give instead of naming each
+ * (names NULL-terminated). */
+typedef struct {
+    const char *name;
+    const char *const *tools;
+} mcp_tool_set;
+
+/* The sets MatomoMcpTools may name (ending with a NULL name), and the
+ * tools offered only where it names them or a set holding them
+ * (NULL-terminated): an endpoint without the directive offers every
+ * other tool. */
+typedef struct {
+    const mcp_tool_set *sets;
+    const char *const *on_request;
+} mcp_tool_sets;
 
 /* The module's definitions (generated from src/tools/ by the build) and
  * its tools in tools/list order (src/mcp_catalog.c). */
@@ -69,13 +91,22 @@ extern const mcp_tool_defs mcp_tool_definitions;
 extern const mcp_tool mcp_tools[];
 extern const int mcp_tools_count;
 
+/* tools/list page size: the whole catalog fits on one page; cursors still
+ * work for clients that follow them. */
+#define MCP_TOOLS_PAGE_SIZE 50
+
+/* The module's tool sets (src/mcp_catalog.c). */
+extern const mcp_tool_sets mcp_module_tool_sets;
+
 /* Reads one definition file: parses it, replaces each {"$ref":
  * "_shared.json#/$defs/NAME", ...} by the members of that shared piece,
  * where the "$ref" member stands (the rest of the object stays; a member
  * both given and referenced is an error), and checks the result: exactly
  * name (the file's base name), title, description, inputSchema and
  * outputSchema (object schemas), annotations (boolean hints),
- * matomoMethods (distinct Module.method names) and icon (an SVG,
+ * matomoMethods (distinct Module.method names, or just
+ * MCP_ANY_READ_METHOD: any method on the read-only allow-list,
+ * mcp_matomo_method_allowed; *methods is NULL then) and icon (an SVG,
  * mcp_icon_check).  Sets *out to the tool as tools/list shows it
  * (annotations.title is the title; icons from icon; matomoMethods is the
  * module's own business) and *methods, when not NULL, to the methods
@@ -84,6 +115,9 @@ extern const int mcp_tools_count;
 const char *mcp_tool_definition(apr_pool_t *p, const mcp_tool_file *shared,
                                 const mcp_tool_file *file, json_object **out,
                                 apr_array_header_t **methods);
+
+/* matomoMethods of a tool that may call any read-only method. */
+#define MCP_ANY_READ_METHOD "*"
 
 /* Icons (MCP 2025-11-25 and later) for serverInfo and every tool: SVG
  * drawn for this project, at most MCP_ICON_MAX bytes, starting with
@@ -108,7 +142,19 @@ const char *mcp_catalog_build(apr_pool_t *p, const mcp_tool_defs *defs,
                               const mcp_tool *tools, int count, int page_size,
                               mcp_catalog **out);
 
-/* The tool called name, or NULL. */
+/* The catalog an endpoint offers: full (every tool) showing only the
+ * tools words names, each word a tool's name, a set of sets,
+ * "default" (every tool not on request: what an endpoint without
+ * MatomoMcpTools offers) or "all"; words NULL: "default".  Its tools/list
+ * pages are its own; everything else is shared with full.  Returns NULL
+ * and sets *out, or the error naming the unknown word. */
+const char *mcp_catalog_offer(apr_pool_t *p, const mcp_catalog *full,
+                              const mcp_tool_sets *sets,
+                              const char *const *words, int nwords,
+                              mcp_catalog **out);
+
+/* The tool called name, or NULL (also when this catalog does not offer
+ * it: a tool not offered is unknown to the endpoint's clients). */
 const mcp_tool *mcp_catalog_find(const mcp_catalog *catalog, const char *name);
 
 /* The parsed inputSchema of a tool of this catalog. */

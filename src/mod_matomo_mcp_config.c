@@ -56,6 +56,7 @@ void *mcp_config_merge_dir(apr_pool_t *p, void *basev, void *addv)
     conf->backend_socket = MERGE_PTR(backend_socket);
     conf->authorization_servers = MERGE_PTR(authorization_servers);
     conf->scopes = MERGE_PTR(scopes);
+    conf->tools = MERGE_PTR(tools);
     conf->resource_name = MERGE_PTR(resource_name);
     conf->progress_interval = MERGE_NUM(progress_interval);
     conf->listen_timeout = MERGE_NUM(listen_timeout);
@@ -318,6 +319,33 @@ const char *mcp_config_add_auth_server(cmd_parms *cmd, void *dconf,
         push(cmd->pool, &conf->authorization_servers, url);
     }
     return err;
+}
+
+/* The catalog this endpoint offers, built here from the module's
+ * definitions (as post_config builds the default one), so that an unknown
+ * name stops the start-up with file and line. */
+const char *mcp_config_set_tools(cmd_parms *cmd, void *dconf, int argc,
+                                 char *const argv[])
+{
+    mcp_dir_conf *conf = dconf;
+    mcp_catalog *full = NULL, *offered = NULL;
+    const char *err;
+
+    if (argc < 1) {
+        return apr_psprintf(cmd->pool, "%s needs tool or tool set names",
+                            cmd->cmd->name);
+    }
+    err = mcp_catalog_build(cmd->pool, &mcp_tool_definitions, mcp_tools,
+                            mcp_tools_count, MCP_TOOLS_PAGE_SIZE, &full);
+    if (err == NULL) {
+        err = mcp_catalog_offer(cmd->pool, full, &mcp_module_tool_sets,
+                                (const char *const *)argv, argc, &offered);
+    }
+    if (err != NULL) {
+        return apr_psprintf(cmd->pool, "%s: %s", cmd->cmd->name, err);
+    }
+    conf->tools = offered;
+    return NULL;
 }
 
 const char *mcp_config_add_scope(cmd_parms *cmd, void *dconf,

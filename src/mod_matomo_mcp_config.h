@@ -12,6 +12,7 @@
 #include "mcp_guard.h"
 #include "mcp_matomo.h"
 #include "mcp_throttle.h"
+#include "mcp_tools.h"
 
 #define MCP_HANDLER_NAME "matomo-mcp"
 
@@ -68,6 +69,7 @@ typedef struct {
     apr_interval_time_t backend_queue;     /* -1: unset */
     int breaker_failures;           /* 0: off; -1: unset */
     apr_interval_time_t breaker_max_open;  /* -1: unset */
+    const mcp_catalog *tools;       /* MatomoMcpTools; NULL: the default */
 } mcp_dir_conf;
 
 #define MCP_DEFAULT_RESOURCE_NAME "Matomo analytics"
@@ -107,6 +109,8 @@ const char *mcp_config_set_breaker(cmd_parms *cmd, void *dconf,
                                    const char *max_open);
 const char *mcp_config_add_origin(cmd_parms *cmd, void *dconf,
                                   const char *arg);
+const char *mcp_config_set_tools(cmd_parms *cmd, void *dconf, int argc,
+                                 char *const argv[]);
 const char *mcp_config_add_host(cmd_parms *cmd, void *dconf,
                                 const char *arg);
 const char *mcp_config_set_website_url(cmd_parms *cmd, void *dconf,

@@ -756,7 +756,7 @@ static void describe_request(request_rec *r, const mcp_dir_conf *conf,
     const protection *pr = protection_for(proc, conf->backend);
 
     req->pool = r->pool;
-    req->catalog = proc->catalog;
+    req->catalog = conf->tools != NULL ? conf->tools : proc->catalog;
     req->verdicts = proc->verdicts;
     req->headers.protocol = apr_table_get(r->headers_in,
                                           "MCP-Protocol-Version");

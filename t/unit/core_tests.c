@@ -1262,6 +1262,14 @@ static void test_matomo_allow_list(void)
     mcp_matomo_param_add(params, "a&method", "x");
     CHECK(mcp_matomo_form(pool, "VisitsSummary.get", params) == NULL,
           "parameter names are checked");
+    CHECK(!mcp_matomo_param_allowed("token_auth[0]")
+              && !mcp_matomo_param_allowed("format[]")
+              && !mcp_matomo_param_allowed("urls[0]"),
+          "a reserved name with brackets (PHP's array syntax) is reserved");
+    CHECK(mcp_matomo_param_allowed("columns[]")
+              && mcp_matomo_param_allowed("token_authx"),
+          "other names with brackets, or merely starting like a reserved "
+          "one, are not");
 }
 
 static mcp_matomo_answer classify_answer(long status, const char *body)
