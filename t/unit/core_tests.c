@@ -1769,6 +1769,53 @@ static void test_tool_methods(void)
           "(%d of %d)", allowed, listed);
 }
 
+/* mcp_catalog_offer: an endpoint's tool set hides tools, keeps indices. */
+static void test_tool_sets(void)
+{
+    static const char *const sets_raw[] = { "t2", NULL };
+    static const char *const odd[] = { "t1", "t3", "t5", NULL };
+    static const mcp_tool_set sets_list[] = {
+        { "odd", odd },
+        { NULL, NULL }
+    };
+    static const mcp_tool_sets sets = { sets_list, sets_raw };
+    static const char *const pick[] = { "odd", "t2" };
+    static const char *const bad[] = { "t1", "nope" };
+    static const char *const all[] = { "all" };
+    mcp_catalog *full = NULL, *c = NULL;
+    json_object *page;
+    const char *err;
+
+    CHECK(mcp_catalog_build(pool, &five_defs, five_tools, 5, 2, &full)
+              == NULL, "a catalog of five tools");
+    CHECK(mcp_catalog_offer(pool, full, &sets, NULL, 0, &c) == NULL
+              && mcp_catalog_find(c, "t2") == NULL
+              && mcp_catalog_find(c, "t1") == &c->tools[0]
+              && c->npages == 2,
+          "default: every tool but those on request (two pages of two)");
+    page = parsed(mcp_catalog_page(c, "page:1"));
+    CHECK(json_object_array_length(json_object_object_get(page, "tools")) == 2
+              && !strcmp(json_object_get_string(json_object_object_get(
+                             json_object_array_get_idx(json_object_object_get(
+                                 page, "tools"), 1), "name")), "t5")
+              && !json_object_object_get_ex(page, "nextCursor", NULL),
+          "its second page holds t4 and t5, and is the last");
+    CHECK(mcp_catalog_offer(pool, full, &sets, pick, 2, &c) == NULL
+              && mcp_catalog_find(c, "t4") == NULL
+              && mcp_catalog_find(c, "t2") == &full->tools[1]
+              && mcp_catalog_find(c, "t5") == &full->tools[4],
+          "a set and a name: those tools, each at its index");
+    CHECK(mcp_catalog_offer(pool, full, &sets, all, 1, &c) == NULL
+              && mcp_catalog_find(c, "t2") != NULL
+              && mcp_catalog_find(c, "t4") != NULL,
+          "all: every tool");
+    err = mcp_catalog_offer(pool, full, &sets, bad, 2, &c);
+    CHECK(err != NULL && strstr(err, "'nope'") != NULL
+              && strstr(err, "default, all, odd, t1") != NULL,
+          "an unknown name is refused, with the names known (%s)",
+          err ? err : "accepted");
+}
+
 static void test_module_catalog(void)
 {
     mcp_catalog *c = NULL;
@@ -2197,6 +2244,7 @@ int main(void)
     test_matomo_allow_list();
     test_matomo_answers();
     test_module_catalog();
+    test_tool_sets();
     test_shape_numbers();
     test_shape_last_action();
     test_periods();
