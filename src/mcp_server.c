@@ -68,12 +68,61 @@ static const char *verdict_scope(const mcp_request *req)
                         (int)req->backend->forwarding);
 }
 
+/* The caller's token as the shared cache knows it (a salted hash). */
+static const unsigned char *token_key(mcp_request *req)
+{
+    if (!req->token_key_set) {
+        mcp_cache_token_key(req->cache, verdict_scope(req),
+                            req->credential.token, req->token_key);
+        req->token_key_set = 1;
+    }
+    return req->token_key;
+}
+
+/* A verdict goes to this process's memory and to the shared cache, so
+ * that no other child or node checks the token again meanwhile (a
+ * refused one included: nobody spends budget on it). */
 static void remember(mcp_request *req, mcp_verdict v)
 {
     if (req->verdicts != NULL) {
         mcp_verdict_cache_put(req->verdicts, verdict_scope(req),
                               req->credential.token, v, apr_time_now());
     }
+    if (req->cache != NULL) {
+        mcp_cache_verdict_put(req->cache, req->pool, token_key(req), v,
+                              req->cache_ttl.verdict);
+    }
+}
+
+/* What this process, then the shared cache, holds on the token. */
+static mcp_verdict recall(mcp_request *req)
+{
+    mcp_verdict v = MCP_VERDICT_UNKNOWN;
+
+    if (req->verdicts != NULL) {
+        v = mcp_verdict_cache_get(req->verdicts, verdict_scope(req),
+                                  req->credential.token, apr_time_now());
+    }
+    if (v == MCP_VERDICT_UNKNOWN && req->cache != NULL) {
+        v = mcp_cache_verdict_get(req->cache, req->pool, token_key(req));
+        if (v != MCP_VERDICT_UNKNOWN && req->verdicts != NULL) {
+            mcp_verdict_cache_put(req->verdicts, verdict_scope(req),
+                                  req->credential.token, v, apr_time_now());
+        }
+    }
+    return v;
+}
+
+/* A token Matomo accepted within the last day, here or elsewhere. */
+static int known_good(mcp_request *req)
+{
+    return (req->verdicts != NULL
+            && mcp_verdict_cache_known_good(req->verdicts, verdict_scope(req),
+                                            req->credential.token,
+                                            apr_time_now()))
+           || (req->cache != NULL
+               && mcp_cache_known_good(req->cache, req->pool,
+                                       token_key(req)));
 }
 
 /* Matomo's lock-out, met by any call: whose it is (src/mcp_guard.h), and
@@ -319,24 +368,20 @@ static int call_quietly(mcp_request *req, const char *method,
     return 1;
 }
 
-void mcp_server_call_matomo(mcp_request *req, const char *method,
-                            const apr_array_header_t *params,
-                            mcp_matomo_answer *answer)
-{
-    apr_time_t started = apr_time_now();
-
-    if (call_quietly(req, method, params, answer)) {
-        round_trip_done(req, answer, started);
-    }
-}
-
-void mcp_server_call_matomo_bulk(mcp_request *req,
-                                 const mcp_matomo_request *calls, int n,
-                                 mcp_matomo_answer *answers)
+/* Matomo's answers to calls, no cache involved: one call alone, or
+ * several (bulk: even one) in one API.getBulkRequest. */
+static void fetch(mcp_request *req, const mcp_matomo_request *calls, int n,
+                  int bulk, mcp_matomo_answer *answers)
 {
     apr_time_t started = apr_time_now();
     int i, missing = 0;
 
+    if (!bulk) {
+        if (call_quietly(req, calls[0].method, calls[0].params, answers)) {
+            round_trip_done(req, answers, started);
+        }
+        return;
+    }
     for (i = 0; i < n; i++) {
         missing = no_backend(req, &answers[i]);
     }
@@ -358,6 +403,148 @@ void mcp_server_call_matomo_bulk(mcp_request *req,
         note_answer(req, &answers[i]);
     }
     round_trip_done(req, &answers[0], started);
+}
+
+/* --- the shared cache (src/mcp_cache.h) ---------------------------- */
+
+/* The flight of a set of missing calls: the hash of their keys. */
+static void flight_key(const unsigned char (*keys)[MCP_CACHE_KEY_SIZE],
+                       const int *which, int m,
+                       unsigned char out[MCP_CACHE_KEY_SIZE])
+{
+    apr_sha1_ctx_t ctx;
+    int i;
+
+    apr_sha1_init(&ctx);
+    for (i = 0; i < m; i++) {
+        apr_sha1_update_binary(&ctx, keys[which[i]], MCP_CACHE_KEY_SIZE);
+    }
+    apr_sha1_final(out, &ctx);
+}
+
+/* The missing calls from Matomo, once per process for identical
+ * concurrent misses (the others wait for the first one's answers, at
+ * most the backend timeout); then stored. */
+static void fetch_missing(mcp_request *req, const mcp_matomo_request *calls,
+                          const unsigned char (*keys)[MCP_CACHE_KEY_SIZE],
+                          const apr_interval_time_t *ttls, const int *which,
+                          int m, int bulk, mcp_matomo_answer *got)
+{
+    mcp_matomo_request *sub = apr_palloc(req->pool,
+                                         sizeof(*sub) * (apr_size_t)m);
+    unsigned char fkey[MCP_CACHE_KEY_SIZE];
+    mcp_cache_flight *flight;
+    int i, leader = 1;
+
+    for (i = 0; i < m; i++) {
+        sub[i] = calls[which[i]];
+    }
+    flight_key(keys, which, m, fkey);
+    flight = mcp_cache_flight_join(req->cache, fkey, &leader);
+    if (flight != NULL && !leader) {
+        if (mcp_cache_flight_wait(req->cache, flight, req->pool,
+                                  req->backend->timeout, got, m)) {
+            req->from_matomo += m;
+            return;
+        }
+        flight = NULL;      /* the leader's call was dropped: ours */
+    }
+    fetch(req, sub, m, bulk, got);
+    if (flight != NULL) {
+        mcp_cache_flight_land(req->cache, flight, got, m);
+    }
+    for (i = 0; i < m; i++) {
+        mcp_cache_answer_put(req->cache, req->pool, keys[which[i]], &got[i],
+                             ttls[which[i]]);
+    }
+    req->from_matomo += m;
+}
+
+/* calls answered from the shared cache where it can, the rest from
+ * Matomo (in one bulk request when bulk).  Only a verified token gets
+ * here with a cache: no outage, no lock-out, no cancellation. */
+static void call_cached(mcp_request *req, const mcp_matomo_request *calls,
+                        int n, int bulk, mcp_matomo_answer *answers)
+{
+    apr_pool_t *p = req->pool;
+    unsigned char (*keys)[MCP_CACHE_KEY_SIZE];
+    apr_interval_time_t *ttls;
+    mcp_matomo_answer *got;
+    apr_time_t now = apr_time_now();
+    int *which, i, m = 0, uncacheable = 0;
+    const char *scope;
+
+    if (req->cache == NULL || req->cancelled || req->outage != NULL
+        || req->backend == NULL || req->conn == NULL) {
+        fetch(req, calls, n, bulk, answers);
+        return;
+    }
+    keys = apr_palloc(p, sizeof(*keys) * (apr_size_t)n);
+    ttls = apr_palloc(p, sizeof(*ttls) * (apr_size_t)n);
+    which = apr_palloc(p, sizeof(*which) * (apr_size_t)n);
+    scope = verdict_scope(req);
+    for (i = 0; i < n; i++) {
+        apr_time_t at;
+
+        ttls[i] = mcp_cache_ttl_for(&req->cache_ttl, calls[i].method,
+                                    calls[i].params, now);
+        if (ttls[i] > 0) {
+            mcp_cache_answer_key(p, scope, token_key(req), calls[i].method,
+                                 calls[i].params, keys[i]);
+            if (mcp_cache_answer_get(req->cache, p, keys[i], &answers[i],
+                                     &at)) {
+                req->from_cache++;
+                if (req->cached_at == 0 || at < req->cached_at) {
+                    req->cached_at = at;
+                }
+                continue;
+            }
+        }
+        uncacheable += ttls[i] <= 0;
+        which[m++] = i;
+    }
+    if (m == 0) {
+        return;
+    }
+    got = apr_pcalloc(p, sizeof(*got) * (apr_size_t)m);
+    if (uncacheable > 0) {
+        mcp_matomo_request *sub = apr_palloc(p, sizeof(*sub) * (apr_size_t)m);
+
+        for (i = 0; i < m; i++) {
+            sub[i] = calls[which[i]];
+        }
+        fetch(req, sub, m, bulk, got);
+        for (i = 0; i < m; i++) {
+            mcp_cache_answer_put(req->cache, p, keys[which[i]], &got[i],
+                                 ttls[which[i]]);
+        }
+        req->from_matomo += m;
+    }
+    else {
+        fetch_missing(req, calls, (const unsigned char (*)[MCP_CACHE_KEY_SIZE])
+                      keys, ttls, which, m, bulk, got);
+    }
+    for (i = 0; i < m; i++) {
+        answers[which[i]] = got[i];
+    }
+}
+
+void mcp_server_call_matomo(mcp_request *req, const char *method,
+                            const apr_array_header_t *params,
+                            mcp_matomo_answer *answer)
+{
+    mcp_matomo_request call;
+
+    call.method = method;
+    call.params = params;
+    call_cached(req, &call, 1, 0, answer);
+}
+
+void mcp_server_call_matomo_bulk(mcp_request *req,
+                                 const mcp_matomo_request *calls, int n,
+                                 mcp_matomo_answer *answers)
+{
+    call_cached(req, calls, n, 1, answers);
 }
 
 /* The longest a check waits for others in flight to settle (each takes a
@@ -398,12 +585,7 @@ static void check_token(mcp_request *req, mcp_matomo_answer *answer)
 {
     int admitted = 0;
 
-    if (req->guard != NULL
-        && !(req->verdicts != NULL
-             && mcp_verdict_cache_known_good(req->verdicts,
-                                             verdict_scope(req),
-                                             req->credential.token,
-                                             apr_time_now()))) {
+    if (req->guard != NULL && !known_good(req)) {
         if (!check_admitted(req)) {
             if (req->outage != NULL) {
                 *answer = *req->outage;
@@ -436,10 +618,7 @@ static void verify_token(mcp_request *req)
     mcp_verdict v = MCP_VERDICT_UNKNOWN;
     mcp_matomo_answer answer;
 
-    if (req->verdicts != NULL) {
-        v = mcp_verdict_cache_get(req->verdicts, verdict_scope(req),
-                                  req->credential.token, apr_time_now());
-    }
+    v = recall(req);
     if (v == MCP_VERDICT_UNKNOWN) {
         check_token(req, &answer);
         if (answer.status == MCP_MATOMO_TIMEOUT
@@ -614,6 +793,31 @@ static const char *tool_result_json(apr_pool_t *p, const mcp_tool_result *r)
     return mcp_json_to_string(p, result, NULL);
 }
 
+/* A result built on answers from the shared cache says so, and how old
+ * the oldest of them is: {"cache": {"from_cache": true, "age_seconds":
+ * 42, "answers_from_cache": 2, "answers_from_matomo": 1}}.  Without it,
+ * every answer came from Matomo just now. */
+static void note_cache_use(mcp_request *req, mcp_tool_result *r)
+{
+    json_object *cache;
+    apr_time_t age;
+
+    if (req->from_cache == 0 || r->error != NULL
+        || !json_object_is_type(r->structured, json_type_object)) {
+        return;
+    }
+    age = apr_time_now() - req->cached_at;
+    cache = json_object_new_object();
+    json_object_object_add(cache, "from_cache", json_object_new_boolean(1));
+    json_object_object_add(cache, "age_seconds", json_object_new_int64(
+                               apr_time_sec(age > 0 ? age : 0)));
+    json_object_object_add(cache, "answers_from_cache",
+                           json_object_new_int(req->from_cache));
+    json_object_object_add(cache, "answers_from_matomo",
+                           json_object_new_int(req->from_matomo));
+    json_object_object_add(r->structured, "cache", cache);
+}
+
 /* _meta.progressToken: a string or an integer (basic/patterns/progress). */
 static json_object *progress_token(json_object *params)
 {
@@ -666,7 +870,10 @@ static void do_tools_call(mcp_request *req, json_object *params,
                                mcp_catalog_input_schema(req->catalog, tool),
                                args);
     if (r.error == NULL) {
+        req->from_cache = req->from_matomo = 0;
+        req->cached_at = 0;
         tool->run(req, args, &r);
+        note_cache_use(req, &r);
     }
     out->result = tool_result_json(req->pool, &r);
 }
