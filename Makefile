@@ -52,6 +52,7 @@ MODULE    := .libs/mod_matomo_mcp.so
 
 SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEB_PKGS  := apache2 apache2-dev libapache2-mod-perl2 libcurl4-openssl-dev \
+             redis-server memcached \
              libjson-c-dev libapr1-dev libaprutil1-dev pkg-config gcc make
 
 # The httpd-free core is also built alone, without httpd's include path:

@@ -36,6 +36,7 @@ struct mcp_cache {
     apr_size_t salt_len;
     apr_size_t max_entry;
     apr_uint32_t down;              /* an incident is running */
+    apr_uint32_t said_too_large;    /* logged once per process */
     mcp_cache_stats stats;
     apr_thread_mutex_t *lock;       /* the flights */
     apr_hash_t *flights;
@@ -84,19 +85,39 @@ void mcp_cache_stats_get(mcp_cache *c, mcp_cache_stats *out)
 
 /* --- the store, and its incidents --------------------------------- */
 
-/* A store operation's outcome: a failure starts an incident (one line),
- * the first success after one ends it (one line). */
-static void outcome(mcp_cache *c, apr_status_t rv, const char *what)
+/* A store operation's outcome.  A failure starts an incident (one line);
+ * a success ends it (one line).  A miss proves nothing either way: some
+ * providers answer "not found" while their only server is marked dead.
+ * A store that cannot hold a value that size (shmcb's subcaches) is no
+ * outage: said once per process, the value is not cached. */
+static void outcome(mcp_cache *c, apr_status_t rv, int storing)
 {
-    if (rv == APR_SUCCESS || rv == APR_NOTFOUND) {
+    if (rv == APR_SUCCESS) {
         if (apr_atomic_cas32(&c->down, 0, 1) == 1) {
-            c->store.incident(c->store.baton, 0, what, rv);
+            c->store.incident(c->store.baton, 0, NULL, rv);
+        }
+        return;
+    }
+    if (!storing && rv == APR_NOTFOUND) {
+        return;
+    }
+    if (storing && rv == APR_ENOSPC) {
+        apr_atomic_inc32(&c->stats.too_large);
+        if (apr_atomic_cas32(&c->said_too_large, 1, 0) == 0) {
+            c->store.incident(c->store.baton, 1, "the cache cannot hold "
+                              "an answer this large: such answers are not "
+                              "cached (make the cache larger, or "
+                              "MatomoMcpCacheMaxEntry smaller)", rv);
         }
         return;
     }
     apr_atomic_inc32(&c->stats.failures);
     if (apr_atomic_cas32(&c->down, 1, 0) == 0) {
-        c->store.incident(c->store.baton, 1, what, rv);
+        c->store.incident(c->store.baton, 1, storing
+                          ? "storing in the cache failed; answers come from "
+                            "Matomo meanwhile"
+                          : "reading from the cache failed; answers come "
+                            "from Matomo meanwhile", rv);
     }
 }
 
@@ -149,7 +170,7 @@ static void put_entry(mcp_cache *c, apr_pool_t *p, entry_kind kind,
     entry_id(kind, key, id);
     outcome(c, c->store.put(c->store.baton, id, sizeof(id), now + ttl, value,
                             (unsigned int)(HEADER_LEN + len), p),
-            "storing");
+            1);
 }
 
 /* The payload of the entry (kind, key) into buf (size bytes), or -1. */
@@ -163,7 +184,7 @@ static apr_ssize_t get_entry(mcp_cache *c, apr_pool_t *p, entry_kind kind,
 
     entry_id(kind, key, id);
     rv = c->store.get(c->store.baton, id, sizeof(id), buf, &len, p);
-    outcome(c, rv, "reading");
+    outcome(c, rv, 0);
     if (rv != APR_SUCCESS || len < HEADER_LEN || len > size
         || memcmp(buf, MAGIC, MAGIC_LEN) != 0 || buf[MAGIC_LEN] != kind
         || memcmp(buf + MAGIC_LEN + 9, key, MCP_CACHE_KEY_SIZE) != 0) {

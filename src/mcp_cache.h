@@ -38,8 +38,9 @@ typedef struct {
                         unsigned int idlen, apr_time_t expiry,
                         unsigned char *value, unsigned int len,
                         apr_pool_t *p);
-    /* An incident starts (down is 1: what failed, and how) or ends (0):
-     * the glue writes one error-log line for each. */
+    /* An incident starts (down is 1: what happened, a sentence, and the
+     * store's status) or ends (0): the glue writes one error-log line for
+     * each. */
     void (*incident)(void *baton, int down, const char *what,
                      apr_status_t rv);
 } mcp_cache_store;

@@ -139,6 +139,18 @@ const char *mcp_cache_set_max_entry(cmd_parms *cmd, void *dconf,
     return err != NULL ? err : mcp_config_set_size(cmd, &conf, arg);
 }
 
+/* ap_timeout_parameter_parse reads "soon" as 0 s: the whole argument
+ * must be digits and one of its units. */
+static int is_duration(const char *arg)
+{
+    size_t digits = strspn(arg, "0123456789");
+    const char *unit = arg + digits;
+
+    return digits > 0 && (*unit == '\0' || !strcmp(unit, "ms")
+                          || !strcmp(unit, "s") || !strcmp(unit, "mi")
+                          || !strcmp(unit, "h"));
+}
+
 /* PAST [RECENT [FACTS]]: durations, 0 for "not cached". */
 const char *mcp_cache_set_ttl(cmd_parms *cmd, void *dconf, int argc,
                               char *const argv[])
@@ -161,7 +173,8 @@ const char *mcp_cache_set_ttl(cmd_parms *cmd, void *dconf, int argc,
     for (i = 0; i < argc; i++) {
         apr_interval_time_t t;
 
-        if (ap_timeout_parameter_parse(argv[i], &t, "s") != APR_SUCCESS
+        if (!is_duration(argv[i])
+            || ap_timeout_parameter_parse(argv[i], &t, "s") != APR_SUCCESS
             || t < 0 || t > apr_time_from_sec(7 * 24 * 3600)) {
             return apr_psprintf(cmd->pool, "%s: '%s' must be a duration "
                                 "from 0 (not cached) to 7 days (e.g. 1h, "
@@ -298,9 +311,7 @@ static void store_incident(void *baton, int down, const char *what,
 
     if (down) {
         ap_log_error(APLOG_MARK, APLOG_ERR, rv, st->s, "MatomoMcpCache %s: "
-                     "%s the cache failed; every answer comes from Matomo "
-                     "until it works again (one line per incident and "
-                     "child)", st->spec, what);
+                     "%s (one line per incident and child)", st->spec, what);
     }
     else {
         ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, st->s, "MatomoMcpCache "
@@ -323,12 +334,12 @@ mcp_cache *mcp_cache_child_init(apr_pool_t *pchild, server_rec *s)
     st->mutex = mutex;
     st->s = s;
     st->spec = conf.spec;
-    /* The providers log every failed call at error level themselves: a
-     * cache that is down would write a line per request.  They get a
-     * copy of the server that logs only what is critical; this module
-     * writes one line per incident instead. */
+    /* The providers log every failed call themselves (memcache at error
+     * level, redis at crit): a cache that is down would write a line or
+     * two per request.  They get a copy of the server that logs only
+     * alerts; this module writes one line per incident instead. */
     st->quiet = apr_pmemdup(pchild, s, sizeof(*s));
-    st->quiet->log.level = APLOG_CRIT;
+    st->quiet->log.level = APLOG_ALERT;
     st->quiet->log.module_levels = NULL;
     if (mutex != NULL
         && apr_global_mutex_child_init(&st->mutex,
