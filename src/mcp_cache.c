@@ -27,7 +27,8 @@
 typedef enum {
     KIND_ANSWER = 'a',
     KIND_VERDICT = 'v',
-    KIND_KNOWN_GOOD = 'g'
+    KIND_KNOWN_GOOD = 'g',
+    KIND_RESULT = 'r'
 } entry_kind;
 
 struct mcp_cache {
@@ -76,6 +77,7 @@ void mcp_cache_stats_get(mcp_cache *c, mcp_cache_stats *out)
 {
     out->hits = apr_atomic_read32(&c->stats.hits);
     out->misses = apr_atomic_read32(&c->stats.misses);
+    out->result_hits = apr_atomic_read32(&c->stats.result_hits);
     out->stores = apr_atomic_read32(&c->stats.stores);
     out->too_large = apr_atomic_read32(&c->stats.too_large);
     out->failures = apr_atomic_read32(&c->stats.failures);
@@ -413,15 +415,78 @@ void mcp_cache_answer_put(mcp_cache *c, apr_pool_t *p,
     }
 }
 
+/* --- whole results ------------------------------------------------- */
+
+void mcp_cache_result_key(apr_pool_t *p, const char *scope,
+                          const unsigned char *token_key, const char *tool,
+                          const char *arguments,
+                          unsigned char out[MCP_CACHE_KEY_SIZE])
+{
+    apr_sha1_ctx_t ctx;
+
+    (void)p;
+    apr_sha1_init(&ctx);
+    hash_field(&ctx, "result");
+    hash_field(&ctx, scope);
+    apr_sha1_update_binary(&ctx, token_key, MCP_CACHE_KEY_SIZE);
+    hash_field(&ctx, tool);
+    hash_field(&ctx, arguments);
+    apr_sha1_final(out, &ctx);
+}
+
+/* The payload: origin (8 bytes), answers (4), then the text. */
+#define RESULT_HEADER 12
+
+int mcp_cache_result_get(mcp_cache *c, apr_pool_t *p,
+                         const unsigned char *key, const char **text,
+                         apr_size_t *len, apr_time_t *origin, int *answers)
+{
+    unsigned char *buf = read_buffer(c, p);
+    apr_time_t at;
+    apr_ssize_t n = get_entry(c, p, KIND_RESULT, key, buf,
+                              HEADER_LEN + c->max_entry, &at);
+
+    if (n < RESULT_HEADER) {
+        return 0;
+    }
+    *origin = (apr_time_t)get_be64(buf);
+    *answers = (int)(((apr_uint32_t)buf[8] << 24) | ((apr_uint32_t)buf[9] << 16)
+                     | ((apr_uint32_t)buf[10] << 8) | buf[11]);
+    *len = (apr_size_t)n - RESULT_HEADER;
+    *text = apr_pstrmemdup(p, (const char *)buf + RESULT_HEADER, *len);
+    apr_atomic_inc32(&c->stats.result_hits);
+    return 1;
+}
+
+void mcp_cache_result_put(mcp_cache *c, apr_pool_t *p,
+                          const unsigned char *key, const char *text,
+                          apr_size_t len, apr_time_t origin, int answers,
+                          apr_interval_time_t ttl)
+{
+    unsigned char *payload;
+
+    if (ttl <= 0 || len > c->max_entry) {
+        return;
+    }
+    payload = apr_palloc(p, RESULT_HEADER + len);
+    put_be64(payload, (apr_uint64_t)origin);
+    payload[8] = (unsigned char)((apr_uint32_t)answers >> 24);
+    payload[9] = (unsigned char)((apr_uint32_t)answers >> 16);
+    payload[10] = (unsigned char)((apr_uint32_t)answers >> 8);
+    payload[11] = (unsigned char)answers;
+    memcpy(payload + RESULT_HEADER, text, len);
+    put_entry(c, p, KIND_RESULT, key, payload, RESULT_HEADER + len, ttl);
+}
+
 /* --- verdicts ------------------------------------------------------ */
 
 mcp_verdict mcp_cache_verdict_get(mcp_cache *c, apr_pool_t *p,
-                                  const unsigned char *token_key)
+                                  const unsigned char *token_key,
+                                  apr_time_t *stored_at)
 {
     unsigned char buf[HEADER_LEN + 1];
-    apr_time_t at;
 
-    if (get_entry(c, p, KIND_VERDICT, token_key, buf, sizeof(buf), &at)
+    if (get_entry(c, p, KIND_VERDICT, token_key, buf, sizeof(buf), stored_at)
             != 1
         || (buf[0] != MCP_VERDICT_VALID && buf[0] != MCP_VERDICT_INVALID)) {
         return MCP_VERDICT_UNKNOWN;

@@ -64,6 +64,7 @@ typedef struct mcp_cache mcp_cache;
 typedef struct {
     apr_uint32_t hits;          /* answers served from the store */
     apr_uint32_t misses;        /* answers the store did not have */
+    apr_uint32_t result_hits;   /* whole tool results served from it */
     apr_uint32_t stores;        /* answers stored */
     apr_uint32_t too_large;     /* answers over the size cap, not stored */
     apr_uint32_t failures;      /* store operations that failed */
@@ -88,8 +89,10 @@ void mcp_cache_token_key(const mcp_cache *c, const char *scope,
 
 /* --- token verdicts ----------------------------------------------- */
 
+/* *stored_at: when the verdict was given (it expires its TTL later). */
 mcp_verdict mcp_cache_verdict_get(mcp_cache *c, apr_pool_t *p,
-                                  const unsigned char *token_key);
+                                  const unsigned char *token_key,
+                                  apr_time_t *stored_at);
 void mcp_cache_verdict_put(mcp_cache *c, apr_pool_t *p,
                            const unsigned char *token_key, mcp_verdict v,
                            apr_interval_time_t ttl);
@@ -126,6 +129,28 @@ int mcp_cache_answer_get(mcp_cache *c, apr_pool_t *p,
 void mcp_cache_answer_put(mcp_cache *c, apr_pool_t *p,
                           const unsigned char *key,
                           const mcp_matomo_answer *a,
+                          apr_interval_time_t ttl);
+
+/* --- whole tool results ------------------------------------------- */
+
+/* The key of a tool's result: scope (backend, forwarding, the module's
+ * version), token key, tool name, arguments as JSON text. */
+void mcp_cache_result_key(apr_pool_t *p, const char *scope,
+                          const unsigned char *token_key, const char *tool,
+                          const char *arguments,
+                          unsigned char out[MCP_CACHE_KEY_SIZE]);
+
+/* 1 with the result's structuredContent text (owned by p), *origin: when
+ * Matomo gave the oldest answer it was built from, *answers: how many
+ * answers it was built from. */
+int mcp_cache_result_get(mcp_cache *c, apr_pool_t *p,
+                         const unsigned char *key, const char **text,
+                         apr_size_t *len, apr_time_t *origin, int *answers);
+
+/* Stores a result for ttl (nothing when ttl is not positive). */
+void mcp_cache_result_put(mcp_cache *c, apr_pool_t *p,
+                          const unsigned char *key, const char *text,
+                          apr_size_t len, apr_time_t origin, int answers,
                           apr_interval_time_t ttl);
 
 /* --- one Matomo call for concurrent identical misses --------------- */

@@ -104,10 +104,15 @@ static mcp_verdict recall(mcp_request *req)
                                   req->credential.token, apr_time_now());
     }
     if (v == MCP_VERDICT_UNKNOWN && req->cache != NULL) {
-        v = mcp_cache_verdict_get(req->cache, req->pool, token_key(req));
+        apr_time_t given = 0;
+
+        v = mcp_cache_verdict_get(req->cache, req->pool, token_key(req),
+                                  &given);
+        /* Kept here too, as old as it is: it expires when the shared one
+         * does, never later. */
         if (v != MCP_VERDICT_UNKNOWN && req->verdicts != NULL) {
             mcp_verdict_cache_put(req->verdicts, verdict_scope(req),
-                                  req->credential.token, v, apr_time_now());
+                                  req->credential.token, v, given);
         }
     }
     return v;
@@ -476,6 +481,7 @@ static void call_cached(mcp_request *req, const mcp_matomo_request *calls,
 
     if (req->cache == NULL || req->cancelled || req->outage != NULL
         || req->backend == NULL || req->conn == NULL) {
+        req->result_ttl = 0;
         fetch(req, calls, n, bulk, answers);
         return;
     }
@@ -488,6 +494,9 @@ static void call_cached(mcp_request *req, const mcp_matomo_request *calls,
 
         ttls[i] = mcp_cache_ttl_for(&req->cache_ttl, calls[i].method,
                                     calls[i].params, now);
+        if (req->result_ttl < 0 || ttls[i] < req->result_ttl) {
+            req->result_ttl = ttls[i];
+        }
         if (ttls[i] > 0) {
             mcp_cache_answer_key(p, scope, token_key(req), calls[i].method,
                                  calls[i].params, keys[i]);
@@ -526,6 +535,9 @@ static void call_cached(mcp_request *req, const mcp_matomo_request *calls,
     }
     for (i = 0; i < m; i++) {
         answers[which[i]] = got[i];
+        if (got[i].status != MCP_MATOMO_OK) {
+            req->result_ttl = 0;    /* a result built on an error: not kept */
+        }
     }
 }
 
@@ -764,58 +776,121 @@ static void do_tools_list(mcp_request *req, json_object *params,
     out->result = page;
 }
 
-/* A tools/call result: structuredContent plus the same JSON as text, or a
- * text-only error with isError. */
-static const char *tool_result_json(apr_pool_t *p, const mcp_tool_result *r)
+/* A tools/call result: structuredContent (which serialises as text) plus
+ * the same JSON as text, or, without structured, a text-only result
+ * (isError when error). */
+static const char *tool_result_json(apr_pool_t *p, json_object *structured,
+                                    const char *text, apr_size_t len,
+                                    int error)
 {
     json_object *result = mcp_json_pool_own(p, json_object_new_object());
     json_object *content = json_object_new_array();
-    json_object *text = json_object_new_object();
-    apr_size_t len = 0;
-    const char *body = r->error != NULL
-                           ? r->error
-                           : mcp_json_to_string(p, r->structured, &len);
+    json_object *block = json_object_new_object();
 
-    json_object_object_add(text, "type", json_object_new_string("text"));
-    json_object_object_add(text, "text", json_object_new_string(body));
-    json_object_array_add(content, text);
+    json_object_object_add(block, "type", json_object_new_string("text"));
+    json_object_object_add(block, "text",
+                           json_object_new_string_len(text, (int)len));
+    json_object_array_add(content, block);
     json_object_object_add(result, "content", content);
-    if (r->error != NULL) {
+    if (error) {
         json_object_object_add(result, "isError", json_object_new_boolean(1));
     }
-    else if (r->structured != NULL) {
+    else if (structured != NULL) {
         /* The text block already holds structuredContent's serialisation;
          * the result's reuses it (2-3 us per kB of answer). */
-        mcp_json_set_text(p, r->structured, body, len);
+        mcp_json_set_text(p, structured, text, len);
         json_object_object_add(result, "structuredContent",
-                               json_object_get(r->structured));
+                               json_object_get(structured));
     }
     return mcp_json_to_string(p, result, NULL);
 }
 
 /* A result built on answers from the shared cache says so, and how old
  * the oldest of them is: {"cache": {"from_cache": true, "age_seconds":
- * 42, "answers_from_cache": 2, "answers_from_matomo": 1}}.  Without it,
- * every answer came from Matomo just now. */
-static void note_cache_use(mcp_request *req, mcp_tool_result *r)
+ * 42, "answers_from_cache": 2, "answers_from_matomo": 1}}, added to the
+ * serialised structuredContent (an object).  Without it, every answer
+ * came from Matomo just now. */
+static const char *with_cache_note(mcp_request *req, const char *text,
+                                   apr_size_t *len)
 {
-    json_object *cache;
-    apr_time_t age;
+    apr_time_t age = apr_time_now() - req->cached_at;
+    const char *note;
 
-    if (req->from_cache == 0 || r->error != NULL
-        || !json_object_is_type(r->structured, json_type_object)) {
+    if (req->from_cache == 0 || *len < 2 || text[*len - 1] != '}') {
+        return text;
+    }
+    note = apr_psprintf(req->pool, "%s\"cache\":{\"from_cache\":true,"
+                        "\"age_seconds\":%" APR_TIME_T_FMT ","
+                        "\"answers_from_cache\":%d,"
+                        "\"answers_from_matomo\":%d}}",
+                        *len > 2 ? "," : "", apr_time_sec(age > 0 ? age : 0),
+                        req->from_cache, req->from_matomo);
+    text = apr_pstrcat(req->pool, apr_pstrmemdup(req->pool, text, *len - 1),
+                       note, NULL);
+    *len = strlen(text);
+    return text;
+}
+
+/* --- whole results in the shared cache ------------------------------ */
+
+/* A tool's result depends on its name, its arguments, the caller and
+ * Matomo's answers, and on this module's way of shaping them: the
+ * module's version is part of the key. */
+static void result_key(mcp_request *req, const mcp_tool *tool,
+                       json_object *args,
+                       unsigned char out[MCP_CACHE_KEY_SIZE])
+{
+    mcp_cache_result_key(req->pool, apr_pstrcat(req->pool, verdict_scope(req),
+                                                "|" MCP_SERVER_VERSION, NULL),
+                         token_key(req), tool->name,
+                         mcp_json_to_string(req->pool, args, NULL), out);
+}
+
+/* The result of the same call by the same caller, when the cache has it
+ * (then *out is set). */
+static int cached_result(mcp_request *req, const mcp_tool *tool,
+                         json_object *args, mcp_outcome *out)
+{
+    unsigned char key[MCP_CACHE_KEY_SIZE];
+    const char *text;
+    apr_size_t len;
+    apr_time_t origin;
+    int answers;
+
+    if (req->cache == NULL || req->outage != NULL) {
+        return 0;
+    }
+    result_key(req, tool, args, key);
+    if (!mcp_cache_result_get(req->cache, req->pool, key, &text, &len,
+                              &origin, &answers)) {
+        return 0;
+    }
+    req->from_cache = answers;
+    req->from_matomo = 0;
+    req->cached_at = origin;
+    text = with_cache_note(req, text, &len);
+    out->result = tool_result_json(req->pool, mcp_json_pool_own(
+                                       req->pool, json_object_new_object()),
+                                   text, len, 0);
+    return 1;
+}
+
+/* Stores a result made of whole answers that may all be kept, for as
+ * long as the shortest-lived of them, counted from the oldest. */
+static void keep_result(mcp_request *req, const mcp_tool *tool,
+                        json_object *args, const char *text, apr_size_t len)
+{
+    unsigned char key[MCP_CACHE_KEY_SIZE];
+    apr_time_t origin = req->cached_at != 0 ? req->cached_at : req->called_at;
+
+    if (req->cache == NULL || req->result_ttl <= 0
+        || req->from_cache + req->from_matomo == 0) {
         return;
     }
-    age = apr_time_now() - req->cached_at;
-    cache = json_object_new_object();
-    json_object_object_add(cache, "from_cache", json_object_new_boolean(1));
-    json_object_object_add(cache, "age_seconds", json_object_new_int64(
-                               apr_time_sec(age > 0 ? age : 0)));
-    json_object_object_add(cache, "answers_from_cache",
-                           json_object_new_int(req->from_cache));
-    json_object_object_add(cache, "answers_from_matomo",
-                           json_object_new_int(req->from_matomo));
-    json_object_object_add(r->structured, "cache", cache);
+    result_key(req, tool, args, key);
+    mcp_cache_result_put(req->cache, req->pool, key, text, len, origin,
+                         req->from_cache + req->from_matomo,
+                         origin + req->result_ttl - apr_time_now());
 }
 
 /* _meta.progressToken: a string or an integer (basic/patterns/progress). */
@@ -869,13 +944,34 @@ static void do_tools_call(mcp_request *req, json_object *params,
     r.error = mcp_schema_check(req->pool,
                                mcp_catalog_input_schema(req->catalog, tool),
                                args);
-    if (r.error == NULL) {
-        req->from_cache = req->from_matomo = 0;
-        req->cached_at = 0;
-        tool->run(req, args, &r);
-        note_cache_use(req, &r);
+    if (r.error != NULL) {
+        out->result = tool_result_json(req->pool, NULL, r.error,
+                                       strlen(r.error), 1);
+        return;
     }
-    out->result = tool_result_json(req->pool, &r);
+    if (cached_result(req, tool, args, out)) {
+        return;
+    }
+    req->from_cache = req->from_matomo = 0;
+    req->cached_at = 0;
+    req->called_at = apr_time_now();
+    req->result_ttl = -1;
+    tool->run(req, args, &r);
+    if (r.error != NULL) {
+        out->result = tool_result_json(req->pool, NULL, r.error,
+                                       strlen(r.error), 1);
+    }
+    else {
+        apr_size_t len = 0;
+        const char *text = mcp_json_to_string(req->pool, r.structured, &len);
+
+        if (r.structured != NULL) {
+            keep_result(req, tool, args, text, len);
+            text = with_cache_note(req, text, &len);
+        }
+        out->result = tool_result_json(req->pool, r.structured, text, len,
+                                       0);
+    }
 }
 
 static json_object *subscription_meta(json_object *id)

@@ -91,6 +91,10 @@ typedef struct mcp_request {
                                      * request's identical call) */
     apr_time_t cached_at;           /* when the oldest cached one was
                                      * Matomo's answer */
+    apr_time_t called_at;           /* when the tool started */
+    apr_interval_time_t result_ttl; /* how long its result may be kept:
+                                     * its shortest-lived answer's TTL
+                                     * (0: not at all; -1: no answer yet) */
     int token_key_set;
     unsigned char token_key[MCP_CACHE_KEY_SIZE];
 } mcp_request;

@@ -166,6 +166,23 @@ File::Path::remove_tree($DIR);
     is(calls_since($mark), 1, 'one Matomo call for the question, whichever child asked');
     is(checks_since($mark), 1, 'the token was checked once for both children');
 
+    # Two other questions built on the same Matomo call (the report
+    # catalog): the second is answered from the first one's answer.
+    $mark = fake_log_mark();
+    my ($c1, $cb1) = call_tool($url, matomo_list_reports => { idSite => 1, search => 'entry' });
+    my ($c2, $cb2) = call_tool($url, matomo_list_reports => { idSite => 1, category => 'Referrers' });
+    ok(!$cb1->{result}{isError} && !$cb2->{result}{isError} && !from_cache($cb1),
+       'two questions about the report catalog');
+    ok(from_cache($cb2) && $cb2->{result}{structuredContent}{cache}{answers_from_cache} == 1,
+       "the second is built on the first one's cached Matomo answer");
+    is(calls_since($mark), 1, 'one Matomo call (API.getReportMetadata) for both');
+    my $table = $cb2->{result}{structuredContent}{reports} // {};
+    my ($ci) = grep { ($table->{columns}[$_] // '') eq 'category' } 0 .. $#{ $table->{columns} // [] };
+    my @rows = @{ $table->{rows} // [] };
+    ok(defined $ci && @rows && !grep({ $_->[$ci] ne 'Referrers' } @rows),
+       'and it answers its own question (only the Referrers category: '
+       . scalar(@rows) . ' rows)');
+
     $mark = fake_log_mark();
     my ($r1, $t1) = call_tool($url, @TODAY);
     my ($r2, $t2) = call_tool($url, @TODAY);
@@ -314,10 +331,13 @@ SKIP: {
     is(calls_since($mark), 1, 'one Matomo call');
     is(checks_since($mark), 1, 'one token check');
 
-    # API.getReportMetadata of site 1 is far over 16K: never stored.
+    # API.getReportMetadata of site 1 is far over 16K: never stored, so
+    # another question built on it asks Matomo again.
     $mark = fake_log_mark();
-    my ($l1, $lb1) = call_tool("http://127.0.0.1:$pa/mcp", matomo_list_reports => { idSite => 1 });
-    my ($l2, $lb2) = call_tool("http://127.0.0.1:$pb/mcp", matomo_list_reports => { idSite => 1 });
+    my ($l1, $lb1) = call_tool("http://127.0.0.1:$pa/mcp", matomo_list_reports =>
+                               { idSite => 1, search => 'entry' });
+    my ($l2, $lb2) = call_tool("http://127.0.0.1:$pb/mcp", matomo_list_reports =>
+                               { idSite => 1, category => 'Referrers' });
     ok(!$lb1->{result}{isError} && !$lb2->{result}{isError}, 'the report catalog is answered');
     ok(!from_cache($lb2), 'an answer over MatomoMcpCacheMaxEntry is not cached');
     is(calls_since($mark), 2, 'so each node asked Matomo');

@@ -1723,15 +1723,15 @@ static void test_cache(void)
           "hits, misses and stores counted (1, 3, 1: got %u, %u, %u)",
           st.hits, st.misses, st.stores);
 
-    CHECK(mcp_cache_verdict_get(c, pool, tok) == MCP_VERDICT_UNKNOWN
+    CHECK(mcp_cache_verdict_get(c, pool, tok, &at) == MCP_VERDICT_UNKNOWN
               && !mcp_cache_known_good(c, pool, tok),
           "no verdict yet");
     mcp_cache_verdict_put(c, pool, tok, MCP_VERDICT_VALID, 60);
-    CHECK(mcp_cache_verdict_get(c, pool, tok) == MCP_VERDICT_VALID
+    CHECK(mcp_cache_verdict_get(c, pool, tok, &at) == MCP_VERDICT_VALID
               && mcp_cache_known_good(c, pool, tok),
           "a token accepted: valid, and known good");
     mcp_cache_verdict_put(c, pool, tok, MCP_VERDICT_INVALID, 60);
-    CHECK(mcp_cache_verdict_get(c, pool, tok) == MCP_VERDICT_INVALID
+    CHECK(mcp_cache_verdict_get(c, pool, tok, &at) == MCP_VERDICT_INVALID
               && !mcp_cache_known_good(c, pool, tok),
           "then refused: invalid, and known good no more");
 
