@@ -40,7 +40,7 @@ struct mcp_cache {
     apr_uint32_t said_too_large;    /* logged once per process */
     mcp_cache_stats stats;
     apr_thread_mutex_t *lock;       /* the flights */
-    apr_hash_t *flights;
+    apr_hash_t *flights;            /* in a pool of its own */
 };
 
 struct mcp_cache_flight {
@@ -60,7 +60,20 @@ mcp_cache *mcp_cache_create(apr_pool_t *p, const mcp_cache_store *store,
                             apr_size_t max_entry)
 {
     mcp_cache *c = apr_pcalloc(p, sizeof(*c));
+    apr_allocator_t *allocator = NULL;
+    apr_pool_t *own;
 
+    /* The flights' table grows in a pool of its own, with an allocator of
+     * its own, touched only under the lock: p is the child's, which other
+     * threads allocate from under other locks. */
+    if (apr_allocator_create(&allocator) != APR_SUCCESS) {
+        return NULL;
+    }
+    if (apr_pool_create_ex(&own, p, NULL, allocator) != APR_SUCCESS) {
+        apr_allocator_destroy(allocator);
+        return NULL;
+    }
+    apr_allocator_owner_set(allocator, own);
     if (apr_thread_mutex_create(&c->lock, APR_THREAD_MUTEX_DEFAULT, p)
         != APR_SUCCESS) {
         return NULL;
@@ -69,7 +82,7 @@ mcp_cache *mcp_cache_create(apr_pool_t *p, const mcp_cache_store *store,
     c->salt_len = salt_len < sizeof(c->salt) ? salt_len : sizeof(c->salt);
     memcpy(c->salt, salt, c->salt_len);
     c->max_entry = max_entry;
-    c->flights = apr_hash_make(p);
+    c->flights = apr_hash_make(own);
     return c;
 }
 
