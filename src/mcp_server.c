@@ -618,6 +618,49 @@ static void check_token(mcp_request *req, mcp_matomo_answer *answer)
     }
 }
 
+/* A verdict of Matomo's on the token (not an outage, not the module's
+ * own refusal to ask). */
+static int is_verdict(const mcp_matomo_answer *a)
+{
+    return a->status == MCP_MATOMO_OK || a->status == MCP_MATOMO_BAD_TOKEN
+           || a->status == MCP_MATOMO_DENIED;
+}
+
+/* The token check, once per process for concurrent requests with the same
+ * unknown token (a client that opens several connections at once): the
+ * others wait for the first one's verdict (at most the backend timeout).
+ * A first check that got no verdict (an outage, a budget spent) decides
+ * nothing for the others: each then checks as it would have. */
+static void check_token_once(mcp_request *req, mcp_matomo_answer *answer)
+{
+    unsigned char key[MCP_CACHE_KEY_SIZE];
+    apr_sha1_ctx_t ctx;
+    mcp_cache_flight *flight;
+    int leader = 1;
+
+    if (req->cache == NULL) {
+        check_token(req, answer);
+        return;
+    }
+    apr_sha1_init(&ctx);
+    apr_sha1_update_binary(&ctx, (const unsigned char *)"check", 6);
+    apr_sha1_update_binary(&ctx, token_key(req), MCP_CACHE_KEY_SIZE);
+    apr_sha1_final(key, &ctx);
+    flight = mcp_cache_flight_join(req->cache, key, &leader);
+    if (flight != NULL && !leader) {
+        if (mcp_cache_flight_wait(req->cache, flight, req->pool,
+                                  req->backend->timeout, answer, 1)
+            && is_verdict(answer)) {
+            return;
+        }
+        flight = NULL;
+    }
+    check_token(req, answer);
+    if (flight != NULL) {
+        mcp_cache_flight_land(req->cache, flight, answer, 1);
+    }
+}
+
 /* Asks Matomo whether it knows the caller's token, once per token and
  * endpoint for a while, so that a client meets 401 on its first request
  * (initialize) rather than broken tool calls.  API.getMatomoVersion
@@ -632,7 +675,7 @@ static void verify_token(mcp_request *req)
 
     v = recall(req);
     if (v == MCP_VERDICT_UNKNOWN) {
-        check_token(req, &answer);
+        check_token_once(req, &answer);
         if (answer.status == MCP_MATOMO_TIMEOUT
             || answer.status == MCP_MATOMO_UNREACHABLE
             || answer.status == MCP_MATOMO_LOCKED_OUT

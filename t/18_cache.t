@@ -272,9 +272,26 @@ SKIP: {
     isnt($u1->header('X-Mcp-Node'), $u2->header('X-Mcp-Node'), 'one from each node');
     is(checks_since($mark), 1, "the refused verdict was shared: one check, no budget spent twice");
 
-    # Identical questions at once in one child: one Matomo call (1.5 s each).
+    # Identical questions at once in one child: one Matomo call (1.5 s
+    # each).  First a token nobody has checked on this endpoint yet, from
+    # five connections at once: one check.
     my $slow = "http://127.0.0.1:$pa/mcp-slow";
-    initialize($slow);      # the token verdict for this endpoint first
+    $mark = fake_log_mark();
+    my @first;
+    for my $i (1 .. 5) {
+        my $kid = fork // die "fork: $!";
+        if ($kid == 0) {
+            my ($res) = initialize($slow, $VIEWER);
+            POSIX::_exit($res->code == 200 ? 0 : 1);
+        }
+        push @first, $kid;
+    }
+    my $inits = 0;
+    for (@first) { waitpid $_, 0; $inits++ if $? == 0 }
+    is($inits, 5, 'five initialize at once with a new token: all accepted');
+    is(scalar(grep { ($_->{method} // '') eq 'API.getMatomoVersion' && ($_->{who} // '') eq 'viewer' }
+              fake_log_since($mark)), 1, 'one token check for the five');
+    initialize($slow);      # the superuser's verdict for this endpoint
     $mark = fake_log_mark();
     my @kids;
     for my $i (1 .. 5) {
