@@ -21,11 +21,15 @@
 #include "mcp_guard.h"
 #include "mcp_throttle.h"
 #include "mcp_matomo.h"
+#include "mcp_stats.h"
 #include "mcp_tools.h"
+#include "mcp_version.h"
 
 #define MCP_SERVER_NAME    "mod_matomo_mcp"
 #define MCP_SERVER_TITLE   "Matomo analytics (mod_matomo_mcp)"
-#define MCP_SERVER_VERSION "0.1.0"
+/* The release, written once, in debian/changelog (src/mcp_version.h is
+ * generated from it). */
+#define MCP_SERVER_VERSION MCP_VERSION
 
 /* Messages in one batch (revision 2025-03-26): each may call Matomo, and
  * one worker answers them all in turn. */
@@ -97,6 +101,13 @@ typedef struct mcp_request {
                                      * (0: not at all; -1: no answer yet) */
     int token_key_set;
     unsigned char token_key[MCP_CACHE_KEY_SIZE];
+
+    /* What the administrator sees (src/mcp_stats.h): this process's
+     * counters (NULL: none kept) and this request's access-log notes. */
+    mcp_stats_slot *stats;
+    mcp_notes notes;
+    const char *answer_class;       /* the last Matomo answer a tool got,
+                                     * when it was no data: its class */
 } mcp_request;
 
 typedef struct {
@@ -143,6 +154,10 @@ void mcp_server_call_matomo(mcp_request *req, const char *method,
 void mcp_server_call_matomo_bulk(mcp_request *req,
                                  const mcp_matomo_request *calls, int n,
                                  mcp_matomo_answer *answers);
+
+/* The JSON-RPC methods the server dispatches, by index (for counters). */
+int mcp_server_method_count(void);
+const char *mcp_server_method_name(int i);
 
 /* Handles one HTTP body and fills reply. */
 void mcp_server_handle(mcp_request *req, const char *body, apr_size_t len,

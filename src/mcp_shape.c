@@ -7,6 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <apr_strings.h>
+#include <apr_time.h>
+
 static json_object *cell(const mcp_column *col, json_object *row)
 {
     json_object *v = NULL;
@@ -165,4 +168,27 @@ json_object *mcp_shape_filter(apr_pool_t *p, json_object *list,
         }
     }
     return kept;
+}
+
+/* The last second of 9999-12-31 UTC: later ones need a five-digit year,
+ * and apr_time_from_sec() overflows (undefined) soon after 292,000 AD. */
+#define LAST_FOUR_DIGIT_SECOND APR_INT64_C(253402300799)
+
+const char *mcp_shape_last_action(apr_pool_t *p, json_object *visit)
+{
+    json_object *ts = mcp_json_get_typed(visit, "lastActionTimestamp",
+                                         json_type_int);
+    apr_int64_t sec = ts != NULL ? json_object_get_int64(ts) : -1;
+    apr_time_exp_t t;
+
+    /* No time Matomo could have recorded: its own text, or unknown. */
+    if (sec < 0 || sec > LAST_FOUR_DIGIT_SECOND) {
+        return mcp_json_get_string(visit, "lastActionDateTime");
+    }
+    if (apr_time_exp_gmt(&t, apr_time_from_sec(sec)) != APR_SUCCESS) {
+        return NULL;
+    }
+    return apr_psprintf(p, "%04d-%02d-%02dT%02d:%02d:%02dZ", t.tm_year + 1900,
+                        t.tm_mon + 1, t.tm_mday, t.tm_hour, t.tm_min,
+                        t.tm_sec);
 }

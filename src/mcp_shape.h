@@ -61,4 +61,12 @@ json_object *mcp_shape_rounded(double d, int decimals);
 void mcp_shape_page(json_object *result, size_t total, size_t offset,
                     size_t limit);
 
+/* When a Live visit's last action happened, in UTC, as
+ * "2026-11-26T10:17:35Z", from its lastActionTimestamp; for a timestamp
+ * no four-digit year holds, Matomo's lastActionDateTime as it is; NULL
+ * when the visit has neither.  Matomo's own date and time fields do not
+ * add up to a local time: serverDate is the UTC date, serverTimePretty
+ * the site's local time in the user's language and clock (12 or 24 h). */
+const char *mcp_shape_last_action(apr_pool_t *p, json_object *visit);
+
 #endif

@@ -1,5 +1,6 @@
 #include "mod_matomo_mcp_cache.h"
 #include "mod_matomo_mcp_config.h"
+#include "mod_matomo_mcp_status.h"
 
 #include <apr_global_mutex.h>
 #include <apr_strings.h>
@@ -218,6 +219,8 @@ const char *mcp_cache_post_config(apr_pool_t *pconf, server_rec *s)
     struct ap_socache_hints hints;
     apr_status_t rv;
 
+    /* /server-status shows cache hits and misses only with a cache. */
+    mcp_status_note_cache(provider != NULL);
     if (provider == NULL) {
         return NULL;
     }

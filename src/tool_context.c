@@ -678,14 +678,11 @@ static json_object *visit_row(apr_pool_t *p, json_object *visit,
                               int with_actions)
 {
     json_object *row, *details;
-    const char *day = mcp_json_get_string(visit, "serverDate");
-    const char *time = mcp_json_get_string(visit, "serverTimePretty");
+    const char *last = mcp_shape_last_action(p, visit);
 
-    /* The last action, in the site's timezone. */
-    if (day != NULL) {
-        json_object_object_add(visit, "last_action", json_object_new_string(
-                                   time ? apr_pstrcat(p, day, " ", time, NULL)
-                                        : day));
+    if (last != NULL) {
+        json_object_object_add(visit, "last_action",
+                               json_object_new_string(last));
     }
     row = mcp_shape_row(visit_columns, NCOLS(visit_columns), visit);
     if (with_actions) {
@@ -841,7 +838,7 @@ const mcp_tool mcp_tool_visitor_log = {
     "matomo_visitor_log",
     "Visitor log and real-time counters",
     "Recent visits of a site, newest first, and real-time counters. Each "
-    "visit: id, last_action (date and time in the site's timezone), "
+    "visit: id, last_action (UTC, as 2026-11-26T10:17:35Z), "
     "visitor_type (new, returning, returningCustomer), visit_count, "
     "country, device, os, browser, referrer_type (direct, search, website, "
     "social, campaign) and referrer_name, actions, duration_s, "

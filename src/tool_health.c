@@ -14,7 +14,6 @@
 
 #include <apr_hash.h>
 #include <apr_strings.h>
-#include <apr_time.h>
 
 /* A number of seconds rounded to the millisecond (Matomo sends per-page
  * averages such as 1.5189999999999997); null stays null.  Strings are read
@@ -581,31 +580,13 @@ static json_object *stopped_pages(apr_pool_t *p, json_object *now,
     return out;
 }
 
-/* The last second of 9999-12-31 UTC: later ones need a five-digit year,
- * and apr_time_from_sec() overflows (undefined) soon after 292,000 AD. */
-#define LAST_FOUR_DIGIT_SECOND APR_INT64_C(253402300799)
-
 /* "2026-11-26T10:17:35Z" from the latest visit's last action, or NULL. */
 static const char *last_hit(apr_pool_t *p, json_object *visits)
 {
-    json_object *visit = json_object_is_type(visits, json_type_array)
-                             ? mcp_json_array_get(visits, 0)
-                             : NULL;
-    json_object *ts = mcp_json_get_typed(visit, "lastActionTimestamp",
-                                         json_type_int);
-    apr_int64_t sec = ts != NULL ? json_object_get_int64(ts) : -1;
-    apr_time_exp_t t;
-
-    /* No time Matomo could have recorded: unknown, as when missing. */
-    if (sec < 0 || sec > LAST_FOUR_DIGIT_SECOND) {
-        return mcp_json_get_string(visit, "lastActionDateTime");
-    }
-    if (apr_time_exp_gmt(&t, apr_time_from_sec(sec)) != APR_SUCCESS) {
-        return NULL;
-    }
-    return apr_psprintf(p, "%04d-%02d-%02dT%02d:%02d:%02dZ", t.tm_year + 1900,
-                        t.tm_mon + 1, t.tm_mday, t.tm_hour, t.tm_min,
-                        t.tm_sec);
+    return mcp_shape_last_action(p, json_object_is_type(visits,
+                                                        json_type_array)
+                                        ? mcp_json_array_get(visits, 0)
+                                        : NULL);
 }
 
 /* One site's entry; NULL with *error set when its pages could not be read.

@@ -216,6 +216,14 @@ File::Path::remove_tree($DIR);
        "the superuser's cached answer never reaches a caller with other rights");
     is(calls_since($mark), 1, "the viewer's question went to Matomo (its own key)");
 
+    # /server-status counts the lookups (issue 16's section): the
+    # questions above that found their answers, and those that did not.
+    my $status = $UA->get("http://127.0.0.1:$port/server-status?auto")->content;
+    my ($hits)   = $status =~ /^MatomoMcpCacheHits: (\d+)$/m;
+    my ($misses) = $status =~ /^MatomoMcpCacheMisses: (\d+)$/m;
+    ok(defined $hits && $hits >= 3 && defined $misses && $misses >= 4,
+       '/server-status shows the cache\'s hits and misses (' . ($hits // 'none')
+       . ' and ' . ($misses // 'none') . ')') or diag $status;
     is_deeply([error_lines("$dir/one_error_log")], [], 'shmcb: no error in the error log');
     stop_apache($pid);
 }

@@ -930,6 +930,22 @@ subtest 'Matomo 4.16.1: errors are 200, an unknown token is the anonymous user' 
                                                       'urls[0]' => 'method=API.getMatomoVersion&x=a%26method%3DNope.get' ]));
     is $amp->[0]{result}, 'error', 'bulk: each urls[i] decoded whole, then split (method=Nope.get wins)';
 
+    # No full/ answers here: a cut answer (filter_limit=N) serves only its
+    # own order.  Sorted the same way, fewer rows and fewer columns come out
+    # of it; sorted otherwise, its rows would not be the first ones.
+    my $slow = JSON::PP->new->decode(m4('pageurls-sorted-slow.json')->{body});
+    my @slow_q = (module => 'API', format => 'JSON', method => 'Actions.getPageUrls', idSite => 1,
+                  period => 'day', date => '2026-11-26', flat => 1, format_metrics => 0);
+    my $fewer = decoded(m4_call(token => $SU, form => [ @slow_q, filter_sort_column => 'avg_page_load_time',
+                                                        filter_limit => 4, showColumns => 'nb_hits,avg_page_load_time' ]));
+    is_deeply [ map { [ @$_{qw(label nb_hits avg_page_load_time)} ] } @{ $fewer // [] } ],
+              [ map { [ @$_{qw(label nb_hits avg_page_load_time)} ] } @{$slow}[0 .. 3] ],
+        '4.16.1: the same sort, 4 rows, 2 columns: out of Matomo\'s sorted answer';
+    ok !(grep { exists $_->{nb_visits} } @{ $fewer // [] }), '... showColumns applied';
+    my $other = m4_call(token => $SU, form => [ @slow_q, filter_sort_column => 'nb_hits', filter_limit => 5 ]);
+    like decoded($other)->{message} // '', qr/^fake Matomo 4\.16\.1: no recorded answer for Actions\.getPageUrls/,
+        '4.16.1: another sort of a cut answer (20 of more rows): no recorded answer, not a re-sorted cut';
+
     my $mark = log_mark();
     m4_call(token => $UNKNOWN, form => \@version);
     my ($line) = grep { ($_->{path} // '') eq '/matomo4/index.php' } log_since($mark);

@@ -11,6 +11,7 @@ use lib "$FindBin::Bin/lib";
 
 use Apache::Test qw(-withtestmore);
 use JSON::PP ();
+use POSIX ();
 use McpTest;
 
 my $JSON     = JSON::PP->new->canonical;
@@ -404,8 +405,9 @@ for my $site (1, 2, 3) {
     is_deeply(column($t, 'revenue'), [map { $_->{totalEcommerceRevenue} } @visits[0 .. 2]],
               'visitor_log: ecommerce revenue');
     is_deeply(column($t, 'last_action'),
-              [map { "$_->{serverDate} $_->{serverTimePretty}" } @visits[0 .. 2]],
-              'visitor_log: last action in the site\'s timezone');
+              [map { POSIX::strftime('%Y-%m-%dT%H:%M:%SZ', gmtime $_->{lastActionTimestamp}) }
+               @visits[0 .. 2]],
+              'visitor_log: last action in UTC, from its timestamp');
     is_deeply($t->{action_columns}, [qw(type url title time_spent_s revenue)],
               'visitor_log: action columns once');
     my $lists = column($t, 'action_list');

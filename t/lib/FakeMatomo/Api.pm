@@ -348,12 +348,19 @@ sub _answer {
     # Numbers (format_metrics=0) can be formatted as asked; a formatted
     # answer serves only the same formatting, unless nothing in it was
     # formatted (no rates) or the method's answer is never formatted.
+    # A complete answer serves any order (the fake sorts it as Matomo
+    # would), a searched one only the same search; a cut one only the same
+    # order and search, as its rows are then the first rows asked for (a
+    # re-sorted cut answer would miss rows beyond its cut).
     my $report = _is_report($method) || $method eq 'API.getProcessedReport';
+    my ($sorted_by, $searched) = FakeMatomo::Store::order_signature($req);
     my @base = sort {
         $b->{complete} <=> $a->{complete}
         || ($b->{fm} eq $fm) <=> ($a->{fm} eq $fm)
     } grep {
-        !$_->{filtered} && !$_->{error}
+        !$_->{trimmed} && !$_->{error}
+        && ($_->{searched} eq '' || $_->{searched} eq $searched)
+        && ($_->{complete} || ($_->{sorted_by} eq $sorted_by && $_->{searched} eq $searched))
         && ($_->{fm} eq '0' || $_->{fm} eq $fm || !$_->{formatted} || !$report)
     } @recs;
 

@@ -212,6 +212,11 @@ sub _index {
     $rec->{error}   = $rec->{body} =~ /^\{"result":"error"/ ? 1 : 0;
     $rec->{limit}   = _recorded_limit($p);
     $rec->{filtered} = $rec->{filters} =~ /(?:^|\x1f)(?:filter_sort_column|filter_pattern|showColumns|hideColumns|filter_offset)=/ ? 1 : 0;
+    # Which rows, in which order: a cut answer serves only requests that
+    # ask the same order and search (its rows are their first ones).
+    @$rec{qw(sorted_by searched)} = order_signature($p);
+    # Columns or leading rows left out: nothing to build another answer on.
+    $rec->{trimmed} = $rec->{filters} =~ /(?:^|\x1f)(?:showColumns|hideColumns|filter_offset)=/ ? 1 : 0;
     # Complete: every row Matomo had (a limit the answer did not reach).
     $rec->{complete} = $rec->{limit} < 0 || _max_rows($rec->{body}) < $rec->{limit} ? 1 : 0;
     push @{ $self->{by_key}{ $id->{key} } }, $rec;
@@ -353,6 +358,20 @@ sub filter_signature {
     delete $f{filter_offset} if defined $f{filter_offset} && $f{filter_offset} eq '0';
     $f{filter_limit} = $p->get('filter_limit') // '100';
     return join SEP, map { "$_=$f{$_}" } sort keys %f;
+}
+
+# (sort, search) a request asks for, '' for none: Matomo's defaults made
+# explicit (filter_sort_order desc, filter_column label).
+sub order_signature {
+    my ($p) = @_;
+    my $column = $p->get('filter_sort_column') // '';
+    my $sort = $column eq '' ? '' : $column . ':' . lc($p->get('filter_sort_order') || 'desc');
+    my $pattern = $p->get('filter_pattern') // '';
+    my $search = $pattern eq '' ? ''
+               : $pattern . SEP . ($p->is_array('filter_column')
+                                   ? join(',', $p->get_array('filter_column'))
+                                   : ($p->get('filter_column') || 'label'));
+    return ($sort, $search);
 }
 
 sub format_metrics {

@@ -123,6 +123,9 @@ sub node_conf {
 LoadModule matomo_mcp_module $TOP/.libs/mod_matomo_mcp.so
 $load$o{extra}
 Header always set X-Mcp-Node $o{name}
+<Location /server-status>
+    SetHandler server-status
+</Location>
 <Location /mcp>
     SetHandler matomo-mcp
     MatomoMcpBackend http://$o{fake}/matomo/index.php
