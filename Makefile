@@ -39,13 +39,21 @@ SAN_ENV       := LD_PRELOAD="$$(gcc -print-file-name=libasan.so):$$(gcc -print-f
                  ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=print_stacktrace=1
 endif
 
+# The tool definitions (src/tools/<name>.json, and the pieces they share)
+# become C by src/tools/embed.c, which checks each one as the module does
+# at start-up: a malformed definition fails the build here.
+TOOL_JSON := src/tools/_shared.json \
+             $(sort $(filter-out src/tools/_shared.json,$(wildcard src/tools/*.json)))
+TOOL_EMBED := build/embed
+TOOL_DEFS := build/tool_defs.c
 CORE_SRC  := src/mcp_json.c src/mcp_jsonrpc.c src/mcp_server.c src/mcp_tools.c \
              src/mcp_auth.c src/mcp_matomo.c src/mcp_schema.c \
              src/mcp_shape.c src/mcp_catalog.c src/mcp_period.c \
              src/mcp_toolkit.c src/tool_sites.c src/tool_traffic.c \
              src/tool_reports.c src/tool_context.c src/tool_health.c \
              src/mcp_resources.c src/mcp_prompts.c src/mcp_era.c \
-             src/mcp_guard.c src/mcp_throttle.c src/mcp_stats.c src/mcp_cache.c
+             src/mcp_guard.c src/mcp_throttle.c src/mcp_stats.c src/mcp_cache.c \
+             $(TOOL_DEFS)
 HTTPD_SRC := src/mod_matomo_mcp_config.c src/mod_matomo_mcp_transport.c \
              src/mod_matomo_mcp_status.c src/mod_matomo_mcp_notes.c \
              src/mod_matomo_mcp_cache.c
@@ -107,6 +115,18 @@ $(MODULE): $(SOURCES) $(HEADERS) Makefile .build-flags
 	    $(shell pkg-config --libs $(PKGS)) $(SOURCES) >.build.log 2>&1 || \
 	    { cat .build.log; rm -f .build.log; exit 1; }
 	@rm -f .build.log
+
+# Built with the core's flags only (no sanitizer: it runs at build time).
+$(TOOL_EMBED): src/tools/embed.c src/mcp_tools.c src/mcp_json.c \
+               src/mcp_tools.h src/mcp_json.h Makefile
+	@mkdir -p $(@D)
+	@echo "  CC    $@"
+	@$(CC) $(WARNINGS) -O1 $(CORE_CFLAGS) -o $@ src/tools/embed.c \
+	    src/mcp_tools.c src/mcp_json.c $(CORE_LIBS)
+
+$(TOOL_DEFS): $(TOOL_EMBED) $(TOOL_JSON)
+	@echo "  EMBED $@"
+	@$(TOOL_EMBED) $@ $(TOOL_JSON)
 
 $(UNIT_BIN): t/unit/core_tests.c $(CORE_SRC) $(HEADERS) Makefile .build-flags
 	@echo "  CC    $@"
@@ -256,7 +276,7 @@ FUZZ_ENV      := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
                  LSAN_OPTIONS=suppressions=$(CURDIR)/fuzz/lsan.supp \
                  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 FUZZ_OBJ      := fuzz/build/obj
-FUZZ_CORE_OBJ := $(CORE_SRC:src/%.c=$(FUZZ_OBJ)/%.o)
+FUZZ_CORE_OBJ := $(patsubst build/%.c,$(FUZZ_OBJ)/%.o,$(CORE_SRC:src/%.c=$(FUZZ_OBJ)/%.o))
 FUZZ_TOOLS_OBJ := $(filter-out $(FUZZ_OBJ)/mcp_server.o,$(FUZZ_CORE_OBJ))
 
 .PHONY: fuzz fuzz-ci fuzz-deps fuzz-build fuzz-merge fuzz-clean
@@ -269,6 +289,11 @@ fuzz-build: fuzz-deps
 	@$(MAKE) --no-print-directory -j$$(nproc) $(FUZZ_BINS)
 
 $(FUZZ_OBJ)/%.o: src/%.c $(HEADERS) Makefile
+	@mkdir -p $(@D)
+	@echo "  CC    $@"
+	@$(FUZZ_CC) $(FUZZ_CFLAGS) $(CORE_CFLAGS) -c -o $@ $<
+
+$(FUZZ_OBJ)/%.o: build/%.c $(HEADERS) Makefile
 	@mkdir -p $(@D)
 	@echo "  CC    $@"
 	@$(FUZZ_CC) $(FUZZ_CFLAGS) $(CORE_CFLAGS) -c -o $@ $<

@@ -429,6 +429,29 @@ static int call_quietly(mcp_request *req, const char *method,
     return 1;
 }
 
+/* A running tool calls only what its definition lists (matomoMethods in
+ * src/tools/<name>.json): 1, or 0 with the refusal in answer. */
+static int listed_for_tool(const mcp_request *req, const char *method,
+                           mcp_matomo_answer *answer)
+{
+    int i;
+
+    for (i = 0; req->tool_methods != NULL && i < req->tool_methods->nelts;
+         i++) {
+        if (!strcmp(APR_ARRAY_IDX(req->tool_methods, i, const char *),
+                    method)) {
+            return 1;
+        }
+    }
+    if (req->tool_methods == NULL) {
+        return 1;
+    }
+    not_sent(answer, MCP_MATOMO_REFUSED, apr_psprintf(
+        req->pool, "%s is not among the Matomo methods this tool's "
+        "definition lists (matomoMethods): not sent", method));
+    return 0;
+}
+
 /* Matomo's answers to calls, no cache involved: one call alone, or
  * several (bulk: even one) in one API.getBulkRequest. */
 static void fetch(mcp_request *req, const mcp_matomo_request *calls, int n,
@@ -608,7 +631,9 @@ void mcp_server_call_matomo(mcp_request *req, const char *method,
 
     call.method = method;
     call.params = params;
-    call_cached(req, &call, 1, 0, answer);
+    if (listed_for_tool(req, method, answer)) {
+        call_cached(req, &call, 1, 0, answer);
+    }
     tally_answer(req, answer);
 }
 
@@ -618,6 +643,16 @@ void mcp_server_call_matomo_bulk(mcp_request *req,
 {
     int i;
 
+    for (i = 0; i < n; i++) {
+        if (!listed_for_tool(req, calls[i].method, &answers[0])) {
+            /* The whole request or none of it, from the cache or not. */
+            for (i = 1; i < n; i++) {
+                answers[i] = answers[0];
+            }
+            tally_answer(req, &answers[0]);
+            return;
+        }
+    }
     call_cached(req, calls, n, 1, answers);
     for (i = 0; i < n; i++) {
         tally_answer(req, &answers[i]);
@@ -1038,7 +1073,7 @@ static void tally_tool(mcp_request *req, const mcp_tool *tool,
     int i;
 
     for (i = 0; i < req->catalog->count; i++) {
-        if (req->catalog->tools[i] == tool) {
+        if (&req->catalog->tools[i] == tool) {
             mcp_stats_tool(req->stats, i, r->error != NULL, calls, waited);
             break;
         }
@@ -1116,7 +1151,9 @@ static void do_tools_call(mcp_request *req, json_object *params,
     req->cached_at = 0;
     req->called_at = apr_time_now();
     req->result_ttl = -1;
+    req->tool_methods = mcp_catalog_methods(req->catalog, tool);
     tally_tool_run(req, tool, args, &r);
+    req->tool_methods = NULL;
     if (r.error != NULL) {
         out->result = tool_result_json(req->pool, NULL, r.error,
                                        strlen(r.error), 1);
