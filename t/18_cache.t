@@ -174,6 +174,13 @@ File::Path::remove_tree($DIR);
        'the result says how old the cached answer is');
     like($again->{result}{content}[0]{text}, qr/"from_cache":true/,
          'the text block says so too (a model reads it)');
+    {
+        my (undef, $list) = rpc_to($url, 'tools/list', {});
+        my ($def) = grep { $_->{name} eq $PAST[0] } @{ $list->{result}{tools} // [] };
+        my @err = schema_errors($def->{outputSchema}, $again->{result}{structuredContent}, $PAST[0]);
+        ok($def && !@err, "the cached result, its cache member included, is valid against the tool's outputSchema")
+            or diag join "\n", @err;
+    }
     is(calls_since($mark), 1, 'one Matomo call for the question, whichever child asked');
     is(checks_since($mark), 1, 'the token was checked once for both children');
 
