@@ -758,6 +758,8 @@ static void describe_request(request_rec *r, const mcp_dir_conf *conf,
     req->pool = r->pool;
     req->catalog = conf->tools != NULL ? conf->tools : proc->catalog;
     req->verdicts = proc->verdicts;
+    req->cache = proc->cache;
+    req->cache_ttl = proc->cache_ttl;
     req->headers.protocol = apr_table_get(r->headers_in,
                                           "MCP-Protocol-Version");
     req->headers.method = apr_table_get(r->headers_in, "Mcp-Method");
