@@ -4,7 +4,7 @@
 // own outputSchema by a real JSON Schema validator (ajv, JSON Schema
 // 2020-12, the dialect MCP schemas default to).  Run by t/23_tools_schema.t
 // as `node --test t/js/tools.test.mjs` with MCP_URL set to the test server's
-// /mcp, MCP_TOKEN to the fake Matomo's superuser token and MCP_VIEWER_TOKEN
+// /mcp-raw (every tool, matomo_api_read included), MCP_TOKEN to the fake Matomo's superuser token and MCP_VIEWER_TOKEN
 // to the view-only user's (t/matomo/tokens.json).  No test message may show
 // a token.
 //
