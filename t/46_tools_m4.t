@@ -153,12 +153,16 @@ is(scalar keys %tool, 12, '/mcp-m4 lists the twelve tools');
     my $all = m4($file);
     my $rec = m4_params($file);
     my $pct = sub { my $v = shift; defined $v ? 0 + sprintf('%.1f', $v * 100) : undef };
+    # A change from a previous 0 is undefined: null (and a note says so).
+    my $from = sub { my ($s, $ev, $prev) = @_; ($s->{$prev} // 0) == 0 ? undef : $pct->($s->{$ev}) };
     my $row = sub {
         my $s = shift;
         [ num($s->{idsite}), $s->{label}, num($s->{nb_visits}), num($s->{previous_nb_visits}),
-          $pct->($s->{visits_evolution}), num($s->{nb_pageviews}),
-          num($s->{previous_Actions_nb_pageviews}), $pct->($s->{pageviews_evolution}),
-          num($s->{revenue}), num($s->{previous_Goal_revenue}), $pct->($s->{revenue_evolution}),
+          $from->($s, 'visits_evolution', 'previous_nb_visits'), num($s->{nb_pageviews}),
+          num($s->{previous_Actions_nb_pageviews}),
+          $from->($s, 'pageviews_evolution', 'previous_Actions_nb_pageviews'),
+          num($s->{revenue}), num($s->{previous_Goal_revenue}),
+          $from->($s, 'revenue_evolution', 'previous_Goal_revenue'),
           $s->{currencySymbol} ];
     };
     # core/Metrics/Sorter.php: most first; ties by label (A-Z) when sorting

@@ -1462,6 +1462,28 @@ static void test_periods(void)
     CHECK_STR(rel("week", "2026-11-18"), "2026-11-16..2026-11-22",
               "absolute dates need no today");
     CHECK_STR(rel("day", "last0"), "none", "last0 is nothing");
+    {
+        /* A period in progress: its days before today over all its days
+         * (the week of Thursday 2026-11-26: Monday to Wednesday, 3 of 7). */
+        mcp_day mon = { 2026, 11, 23 }, sun = { 2026, 11, 29 };
+        mcp_day thu = { 2026, 11, 26 }, next_mon = { 2026, 11, 30 };
+        mcp_day none = { 0, 0, 0 };
+        double share = -1;
+
+        CHECK(mcp_period_partial(mon, sun, thu, &share)
+                  && share == 3.0 / 7.0,
+              "a week on its Thursday: partial, 3/7 over (got %f)", share);
+        CHECK(mcp_period_partial(thu, thu, thu, &share) && share == 0,
+              "today alone: partial, nothing certainly over");
+        CHECK(mcp_period_partial(mon, sun, sun, &share)
+                  && share == 6.0 / 7.0, "the week's last day: 6/7 over");
+        CHECK(!mcp_period_partial(mon, sun, next_mon, &share),
+              "a finished week is not partial");
+        CHECK(!mcp_period_partial(thu, sun, mon, &share),
+              "a period not begun is not partial");
+        CHECK(!mcp_period_partial(mon, sun, none, &share),
+              "today unknown: nothing said");
+    }
     /* Matomo 5.1.2 cuts N to its cap (Range::getMaxN) without a word. */
     CHECK(mcp_period_max_n("day") == 1825 && mcp_period_max_n("week") == 520
               && mcp_period_max_n("month") == 120
