@@ -52,7 +52,8 @@ CORE_SRC  := src/mcp_json.c src/mcp_jsonrpc.c src/mcp_server.c src/mcp_tools.c \
              src/mcp_toolkit.c src/tool_sites.c src/tool_traffic.c \
              src/tool_reports.c src/tool_context.c src/tool_health.c \
              src/mcp_resources.c src/mcp_prompts.c src/mcp_era.c \
-             src/mcp_guard.c src/mcp_throttle.c src/mcp_stats.c $(TOOL_DEFS)
+             src/mcp_guard.c src/mcp_throttle.c src/mcp_stats.c \
+             src/mcp_budget.c $(TOOL_DEFS)
 HTTPD_SRC := src/mod_matomo_mcp_config.c src/mod_matomo_mcp_transport.c \
              src/mod_matomo_mcp_status.c src/mod_matomo_mcp_notes.c
 SOURCES   := mod_matomo_mcp.c $(HTTPD_SRC) $(CORE_SRC)

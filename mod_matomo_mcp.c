@@ -158,6 +158,9 @@ static const mcp_size_limit max_request_body = {
 }, max_backend_response = {
     APR_OFFSETOF(mcp_dir_conf, max_backend_response), 64 * 1024,
     (apr_off_t)1024 * 1024 * 1024
+}, result_budget = {
+    /* Below 4K not even an error message with its note would fit. */
+    APR_OFFSETOF(mcp_dir_conf, result_budget), 4096, 64 * 1024 * 1024
 };
 
 static const mcp_timeout_limit connect_timeout = {
@@ -191,6 +194,15 @@ static const command_rec mcp_directives[] = {
     AP_INIT_TAKE1("MatomoMcpMaxBackendResponse", mcp_config_set_size,
                   (void *)&max_backend_response, OR_FILEINFO,
                   "Largest Matomo answer read, in bytes (default 8M)"),
+    AP_INIT_ITERATE("MatomoMcpTools", mcp_config_add_tools, NULL,
+                    OR_FILEINFO,
+                    "The tools this endpoint offers: tool names or groups "
+                    "(traffic, reports, technical); default every tool"),
+    AP_INIT_TAKE1("MatomoMcpResultBudget", mcp_config_set_size,
+                  (void *)&result_budget, OR_FILEINFO,
+                  "Largest tool result, in bytes of JSON: more rows are "
+                  "left for a next page (default 32K, under the smallest "
+                  "known client limit)"),
     AP_INIT_TAKE1("MatomoMcpProgressInterval", mcp_config_set_timeout,
                   (void *)&progress_interval, OR_FILEINFO,
                   "Heartbeat period of progress notifications while Matomo "

@@ -1,4 +1,5 @@
 #include "mcp_server.h"
+#include "mcp_budget.h"
 #include "mcp_json.h"
 #include "mcp_jsonrpc.h"
 #include "mcp_schema.h"
@@ -677,9 +678,10 @@ static void do_tools_list(mcp_request *req, json_object *params,
                          "cursor must be a string");
         return;
     }
-    page = mcp_catalog_page(req->catalog, cursor != NULL
-                                              ? json_object_get_string(cursor)
-                                              : NULL);
+    page = mcp_catalog_page_of(req->pool, req->catalog, req->tools_offered,
+                               cursor != NULL
+                                   ? json_object_get_string(cursor)
+                                   : NULL);
     if (page == NULL) {
         mcp_outcome_fail(out, MCP_JSONRPC_INVALID_PARAMS,
              "Invalid cursor: use a nextCursor from an earlier tools/list");
@@ -787,7 +789,15 @@ static void do_tools_call(mcp_request *req, json_object *params,
              "params.arguments must be an object");
         return;
     }
-    if ((tool = mcp_catalog_find(req->catalog, name)) == NULL) {
+    tool = mcp_catalog_find(req->catalog, name);
+    /* A tool this endpoint does not offer is unknown here, word for word
+     * (MatomoMcpTools). */
+    if (tool != NULL
+        && !mcp_tool_set_has(req->tools_offered,
+                             mcp_catalog_index(req->catalog, tool))) {
+        tool = NULL;
+    }
+    if (tool == NULL) {
         mcp_outcome_fail(out, MCP_JSONRPC_INVALID_PARAMS,
              "Unknown tool: call tools/list for the available tools");
         out->error_data = mcp_json_pool_own(req->pool,
@@ -809,6 +819,12 @@ static void do_tools_call(mcp_request *req, json_object *params,
         req->tool_methods = mcp_catalog_methods(req->catalog, tool);
         tally_tool_run(req, tool, args, &r);
         req->tool_methods = NULL;
+        if (r.error == NULL && r.structured != NULL) {
+            r.error = mcp_budget_fit(req->pool, r.structured,
+                                     mcp_catalog_input_schema(req->catalog,
+                                                              tool),
+                                     args, req->result_budget);
+        }
     }
     else {
         tally_tool(req, tool, &r, 0, 0, "arguments");

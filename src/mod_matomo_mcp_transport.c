@@ -766,6 +766,8 @@ static void describe_request(request_rec *r, const mcp_dir_conf *conf,
                            ? conf->website_url
                            : ap_construct_url(r->pool, "/", r);
     req->progress_interval = mcp_config_progress_interval(conf);
+    req->result_budget = mcp_config_result_budget(conf);
+    req->tools_offered = conf->tools_offered;
     req->client_address = r->useragent_ip;
     req->guard = pr->guard;
     req->throttle = pr->throttle;

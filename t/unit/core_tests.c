@@ -14,6 +14,7 @@
 #include <apr_strings.h>
 
 #include "../../src/mcp_auth.h"
+#include "../../src/mcp_budget.h"
 #include "../../src/mcp_json.h"
 #include "../../src/mcp_matomo.h"
 #include "../../src/mcp_period.h"
@@ -611,6 +612,63 @@ static void test_catalog(void)
     CHECK(mcp_catalog_page(c, "page:") == NULL, "empty cursor number");
     CHECK(mcp_catalog_page(c, "page:99999999999") == NULL, "huge cursor");
     CHECK(mcp_catalog_page(c, "") == NULL, "empty cursor");
+
+    /* An endpoint offering tools 0, 2 and 4 of the five (MatomoMcpTools):
+     * pages of two over those three, the same cursors. */
+    {
+        mcp_tool_set set = 1 | 4 | 16;
+        json_object *tools;
+
+        page = parsed(mcp_catalog_page_of(pool, c, set, NULL));
+        tools = json_object_object_get(page, "tools");
+        CHECK(json_object_array_length(tools) == 2
+                  && !strcmp(mcp_json_get_string(
+                                 json_object_array_get_idx(tools, 1), "name"),
+                             five_tools[2].name),
+              "a tool set's first page: tools 0 and 2");
+        CHECK_STR(mcp_json_get_string(page, "nextCursor"), "page:1",
+                  "... and a next page");
+        page = parsed(mcp_catalog_page_of(pool, c, set, "page:1"));
+        tools = json_object_object_get(page, "tools");
+        CHECK(json_object_array_length(tools) == 1
+                  && !strcmp(mcp_json_get_string(
+                                 json_object_array_get_idx(tools, 0), "name"),
+                             five_tools[4].name)
+                  && !json_object_object_get_ex(page, "nextCursor", NULL),
+              "... its last page: tool 4, no nextCursor");
+        CHECK(mcp_catalog_page_of(pool, c, set, "page:2") == NULL
+                  && mcp_catalog_page_of(pool, c, set, "page:01") == NULL,
+              "... no page past them, no odd cursor");
+        CHECK(mcp_catalog_page_of(pool, c, 0, "page:2")
+                  == mcp_catalog_page(c, "page:2"),
+              "set 0 is every tool: the pages built once");
+    }
+    /* Every group names tools of the catalog only. */
+    {
+        int g;
+
+        for (g = 0; g < mcp_tool_groups_count; g++) {
+            const char *t = mcp_tool_groups[g].tools;
+
+            while (*t != '\0') {
+                size_t len = strcspn(t, " ");
+                mcp_tool_set found = 0;
+                char *name = apr_pstrmemdup(pool, t, len);
+
+                CHECK(mcp_tool_set_add(name, &found) && found != 0,
+                      "group %s: %s is a tool", mcp_tool_groups[g].name,
+                      name);
+                t += len;
+                t += strspn(t, " ");
+            }
+        }
+        {
+            mcp_tool_set nothing = 0;
+
+            CHECK(!mcp_tool_set_add("matomo_nothing", &nothing) && nothing == 0,
+                  "an unknown name adds nothing");
+        }
+    }
 
     /* Every tool of the module's own catalog, page by page. */
     {
@@ -2057,6 +2115,79 @@ static void test_stats_slots(void)
           mcp_tools_count, mcp_server_method_count());
 }
 
+/* A table that does not page (a trend: no has_more of its own): over the
+ * budget it keeps its first rows, says has_more without next_offset, and
+ * names the narrowing arguments the tool takes; a single row too large is
+ * an error; a result within the budget is left alone. */
+static void test_budget(void)
+{
+    apr_pool_t *p;
+    json_object *schema, *result, *rows, *args = json_object_new_object();
+    const char *err;
+    size_t i, n = 0;
+
+    apr_pool_create(&p, NULL);
+    schema = json_tokener_parse("{\"properties\":{\"idSite\":{},"
+                                "\"metrics\":{},\"last\":{},"
+                                "\"period\":{}}}");
+    result = json_object_new_object();
+    rows = json_object_new_array();
+    for (i = 0; i < 1000; i++) {
+        json_object *row = json_object_new_array();
+
+        json_object_array_add(row, json_object_new_string("2026-11-26"));
+        json_object_array_add(row, json_object_new_int((int)i));
+        json_object_array_add(rows, row);
+    }
+    json_object_object_add(result, "columns", json_object_new_array());
+    json_object_object_add(result, "rows", rows);
+    err = mcp_budget_fit(p, result, schema, args, 4096);
+    json_object_to_json_string_length(
+        result, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &n);
+    CHECK(err == NULL, "a table over the budget is cut, not refused");
+    CHECK(n <= 4096, "... to the budget (%lu bytes)", (unsigned long)n);
+    CHECK(mcp_json_array_length(rows) > 10
+              && mcp_json_array_length(rows) < 1000,
+          "... keeping some rows (%lu)",
+          (unsigned long)mcp_json_array_length(rows));
+    CHECK(json_object_get_int(mcp_json_array_get(
+              mcp_json_array_get(rows, mcp_json_array_length(rows) - 1), 1))
+              == (int)mcp_json_array_length(rows) - 1,
+          "... the first ones, in order");
+    CHECK(json_object_get_boolean(json_object_object_get(result, "has_more"))
+              && !json_object_object_get_ex(result, "next_offset", NULL),
+          "... has_more, no next_offset: the tool does not page");
+    CHECK(strstr(mcp_json_get_string(result, "note"),
+                 "narrow the question with metrics, last or period")
+              != NULL && strstr(mcp_json_get_string(result, "note"),
+                                "offset") == NULL,
+          "... the note names the tool's narrowing arguments: %s",
+          mcp_json_get_string(result, "note"));
+    CHECK(mcp_budget_fit(p, result, schema, args, 64 * 1024) == NULL
+              && mcp_json_array_length(rows) < 1000,
+          "within the budget: left alone");
+    json_object_put(result);
+
+    result = json_object_new_object();
+    rows = json_object_new_array();
+    for (i = 0; i < 2; i++) {
+        char big[6000];
+
+        memset(big, 'x', sizeof(big) - 1);
+        big[sizeof(big) - 1] = '\0';
+        json_object_array_add(rows, json_object_new_string(big));
+    }
+    json_object_object_add(result, "rows", rows);
+    err = mcp_budget_fit(p, result, schema, args, 4096);
+    CHECK(err != NULL && strstr(err, "Not one row") != NULL
+              && strstr(err, "metrics, last or period") != NULL,
+          "not one row fits: an error naming the arguments");
+    json_object_put(result);
+    json_object_put(schema);
+    json_object_put(args);
+    apr_pool_destroy(p);
+}
+
 int main(void)
 {
     mcp_catalog *c = NULL;
@@ -2085,6 +2216,7 @@ int main(void)
     test_shape_numbers();
     test_shape_last_action();
     test_periods();
+    test_budget();
     test_period_rules();
     test_prompts();
     test_guard();
