@@ -162,16 +162,17 @@ static void note_budget(apr_pool_t *p, json_object *result, const char *orig,
 
 const char *mcp_budget_fit(apr_pool_t *p, json_object *result,
                            json_object *input_schema, json_object *args,
-                           apr_size_t budget)
+                           apr_size_t budget, apr_size_t reserve)
 {
     apr_size_t size = serialised_size(result);
+    apr_size_t limit = budget > reserve ? budget - reserve : budget;
     json_object *rows, ***kept, **tables;
     apr_array_header_t *others;
     int paged, t, ntables;
     size_t n, k, i, offset;
     const char *args_named = narrowing_args(p, input_schema), *orig;
 
-    if (budget == 0 || size <= budget) {
+    if (budget == 0 || size <= limit) {
         return NULL;
     }
     rows = main_rows(result);
@@ -210,7 +211,7 @@ const char *mcp_budget_fit(apr_pool_t *p, json_object *result,
                                json_object_new_int64((int64_t)(offset + n)));
     }
     note_budget(p, result, orig, n, n, budget, paged, args_named);
-    k = rows_that_fit(result, tables, kept, ntables, n - 1, budget);
+    k = rows_that_fit(result, tables, kept, ntables, n - 1, limit);
     if (k == 0) {
         keep_rows(tables, kept, ntables, n, n);
     }

@@ -25,11 +25,13 @@
 #define MCP_DEFAULT_RESULT_BUDGET 32768
 
 /* Fits *result (a tool's structuredContent, owned by p) into budget bytes
- * of serialised JSON.  input_schema is the tool's (for the arguments that
- * narrow the question), args the call's.  NULL when the result fits
- * (maybe with fewer rows), else the error for the model. */
+ * of serialised JSON, less reserve (room for what is added to the text
+ * afterwards: the cache's member).  input_schema is the tool's (for the
+ * arguments that narrow the question), args the call's.  NULL when the
+ * result fits (maybe with fewer rows), else the error for the model.
+ * Notes and errors state budget, the directive's value. */
 const char *mcp_budget_fit(apr_pool_t *p, json_object *result,
                            json_object *input_schema, json_object *args,
-                           apr_size_t budget);
+                           apr_size_t budget, apr_size_t reserve);
 
 #endif
