@@ -92,21 +92,20 @@ static apr_status_t curl_cleanup(void *unused)
 static int mcp_post_config(apr_pool_t *pconf, apr_pool_t *plog,
                            apr_pool_t *ptemp, server_rec *s)
 {
-    mcp_catalog *full, *built = NULL;
+    mcp_catalog *built;
     const char *err;
 
     (void)plog;
     (void)ptemp;
     err = mcp_catalog_build(pconf, &mcp_tool_definitions, mcp_tools,
-                            mcp_tools_count, MCP_TOOLS_PAGE_SIZE, &full);
-    if (err == NULL) {
-        err = mcp_catalog_offer(pconf, full, &mcp_module_tool_sets, NULL, 0,
-                                &built);
-    }
+                            mcp_tools_count, MCP_TOOLS_PAGE_SIZE, &built);
     if (err != NULL) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "%s", err);
         return HTTP_INTERNAL_SERVER_ERROR;
     }
+    /* tools/list pages built once for what most requests ask: the default
+     * set (every tool but those offered only on request). */
+    mcp_catalog_paginate(pconf, built, mcp_tool_set_default());
     /* libcurl's global set-up is not thread-safe: do it here, in the
      * single-threaded parent, and undo it when this configuration goes
      * (the module may be unloaded on restart). */
@@ -176,6 +175,9 @@ static const mcp_size_limit max_request_body = {
 }, max_backend_response = {
     APR_OFFSETOF(mcp_dir_conf, max_backend_response), 64 * 1024,
     (apr_off_t)1024 * 1024 * 1024
+}, result_budget = {
+    /* Below 4K not even an error message with its note would fit. */
+    APR_OFFSETOF(mcp_dir_conf, result_budget), 4096, 64 * 1024 * 1024
 };
 
 static const mcp_timeout_limit connect_timeout = {
@@ -213,6 +215,16 @@ static const command_rec mcp_directives[] = {
     AP_INIT_TAKE1("MatomoMcpMaxBackendResponse", mcp_config_set_size,
                   (void *)&max_backend_response, OR_FILEINFO,
                   "Largest Matomo answer read, in bytes (default 8M)"),
+    AP_INIT_ITERATE("MatomoMcpTools", mcp_config_add_tools, NULL,
+                    OR_FILEINFO,
+                    "The tools this endpoint offers: tool names or groups "
+                    "(traffic, reports, technical, raw); default every tool "
+                    "but matomo_api_read"),
+    AP_INIT_TAKE1("MatomoMcpResultBudget", mcp_config_set_size,
+                  (void *)&result_budget, OR_FILEINFO,
+                  "Largest tool result, in bytes of JSON: more rows are "
+                  "left for a next page (default 32K, under the smallest "
+                  "known client limit)"),
     AP_INIT_TAKE1("MatomoMcpProgressInterval", mcp_config_set_timeout,
                   (void *)&progress_interval, OR_FILEINFO,
                   "Heartbeat period of progress notifications while Matomo "
@@ -297,13 +309,6 @@ static const command_rec mcp_directives[] = {
                   "Salt of the token hashes in cache keys: the same on "
                   "every node sharing the cache (default: made up at "
                   "start-up, per Apache)"),
-    /* Not in .htaccess: it can offer the raw API tool, and each reading
-     * builds a catalog (an .htaccess is read on every request). */
-    AP_INIT_TAKE_ARGV("MatomoMcpTools", mcp_config_set_tools, NULL,
-                      RSRC_CONF | ACCESS_CONF,
-                      "Tools this endpoint offers: tool names and sets "
-                      "(default, all, raw); default: every tool but "
-                      "matomo_api_read"),
     { NULL }
 };
 

@@ -1,4 +1,5 @@
 #include "mcp_server.h"
+#include "mcp_budget.h"
 #include "mcp_json.h"
 #include "mcp_jsonrpc.h"
 #include "mcp_toolkit.h"
@@ -928,9 +929,10 @@ static void do_tools_list(mcp_request *req, json_object *params,
                          "cursor must be a string");
         return;
     }
-    page = mcp_catalog_page(req->catalog, cursor != NULL
-                                              ? json_object_get_string(cursor)
-                                              : NULL);
+    page = mcp_catalog_page_of(req->pool, req->catalog, req->tools_offered,
+                               cursor != NULL
+                                   ? json_object_get_string(cursor)
+                                   : NULL);
     if (page == NULL) {
         mcp_outcome_fail(out, MCP_JSONRPC_INVALID_PARAMS,
              "Invalid cursor: use a nextCursor from an earlier tools/list");
@@ -973,6 +975,10 @@ static const char *tool_result_json(apr_pool_t *p, json_object *structured,
  * 42, "answers_from_cache": 2, "answers_from_matomo": 1}}, added to the
  * serialised structuredContent (an object).  Without it, every answer
  * came from Matomo just now. */
+/* Its largest size: the fixed text and three numbers (at most 19, 11 and
+ * 11 digits); a result budget keeps room for it. */
+#define CACHE_NOTE_MAX 160
+
 static const char *with_cache_note(mcp_request *req, const char *text,
                                    apr_size_t *len)
 {
@@ -998,13 +1004,17 @@ static const char *with_cache_note(mcp_request *req, const char *text,
 
 /* A tool's result depends on its name, its arguments, the caller and
  * Matomo's answers, and on this module's way of shaping them: the
- * module's version is part of the key. */
+ * module's version is part of the key, and the endpoint's result budget
+ * (a result cut to one endpoint's budget must not answer another's). */
 static void result_key(mcp_request *req, const mcp_tool *tool,
                        json_object *args,
                        unsigned char out[MCP_CACHE_KEY_SIZE])
 {
-    mcp_cache_result_key(req->pool, apr_pstrcat(req->pool, verdict_scope(req),
-                                                "|" MCP_SERVER_VERSION, NULL),
+    mcp_cache_result_key(req->pool, apr_psprintf(req->pool, "%s|%s|%"
+                                                 APR_SIZE_T_FMT,
+                                                 verdict_scope(req),
+                                                 MCP_SERVER_VERSION,
+                                                 req->result_budget),
                          token_key(req), tool->name,
                          mcp_json_to_string(req->pool, args, NULL), out);
 }
@@ -1130,7 +1140,15 @@ static void do_tools_call(mcp_request *req, json_object *params,
              "params.arguments must be an object");
         return;
     }
-    if ((tool = mcp_catalog_find(req->catalog, name)) == NULL) {
+    tool = mcp_catalog_find(req->catalog, name);
+    /* A tool this endpoint does not offer is unknown here, word for word
+     * (MatomoMcpTools). */
+    if (tool != NULL
+        && !mcp_tool_set_has(req->tools_offered,
+                             mcp_catalog_index(req->catalog, tool))) {
+        tool = NULL;
+    }
+    if (tool == NULL) {
         mcp_outcome_fail(out, MCP_JSONRPC_INVALID_PARAMS,
              "Unknown tool: call tools/list for the available tools");
         out->error_data = mcp_json_pool_own(req->pool,
@@ -1165,6 +1183,14 @@ static void do_tools_call(mcp_request *req, json_object *params,
     req->tool_methods = mcp_catalog_methods(req->catalog, tool);
     tally_tool_run(req, tool, args, &r);
     req->tool_methods = NULL;
+    /* Within the endpoint's budget before the cache keeps it; the cache's
+     * own member, added later, has room kept for it. */
+    if (r.error == NULL && r.structured != NULL) {
+        r.error = mcp_budget_fit(
+            req->pool, r.structured,
+            mcp_catalog_input_schema(req->catalog, tool), args,
+            req->result_budget, CACHE_NOTE_MAX);
+    }
     if (r.error != NULL) {
         out->result = tool_result_json(req->pool, NULL, r.error,
                                        strlen(r.error), 1);

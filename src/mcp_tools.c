@@ -502,22 +502,35 @@ const char *mcp_tool_definition(apr_pool_t *p, const mcp_tool_file *shared,
     return NULL;
 }
 
+int mcp_tool_set_has(mcp_tool_set set, int i)
+{
+    return set == 0
+           || (i >= 0 && i < MCP_TOOL_SET_MAX && (set >> i & 1) != 0);
+}
+
+int mcp_catalog_index(const mcp_catalog *catalog, const mcp_tool *tool)
+{
+    int i;
+
+    for (i = 0; i < catalog->count; i++) {
+        if (&catalog->tools[i] == tool) {
+            return i;
+        }
+    }
+    return -1;
+}
+
 static const char *build_page(apr_pool_t *p, const mcp_catalog *c,
                               json_object **tool_json, int page,
                               const char **out)
 {
     json_object *result = mcp_json_pool_own(p, json_object_new_object());
     json_object *list = json_object_new_array();
-    int i, shown = 0, first = page * c->page_size;
+    int i, first = page * c->page_size;
 
     json_object_object_add(result, "tools", list);
-    for (i = 0; i < c->count && shown < first + c->page_size; i++) {
-        if (c->offered != NULL && !c->offered[i]) {
-            continue;
-        }
-        if (shown++ >= first) {
-            json_object_array_add(list, json_object_get(tool_json[i]));
-        }
+    for (i = first; i < c->count && i < first + c->page_size; i++) {
+        json_object_array_add(list, json_object_get(tool_json[i]));
     }
     if (page + 1 < c->npages) {
         json_object_object_add(result, "nextCursor", json_object_new_string(
@@ -596,20 +609,6 @@ static const char *pair_tools(apr_pool_t *p, mcp_catalog *c,
     return NULL;
 }
 
-static const char *build_pages(apr_pool_t *p, mcp_catalog *c)
-{
-    const char *err;
-    int page;
-
-    for (page = 0; page < c->npages; page++) {
-        if ((err = build_page(p, c, c->tool_json, page, &c->pages[page]))
-            != NULL) {
-            return err;
-        }
-    }
-    return NULL;
-}
-
 const char *mcp_catalog_build(apr_pool_t *p, const mcp_tool_defs *defs,
                               const mcp_tool *tools, int count, int page_size,
                               mcp_catalog **out)
@@ -618,9 +617,13 @@ const char *mcp_catalog_build(apr_pool_t *p, const mcp_tool_defs *defs,
     json_object **file_json = NULL, **tool_json;
     apr_array_header_t **file_methods = NULL;
     const char *err;
+    int page;
 
     if (page_size < 1) {
         return "catalog page size must be at least 1";
+    }
+    if (count > MCP_TOOL_SET_MAX) {
+        return "more tools than a tool set holds (MCP_TOOL_SET_MAX)";
     }
     c->tools = tools;
     c->count = count;
@@ -637,93 +640,19 @@ const char *mcp_catalog_build(apr_pool_t *p, const mcp_tool_defs *defs,
                != NULL) {
         return err;
     }
-    c->tool_json = tool_json;
-    if ((err = build_pages(p, c)) != NULL) {
-        return err;
+    c->tool_texts = apr_pcalloc(p, sizeof(*c->tool_texts)
+                                       * (apr_size_t)(count + 1));
+    for (page = 0; page < count; page++) {
+        c->tool_texts[page] = mcp_json_to_string(p, tool_json[page], NULL);
+    }
+    for (page = 0; page < c->npages; page++) {
+        if ((err = build_page(p, c, tool_json, page, &c->pages[page]))
+            != NULL) {
+            return err;
+        }
     }
     *out = c;
     return NULL;
-}
-
-/* Whether a catalog offers tool i. */
-static int offers(const mcp_catalog *c, int i)
-{
-    return c->offered == NULL || c->offered[i];
-}
-
-/* Marks in offered the tools word names; 0 when it names none. */
-static int offer_word(const mcp_catalog *full, const mcp_tool_sets *sets,
-                      const char *word, unsigned char *offered)
-{
-    int i, j, found = 0;
-
-    for (i = 0; i < full->count; i++) {
-        const char *name = full->tools[i].name;
-        int on_request = 0, in_set = 0;
-
-        for (j = 0; sets->on_request[j] != NULL; j++) {
-            on_request |= !strcmp(sets->on_request[j], name);
-        }
-        for (j = 0; sets->sets[j].name != NULL; j++) {
-            const char *const *t;
-
-            for (t = sets->sets[j].tools;
-                 !strcmp(sets->sets[j].name, word) && *t != NULL; t++) {
-                in_set |= !strcmp(*t, name);
-            }
-        }
-        if (!strcmp(word, "all") || !strcmp(word, name) || in_set
-            || (!strcmp(word, "default") && !on_request)) {
-            offered[i] = 1;
-            found = 1;
-        }
-    }
-    return found;
-}
-
-static const char *known_words(apr_pool_t *p, const mcp_catalog *full,
-                               const mcp_tool_sets *sets)
-{
-    const char *text = "default, all";
-    int i;
-
-    for (i = 0; sets->sets[i].name != NULL; i++) {
-        text = apr_pstrcat(p, text, ", ", sets->sets[i].name, NULL);
-    }
-    for (i = 0; i < full->count; i++) {
-        text = apr_pstrcat(p, text, ", ", full->tools[i].name, NULL);
-    }
-    return text;
-}
-
-const char *mcp_catalog_offer(apr_pool_t *p, const mcp_catalog *full,
-                              const mcp_tool_sets *sets,
-                              const char *const *words, int nwords,
-                              mcp_catalog **out)
-{
-    static const char *const fallback[] = { "default" };
-    mcp_catalog *c = apr_pmemdup(p, full, sizeof(*c));
-    unsigned char *offered = apr_pcalloc(p, (apr_size_t)full->count + 1);
-    int i, n = 0;
-
-    if (words == NULL) {
-        words = fallback;
-        nwords = 1;
-    }
-    for (i = 0; i < nwords; i++) {
-        if (!offer_word(full, sets, words[i], offered)) {
-            return apr_psprintf(p, "unknown tool or tool set '%s' (known: "
-                                "%s)", words[i], known_words(p, full, sets));
-        }
-    }
-    for (i = 0; i < full->count; i++) {
-        n += offered[i];
-    }
-    c->offered = offered;
-    c->npages = n == 0 ? 1 : (n + c->page_size - 1) / c->page_size;
-    c->pages = apr_pcalloc(p, sizeof(*c->pages) * (apr_size_t)c->npages);
-    *out = c;
-    return build_pages(p, c);
 }
 
 json_object *mcp_catalog_input_schema(const mcp_catalog *catalog,
@@ -758,30 +687,93 @@ const mcp_tool *mcp_catalog_find(const mcp_catalog *catalog, const char *name)
 
     for (i = 0; i < catalog->count; i++) {
         if (strcmp(catalog->tools[i].name, name) == 0) {
-            return offers(catalog, i) ? &catalog->tools[i] : NULL;
+            return &catalog->tools[i];
         }
     }
     return NULL;
 }
 
-const char *mcp_catalog_page(const mcp_catalog *catalog, const char *cursor)
+/* The page a cursor names: 0 for none, -1 for one the catalog never
+ * issues. */
+static int cursor_page(const char *cursor)
 {
     const char *digits;
-    int page = 0;
 
     if (cursor == NULL) {
-        return catalog->pages[0];
+        return 0;
     }
     if (strncmp(cursor, CURSOR_PREFIX, strlen(CURSOR_PREFIX)) != 0) {
-        return NULL;
+        return -1;
     }
     digits = cursor + strlen(CURSOR_PREFIX);
     /* Only the canonical spelling the catalog issued: no sign, no leading
      * zero, no overflow. */
     if (*digits == '\0' || *digits == '0' || strlen(digits) > 6
         || strspn(digits, "0123456789") != strlen(digits)) {
+        return -1;
+    }
+    return atoi(digits);
+}
+
+const char *mcp_catalog_page(const mcp_catalog *catalog, const char *cursor)
+{
+    int page = cursor_page(cursor);
+
+    return page >= 0 && page < catalog->npages ? catalog->pages[page]
+                                               : NULL;
+}
+
+/* The tools/list page of set (its tools in catalog order), or NULL for a
+ * page past its end. */
+static const char *set_page(apr_pool_t *p, const mcp_catalog *catalog,
+                            mcp_tool_set set, int page)
+{
+    int i, n = 0, first;
+    const char *out = "{\"tools\":[";
+
+    first = page * catalog->page_size;
+    for (i = 0; i < catalog->count; i++) {
+        if (!mcp_tool_set_has(set, i)) {
+            continue;
+        }
+        if (n >= first && n < first + catalog->page_size) {
+            out = apr_pstrcat(p, out, n > first ? "," : "",
+                              catalog->tool_texts[i], NULL);
+        }
+        n++;
+    }
+    /* Page 0 always exists (an endpoint offers at least one tool). */
+    if (page < 0 || (page > 0 && first >= n)) {
         return NULL;
     }
-    page = atoi(digits);
-    return page < catalog->npages ? catalog->pages[page] : NULL;
+    return first + catalog->page_size < n
+               ? apr_psprintf(p, "%s],\"nextCursor\":\"" CURSOR_PREFIX
+                              "%d\"}", out, page + 1)
+               : apr_pstrcat(p, out, "]}", NULL);
+}
+
+const char *mcp_catalog_page_of(apr_pool_t *p, const mcp_catalog *catalog,
+                                mcp_tool_set set, const char *cursor)
+{
+    if (set == catalog->paged_set) {
+        return mcp_catalog_page(catalog, cursor);
+    }
+    return set_page(p, catalog, set, cursor_page(cursor));
+}
+
+void mcp_catalog_paginate(apr_pool_t *p, mcp_catalog *catalog,
+                          mcp_tool_set set)
+{
+    int page = 0;
+    const char **pages = apr_pcalloc(p, sizeof(*pages)
+                                            * (apr_size_t)(catalog->count
+                                                           + 1));
+
+    while ((pages[page] = set_page(p, catalog, set, page)) != NULL
+           && strstr(pages[page], "\"nextCursor\"") != NULL) {
+        page++;
+    }
+    catalog->pages = pages;
+    catalog->npages = page + 1;
+    catalog->paged_set = set;
 }

@@ -50,10 +50,36 @@ typedef struct {
     int count;
 } mcp_tool_defs;
 
+/* A set of the catalog's tools: bit i is mcp_tools[i].  0 stands for
+ * every tool (the default, and what a request built without an endpoint's
+ * configuration offers). */
+typedef apr_uint64_t mcp_tool_set;
+#define MCP_TOOL_SET_MAX 64
+
+/* A named group of tools for MatomoMcpTools (src/mcp_catalog.c): the
+ * names, space-separated. */
+typedef struct {
+    const char *name;
+    const char *tools;
+} mcp_tool_group;
+
+extern const mcp_tool_group mcp_tool_groups[];
+extern const int mcp_tool_groups_count;
+
+/* Adds to *set the tool called word, or a group's tools; 0 when word is
+ * neither (tools and groups of mcp_tools/mcp_tool_groups). */
+int mcp_tool_set_add(const char *word, mcp_tool_set *set);
+
+/* 1 when set offers the tool at index i of mcp_tools. */
+int mcp_tool_set_has(mcp_tool_set set, int i);
+
 typedef struct {
     const mcp_tool *tools;
     int count;
     int page_size;
+    /* Each tool as tools/list shows it, serialised, by index (for the
+     * lists of an endpoint that offers some of them). */
+    const char **tool_texts;
     /* Serialised tools/list results, one per page, built once. */
     const char **pages;
     int npages;
@@ -61,29 +87,9 @@ typedef struct {
     json_object **input_schemas;
     /* The Matomo methods each tool may call (const char *), by index. */
     const apr_array_header_t **methods;
-    /* Each tool as tools/list shows it, by index. */
-    json_object **tool_json;
-    /* By index: whether this catalog offers the tool (NULL: every tool).
-     * Every catalog of a build holds every tool at the same index (the
-     * statistics count by it); an endpoint's tool set only hides some. */
-    const unsigned char *offered;
+    /* The set pages holds (0: every tool; mcp_catalog_paginate). */
+    mcp_tool_set paged_set;
 } mcp_catalog;
-
-/* A named set of tools MatomoMcpTools may give instead of naming each
- * (names NULL-terminated). */
-typedef struct {
-    const char *name;
-    const char *const *tools;
-} mcp_tool_set;
-
-/* The sets MatomoMcpTools may name (ending with a NULL name), and the
- * tools offered only where it names them or a set holding them
- * (NULL-terminated): an endpoint without the directive offers every
- * other tool. */
-typedef struct {
-    const mcp_tool_set *sets;
-    const char *const *on_request;
-} mcp_tool_sets;
 
 /* The module's definitions (generated from src/tools/ by the build) and
  * its tools in tools/list order (src/mcp_catalog.c). */
@@ -95,8 +101,9 @@ extern const int mcp_tools_count;
  * work for clients that follow them. */
 #define MCP_TOOLS_PAGE_SIZE 50
 
-/* The module's tool sets (src/mcp_catalog.c). */
-extern const mcp_tool_sets mcp_module_tool_sets;
+/* The tools an endpoint without MatomoMcpTools offers: every tool but
+ * those offered only on request (matomo_api_read), src/mcp_catalog.c. */
+mcp_tool_set mcp_tool_set_default(void);
 
 /* Reads one definition file: parses it, replaces each {"$ref":
  * "_shared.json#/$defs/NAME", ...} by the members of that shared piece,
@@ -142,19 +149,7 @@ const char *mcp_catalog_build(apr_pool_t *p, const mcp_tool_defs *defs,
                               const mcp_tool *tools, int count, int page_size,
                               mcp_catalog **out);
 
-/* The catalog an endpoint offers: full (every tool) showing only the
- * tools words names, each word a tool's name, a set of sets,
- * "default" (every tool not on request: what an endpoint without
- * MatomoMcpTools offers) or "all"; words NULL: "default".  Its tools/list
- * pages are its own; everything else is shared with full.  Returns NULL
- * and sets *out, or the error naming the unknown word. */
-const char *mcp_catalog_offer(apr_pool_t *p, const mcp_catalog *full,
-                              const mcp_tool_sets *sets,
-                              const char *const *words, int nwords,
-                              mcp_catalog **out);
-
-/* The tool called name, or NULL (also when this catalog does not offer
- * it: a tool not offered is unknown to the endpoint's clients). */
+/* The tool called name, or NULL. */
 const mcp_tool *mcp_catalog_find(const mcp_catalog *catalog, const char *name);
 
 /* The parsed inputSchema of a tool of this catalog. */
@@ -169,5 +164,19 @@ const apr_array_header_t *mcp_catalog_methods(const mcp_catalog *catalog,
 /* The serialised tools/list result for cursor (NULL: the first page), or
  * NULL when the cursor is not one this catalog issued. */
 const char *mcp_catalog_page(const mcp_catalog *catalog, const char *cursor);
+
+/* The same for an endpoint offering set (the catalog's paged_set: the
+ * pages built once; else built in p, pages of page_size over the tools
+ * offered). */
+const char *mcp_catalog_page_of(apr_pool_t *p, const mcp_catalog *catalog,
+                                mcp_tool_set set, const char *cursor);
+
+/* Builds the catalog's pages, once, for set (the set most requests ask
+ * for: the module's default), in p. */
+void mcp_catalog_paginate(apr_pool_t *p, mcp_catalog *catalog,
+                          mcp_tool_set set);
+
+/* The index of tool in catalog, or -1. */
+int mcp_catalog_index(const mcp_catalog *catalog, const mcp_tool *tool);
 
 #endif

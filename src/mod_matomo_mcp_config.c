@@ -1,4 +1,5 @@
 #include "mod_matomo_mcp_config.h"
+#include "mcp_budget.h"
 
 #include <apr_lib.h>
 #include <apr_strings.h>
@@ -32,6 +33,7 @@ void *mcp_config_create_dir(apr_pool_t *p, char *dir)
     conf->backend_queue = -1;
     conf->breaker_failures = -1;
     conf->breaker_max_open = -1;
+    conf->result_budget = -1;
     return conf;
 }
 
@@ -56,7 +58,6 @@ void *mcp_config_merge_dir(apr_pool_t *p, void *basev, void *addv)
     conf->backend_socket = MERGE_PTR(backend_socket);
     conf->authorization_servers = MERGE_PTR(authorization_servers);
     conf->scopes = MERGE_PTR(scopes);
-    conf->tools = MERGE_PTR(tools);
     conf->resource_name = MERGE_PTR(resource_name);
     conf->progress_interval = MERGE_NUM(progress_interval);
     conf->listen_timeout = MERGE_NUM(listen_timeout);
@@ -69,6 +70,9 @@ void *mcp_config_merge_dir(apr_pool_t *p, void *basev, void *addv)
     conf->backend_queue = MERGE_NUM(backend_queue);
     conf->breaker_failures = MERGE_NUM(breaker_failures);
     conf->breaker_max_open = MERGE_NUM(breaker_max_open);
+    conf->result_budget = MERGE_NUM(result_budget);
+    conf->tools_offered = add->tools_offered != 0 ? add->tools_offered
+                                                  : base->tools_offered;
     return conf;
 }
 
@@ -88,6 +92,12 @@ apr_interval_time_t mcp_config_connect_timeout(const mcp_dir_conf *conf)
 apr_interval_time_t mcp_config_progress_interval(const mcp_dir_conf *conf)
 {
     return OR_DEFAULT(conf->progress_interval, MCP_DEFAULT_PROGRESS_INTERVAL);
+}
+
+apr_size_t mcp_config_result_budget(const mcp_dir_conf *conf)
+{
+    return (apr_size_t)OR_DEFAULT(conf->result_budget,
+                                  MCP_DEFAULT_RESULT_BUDGET);
 }
 
 apr_interval_time_t mcp_config_listen_timeout(const mcp_dir_conf *conf)
@@ -319,33 +329,6 @@ const char *mcp_config_add_auth_server(cmd_parms *cmd, void *dconf,
         push(cmd->pool, &conf->authorization_servers, url);
     }
     return err;
-}
-
-/* The catalog this endpoint offers, built here from the module's
- * definitions (as post_config builds the default one), so that an unknown
- * name stops the start-up with file and line. */
-const char *mcp_config_set_tools(cmd_parms *cmd, void *dconf, int argc,
-                                 char *const argv[])
-{
-    mcp_dir_conf *conf = dconf;
-    mcp_catalog *full = NULL, *offered = NULL;
-    const char *err;
-
-    if (argc < 1) {
-        return apr_psprintf(cmd->pool, "%s needs tool or tool set names",
-                            cmd->cmd->name);
-    }
-    err = mcp_catalog_build(cmd->pool, &mcp_tool_definitions, mcp_tools,
-                            mcp_tools_count, MCP_TOOLS_PAGE_SIZE, &full);
-    if (err == NULL) {
-        err = mcp_catalog_offer(cmd->pool, full, &mcp_module_tool_sets,
-                                (const char *const *)argv, argc, &offered);
-    }
-    if (err != NULL) {
-        return apr_psprintf(cmd->pool, "%s: %s", cmd->cmd->name, err);
-    }
-    conf->tools = offered;
-    return NULL;
 }
 
 const char *mcp_config_add_scope(cmd_parms *cmd, void *dconf,
@@ -670,6 +653,25 @@ static const char *host_entry(apr_pool_t *p, const char *directive,
         return host_refused(p, directive, arg);
     }
     return NULL;
+}
+
+const char *mcp_config_add_tools(cmd_parms *cmd, void *dconf,
+                                const char *arg)
+{
+    mcp_dir_conf *conf = dconf;
+    const char *known = "";
+    int i;
+
+    if (mcp_tool_set_add(arg, &conf->tools_offered)) {
+        return NULL;
+    }
+    for (i = 0; i < mcp_tool_groups_count; i++) {
+        known = apr_pstrcat(cmd->pool, known, i ? ", " : "",
+                            mcp_tool_groups[i].name, NULL);
+    }
+    return apr_psprintf(cmd->pool, "%s: '%s' is neither a tool (matomo_..., "
+                        "as tools/list names them) nor a group (%s)",
+                        cmd->cmd->name, arg, known);
 }
 
 const char *mcp_config_add_host(cmd_parms *cmd, void *dconf, const char *arg)

@@ -11,7 +11,7 @@ use IO::Socket::INET ();
 use POSIX qw(WNOHANG);
 use Time::HiRes qw(sleep time);
 
-plan tests => 155 + 2 * 6 + 2 * 6 + 3 + 2 * 7 + 2;
+plan tests => 160 + 2 * 6 + 2 * 6 + 3 + 2 * 7 + 2;
 
 my $httpd  = Apache::Test::vars('httpd');
 my $root   = Apache::Test::vars('serverroot');          # t/
@@ -179,9 +179,12 @@ my @bad = (
     'MatomoMcpCircuitBreaker off 60',
     'MatomoMcpCircuitBreaker 5 0',
     'MatomoMcpForwardClientAddress maybe',
-    'MatomoMcpTools matomo_nonexistent',
-    'MatomoMcpTools default Matomo_List_Sites',   # names are exact
-    'MatomoMcpTools',
+    'MatomoMcpTools matomo_no_such_tool',         # unknown names: refused
+    'MatomoMcpTools traffic marketing',           # an unknown group
+    'MatomoMcpTools MATOMO_GET_REPORT',           # names are exact
+    'MatomoMcpResultBudget 1K',                   # below the minimum
+    'MatomoMcpResultBudget 65M',
+    'MatomoMcpResultBudget lots',
 );
 # One directive in an endpoint's <Location>, checked with "httpd -t":
 # (directive name, file, line of the directive, exit code, output).
@@ -266,8 +269,7 @@ for my $directive (
     'MatomoMcpCircuitBreaker Off',
     'MatomoMcpCircuitBreaker 3 10s',
     'MatomoMcpForwardClientAddress Off',
-    'MatomoMcpTools default raw',
-    'MatomoMcpTools all',
+    'MatomoMcpTools traffic raw',                 # matomo_api_read by group
     'MatomoMcpTools matomo_list_sites matomo_api_read',
 ) {
     my (undef, undef, undef, $rc, $out) = test_in_location($directive);

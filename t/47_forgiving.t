@@ -182,8 +182,8 @@ refused_as('matomo_get_report', { %$REPORT, idSite => 1, report => 'DevicesDetec
     is($gr->{inputSchema}{properties}{idSite}{type}, 'integer', 'idSite: integer only');
     is($gr->{inputSchema}{properties}{flat}{type}, 'boolean', 'flat: boolean only');
     is($gr->{inputSchema}{properties}{columns}{type}, 'array', 'columns: array only');
-    my $all = $JSON->encode($list->{result}{tools});
-    unlike($all, qr/"(anyOf|oneOf)"/, 'no alternative forms in any inputSchema');
+    my $inputs = $JSON->encode([map { $_->{inputSchema} } @{ $list->{result}{tools} }]);
+    unlike($inputs, qr/"(anyOf|oneOf)"/, 'no alternative forms in any inputSchema');
     my $file = do {
         local $/;
         open my $fh, '<', "$FindBin::Bin/../src/tools/matomo_get_report.json" or die $!;

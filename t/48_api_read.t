@@ -1,6 +1,7 @@
 # matomo_api_read (issue 17) and the tool sets of MatomoMcpTools: the raw
 # read-only API tool is not offered unless an endpoint names it (/mcp-raw:
-# "default raw"; /mcp-pick: two tools by name, t/conf/extra.conf.in); it
+# every group, raw included; /mcp-pick: two tools by name,
+# t/conf/extra.conf.in); it
 # answers an allow-listed method as a table from Matomo's own rows (the
 # recordings), pages them, and refuses a write method, a bulk request,
 # reserved parameters and a forbidden site, the refusals before any Matomo
@@ -47,7 +48,7 @@ ok(!grep({ $_ eq 'matomo_api_read' } @$default), 'matomo_api_read: not offered b
     like($b->{error}{message}, qr/^Unknown tool/, '... with its message');
 }
 is_deeply(names_at('/mcp-raw'), [@$default, 'matomo_api_read'],
-          '"default raw": every default tool, then matomo_api_read');
+          'every group and raw: every default tool, then matomo_api_read');
 is_deeply(names_at('/mcp-pick'), ['matomo_list_sites', 'matomo_api_read'],
           'two tools by name: those two, in catalog order');
 {

@@ -15,6 +15,7 @@
 #include <apr_strings.h>
 
 #include "../../src/mcp_auth.h"
+#include "../../src/mcp_budget.h"
 #include "../../src/mcp_cache.h"
 #include "../../src/mcp_json.h"
 #include "../../src/mcp_matomo.h"
@@ -740,6 +741,63 @@ static void test_catalog(void)
     CHECK(mcp_catalog_page(c, "page:") == NULL, "empty cursor number");
     CHECK(mcp_catalog_page(c, "page:99999999999") == NULL, "huge cursor");
     CHECK(mcp_catalog_page(c, "") == NULL, "empty cursor");
+
+    /* An endpoint offering tools 0, 2 and 4 of the five (MatomoMcpTools):
+     * pages of two over those three, the same cursors. */
+    {
+        mcp_tool_set set = 1 | 4 | 16;
+        json_object *tools;
+
+        page = parsed(mcp_catalog_page_of(pool, c, set, NULL));
+        tools = json_object_object_get(page, "tools");
+        CHECK(json_object_array_length(tools) == 2
+                  && !strcmp(mcp_json_get_string(
+                                 json_object_array_get_idx(tools, 1), "name"),
+                             five_tools[2].name),
+              "a tool set's first page: tools 0 and 2");
+        CHECK_STR(mcp_json_get_string(page, "nextCursor"), "page:1",
+                  "... and a next page");
+        page = parsed(mcp_catalog_page_of(pool, c, set, "page:1"));
+        tools = json_object_object_get(page, "tools");
+        CHECK(json_object_array_length(tools) == 1
+                  && !strcmp(mcp_json_get_string(
+                                 json_object_array_get_idx(tools, 0), "name"),
+                             five_tools[4].name)
+                  && !json_object_object_get_ex(page, "nextCursor", NULL),
+              "... its last page: tool 4, no nextCursor");
+        CHECK(mcp_catalog_page_of(pool, c, set, "page:2") == NULL
+                  && mcp_catalog_page_of(pool, c, set, "page:01") == NULL,
+              "... no page past them, no odd cursor");
+        CHECK(mcp_catalog_page_of(pool, c, 0, "page:2")
+                  == mcp_catalog_page(c, "page:2"),
+              "set 0 is every tool: the pages built once");
+    }
+    /* Every group names tools of the catalog only. */
+    {
+        int g;
+
+        for (g = 0; g < mcp_tool_groups_count; g++) {
+            const char *t = mcp_tool_groups[g].tools;
+
+            while (*t != '\0') {
+                size_t len = strcspn(t, " ");
+                mcp_tool_set found = 0;
+                char *name = apr_pstrmemdup(pool, t, len);
+
+                CHECK(mcp_tool_set_add(name, &found) && found != 0,
+                      "group %s: %s is a tool", mcp_tool_groups[g].name,
+                      name);
+                t += len;
+                t += strspn(t, " ");
+            }
+        }
+        {
+            mcp_tool_set nothing = 0;
+
+            CHECK(!mcp_tool_set_add("matomo_nothing", &nothing) && nothing == 0,
+                  "an unknown name adds nothing");
+        }
+    }
 
     /* Every tool of the module's own catalog, page by page. */
     {
@@ -1600,6 +1658,28 @@ static void test_periods(void)
     CHECK_STR(rel("week", "2026-11-18"), "2026-11-16..2026-11-22",
               "absolute dates need no today");
     CHECK_STR(rel("day", "last0"), "none", "last0 is nothing");
+    {
+        /* A period in progress: its days before today over all its days
+         * (the week of Thursday 2026-11-26: Monday to Wednesday, 3 of 7). */
+        mcp_day mon = { 2026, 11, 23 }, sun = { 2026, 11, 29 };
+        mcp_day thu = { 2026, 11, 26 }, next_mon = { 2026, 11, 30 };
+        mcp_day none = { 0, 0, 0 };
+        double share = -1;
+
+        CHECK(mcp_period_partial(mon, sun, thu, &share)
+                  && share == 3.0 / 7.0,
+              "a week on its Thursday: partial, 3/7 over (got %f)", share);
+        CHECK(mcp_period_partial(thu, thu, thu, &share) && share == 0,
+              "today alone: partial, nothing certainly over");
+        CHECK(mcp_period_partial(mon, sun, sun, &share)
+                  && share == 6.0 / 7.0, "the week's last day: 6/7 over");
+        CHECK(!mcp_period_partial(mon, sun, next_mon, &share),
+              "a finished week is not partial");
+        CHECK(!mcp_period_partial(thu, sun, mon, &share),
+              "a period not begun is not partial");
+        CHECK(!mcp_period_partial(mon, sun, none, &share),
+              "today unknown: nothing said");
+    }
     /* Matomo 5.1.2 cuts N to its cap (Range::getMaxN) without a word. */
     CHECK(mcp_period_max_n("day") == 1825 && mcp_period_max_n("week") == 520
               && mcp_period_max_n("month") == 120
@@ -1771,51 +1851,48 @@ static void test_tool_methods(void)
           "(%d of %d)", allowed, listed);
 }
 
-/* mcp_catalog_offer: an endpoint's tool set hides tools, keeps indices. */
-static void test_tool_sets(void)
+/* The default set: every tool but matomo_api_read; the pages built for
+ * it serve it, other sets get their own. */
+static void test_tool_set_default(void)
 {
-    static const char *const sets_raw[] = { "t2", NULL };
-    static const char *const odd[] = { "t1", "t3", "t5", NULL };
-    static const mcp_tool_set sets_list[] = {
-        { "odd", odd },
-        { NULL, NULL }
-    };
-    static const mcp_tool_sets sets = { sets_list, sets_raw };
-    static const char *const pick[] = { "odd", "t2" };
-    static const char *const bad[] = { "t1", "nope" };
-    static const char *const all[] = { "all" };
-    mcp_catalog *full = NULL, *c = NULL;
-    json_object *page;
-    const char *err;
+    mcp_tool_set def = mcp_tool_set_default(), raw = 0;
+    mcp_catalog *c = NULL;
+    const char *text;
+    int i, api = -1;
 
-    CHECK(mcp_catalog_build(pool, &five_defs, five_tools, 5, 2, &full)
-              == NULL, "a catalog of five tools");
-    CHECK(mcp_catalog_offer(pool, full, &sets, NULL, 0, &c) == NULL
-              && mcp_catalog_find(c, "t2") == NULL
-              && mcp_catalog_find(c, "t1") == &c->tools[0]
-              && c->npages == 2,
-          "default: every tool but those on request (two pages of two)");
-    page = parsed(mcp_catalog_page(c, "page:1"));
-    CHECK(json_object_array_length(json_object_object_get(page, "tools")) == 2
-              && !strcmp(json_object_get_string(json_object_object_get(
-                             json_object_array_get_idx(json_object_object_get(
-                                 page, "tools"), 1), "name")), "t5")
-              && !json_object_object_get_ex(page, "nextCursor", NULL),
-          "its second page holds t4 and t5, and is the last");
-    CHECK(mcp_catalog_offer(pool, full, &sets, pick, 2, &c) == NULL
-              && mcp_catalog_find(c, "t4") == NULL
-              && mcp_catalog_find(c, "t2") == &full->tools[1]
-              && mcp_catalog_find(c, "t5") == &full->tools[4],
-          "a set and a name: those tools, each at its index");
-    CHECK(mcp_catalog_offer(pool, full, &sets, all, 1, &c) == NULL
-              && mcp_catalog_find(c, "t2") != NULL
-              && mcp_catalog_find(c, "t4") != NULL,
-          "all: every tool");
-    err = mcp_catalog_offer(pool, full, &sets, bad, 2, &c);
-    CHECK(err != NULL && strstr(err, "'nope'") != NULL
-              && strstr(err, "default, all, odd, t1") != NULL,
-          "an unknown name is refused, with the names known (%s)",
-          err ? err : "accepted");
+    for (i = 0; i < mcp_tools_count; i++) {
+        if (!strcmp(mcp_tools[i].name, "matomo_api_read")) {
+            api = i;
+        }
+    }
+    CHECK(api >= 0 && !mcp_tool_set_has(def, api),
+          "matomo_api_read is not in the default set");
+    for (i = 0; i < mcp_tools_count; i++) {
+        CHECK(i == api || mcp_tool_set_has(def, i),
+              "%s is in the default set", mcp_tools[i].name);
+    }
+    CHECK(mcp_tool_set_add("raw", &raw) && raw == (mcp_tool_set)1 << api,
+          "the group raw is matomo_api_read");
+    CHECK(mcp_catalog_build(pool, &mcp_tool_definitions, mcp_tools,
+                            mcp_tools_count, 5, &c) == NULL,
+          "the module's catalog, five tools a page");
+    if (c == NULL) {
+        return;
+    }
+    mcp_catalog_paginate(pool, c, def);
+    CHECK(c->paged_set == def
+              && c->npages == (mcp_tools_count - 1 + 4) / 5,
+          "paginated for the default set: %d pages", c->npages);
+    text = mcp_catalog_page_of(pool, c, def, "page:2");
+    CHECK(text != NULL && text == c->pages[2]
+              && strstr(text, "matomo_api_read") == NULL
+              && strstr(text, "nextCursor") == NULL,
+          "the default set's last page is the one built, without "
+          "matomo_api_read");
+    text = mcp_catalog_page_of(pool, c, def | raw, "page:2");
+    CHECK(text != NULL && strstr(text, "\"name\":\"matomo_api_read\"")
+              != NULL,
+          "a set with raw gets a page of its own holding matomo_api_read");
 }
 
 static void test_module_catalog(void)
@@ -2461,6 +2538,79 @@ static void test_stats_slots(void)
           mcp_tools_count, mcp_server_method_count());
 }
 
+/* A table that does not page (a trend: no has_more of its own): over the
+ * budget it keeps its first rows, says has_more without next_offset, and
+ * names the narrowing arguments the tool takes; a single row too large is
+ * an error; a result within the budget is left alone. */
+static void test_budget(void)
+{
+    apr_pool_t *p;
+    json_object *schema, *result, *rows, *args = json_object_new_object();
+    const char *err;
+    size_t i, n = 0;
+
+    apr_pool_create(&p, NULL);
+    schema = json_tokener_parse("{\"properties\":{\"idSite\":{},"
+                                "\"metrics\":{},\"last\":{},"
+                                "\"period\":{}}}");
+    result = json_object_new_object();
+    rows = json_object_new_array();
+    for (i = 0; i < 1000; i++) {
+        json_object *row = json_object_new_array();
+
+        json_object_array_add(row, json_object_new_string("2026-11-26"));
+        json_object_array_add(row, json_object_new_int((int)i));
+        json_object_array_add(rows, row);
+    }
+    json_object_object_add(result, "columns", json_object_new_array());
+    json_object_object_add(result, "rows", rows);
+    err = mcp_budget_fit(p, result, schema, args, 4096, 0);
+    json_object_to_json_string_length(
+        result, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &n);
+    CHECK(err == NULL, "a table over the budget is cut, not refused");
+    CHECK(n <= 4096, "... to the budget (%lu bytes)", (unsigned long)n);
+    CHECK(mcp_json_array_length(rows) > 10
+              && mcp_json_array_length(rows) < 1000,
+          "... keeping some rows (%lu)",
+          (unsigned long)mcp_json_array_length(rows));
+    CHECK(json_object_get_int(mcp_json_array_get(
+              mcp_json_array_get(rows, mcp_json_array_length(rows) - 1), 1))
+              == (int)mcp_json_array_length(rows) - 1,
+          "... the first ones, in order");
+    CHECK(json_object_get_boolean(json_object_object_get(result, "has_more"))
+              && !json_object_object_get_ex(result, "next_offset", NULL),
+          "... has_more, no next_offset: the tool does not page");
+    CHECK(strstr(mcp_json_get_string(result, "note"),
+                 "narrow the question with metrics, last or period")
+              != NULL && strstr(mcp_json_get_string(result, "note"),
+                                "offset") == NULL,
+          "... the note names the tool's narrowing arguments: %s",
+          mcp_json_get_string(result, "note"));
+    CHECK(mcp_budget_fit(p, result, schema, args, 64 * 1024, 0) == NULL
+              && mcp_json_array_length(rows) < 1000,
+          "within the budget: left alone");
+    json_object_put(result);
+
+    result = json_object_new_object();
+    rows = json_object_new_array();
+    for (i = 0; i < 2; i++) {
+        char big[6000];
+
+        memset(big, 'x', sizeof(big) - 1);
+        big[sizeof(big) - 1] = '\0';
+        json_object_array_add(rows, json_object_new_string(big));
+    }
+    json_object_object_add(result, "rows", rows);
+    err = mcp_budget_fit(p, result, schema, args, 4096, 0);
+    CHECK(err != NULL && strstr(err, "Not one row") != NULL
+              && strstr(err, "metrics, last or period") != NULL,
+          "not one row fits: an error naming the arguments");
+    json_object_put(result);
+    json_object_put(schema);
+    json_object_put(args);
+    apr_pool_destroy(p);
+}
+
 int main(void)
 {
     mcp_catalog *c = NULL;
@@ -2487,10 +2637,11 @@ int main(void)
     test_matomo_allow_list();
     test_matomo_answers();
     test_module_catalog();
-    test_tool_sets();
+    test_tool_set_default();
     test_shape_numbers();
     test_shape_last_action();
     test_periods();
+    test_budget();
     test_period_rules();
     test_prompts();
     test_guard();
