@@ -51,8 +51,9 @@ typedef struct {
 } mcp_tool_defs;
 
 /* A set of the catalog's tools: bit i is mcp_tools[i].  0 stands for
- * every tool (the default, and what a request built without an endpoint's
- * configuration offers). */
+ * every tool (what a request built without an endpoint's configuration
+ * offers: the unit tests and fuzzers); the module gives an endpoint
+ * without MatomoMcpTools mcp_tool_set_default(). */
 typedef apr_uint64_t mcp_tool_set;
 #define MCP_TOOL_SET_MAX 64
 
