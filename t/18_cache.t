@@ -158,7 +158,7 @@ File::Path::remove_tree($DIR);
     my $first_pid = $pid_of->(1);
     my ($other, $again);
     # New connections until the other child answers.
-    for my $n (2 .. 61) {
+    for my $n (2 .. 201) {
         ($res, $again) = call_tool($url, @PAST);
         my $pid = $pid_of->($n);
         if ($pid && $pid != $first_pid) { $other = $pid; last }
