@@ -7,6 +7,7 @@
 #include "mcp_json.h"
 #include "mcp_period.h"
 #include "mcp_shape.h"
+#include "mcp_segments.h"
 #include "mcp_toolkit.h"
 
 #include <string.h>
@@ -656,6 +657,8 @@ void mcp_tool_traffic_summary(mcp_request *req, json_object *args,
         && (res->error = summary_compare(p, &q, answers, result)) != NULL) {
         return;
     }
+    mcp_segment_check(req, result, q.id_site, q.period, q.asked_date,
+                      q.segment, answers, 2);
     res->structured = result;
 }
 
