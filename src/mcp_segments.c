@@ -183,10 +183,35 @@ int mcp_segment_auto_archived(json_object *saved, const char *segment)
 }
 
 int mcp_segment_unprocessed(json_object *saved, const char *segment,
-                            json_object *unsegmented)
+                            json_object *unsegmented, json_object *segmented)
 {
     return !mcp_segment_auto_archived(saved, segment)
-           && mcp_segment_visits(unsegmented) > 0;
+           && mcp_segment_visits(unsegmented) > 0
+           && (segmented == NULL || mcp_segment_answer_empty(segmented));
+}
+
+/* SegmentEditor.getAll of the site, and VisitsSummary.get of the period
+ * without the segment and with it. */
+static void verdict_calls(apr_pool_t *p, int id_site, const char *period,
+                          const char *date, const char *segment,
+                          mcp_matomo_request *calls)
+{
+    apr_array_header_t *saved = mcp_matomo_params(p), *visits[2];
+    int i;
+
+    mcp_matomo_param_add(saved, "idSite", apr_itoa(p, id_site));
+    calls[0].method = "SegmentEditor.getAll";
+    calls[0].params = saved;
+    for (i = 0; i < 2; i++) {
+        visits[i] = mcp_matomo_params(p);
+        mcp_matomo_param_add(visits[i], "idSite", apr_itoa(p, id_site));
+        mcp_matomo_param_add(visits[i], "period", period);
+        mcp_matomo_param_add(visits[i], "date", date);
+        mcp_matomo_param_add(visits[i], "format_metrics", "0");
+        calls[1 + i].method = "VisitsSummary.get";
+        calls[1 + i].params = visits[i];
+    }
+    mcp_matomo_param_add(visits[1], "segment", segment);
 }
 
 void mcp_segment_check(mcp_request *req, json_object *result, int id_site,
@@ -195,9 +220,8 @@ void mcp_segment_check(mcp_request *req, json_object *result, int id_site,
                        int n)
 {
     apr_pool_t *p = req->pool;
-    mcp_matomo_request calls[2];
-    mcp_matomo_answer got[2];
-    apr_array_header_t *visits;
+    mcp_matomo_request calls[3];
+    mcp_matomo_answer got[3];
     int i, some = 0;
 
     if (segment == NULL || *segment == '\0' || result == NULL) {
@@ -215,24 +239,19 @@ void mcp_segment_check(mcp_request *req, json_object *result, int id_site,
     if (!some) {
         return;
     }
-    calls[0].method = "SegmentEditor.getAll";
-    calls[0].params = mcp_matomo_params(p);
-    mcp_matomo_param_add((apr_array_header_t *)calls[0].params, "idSite",
-                         apr_itoa(p, id_site));
-    visits = mcp_matomo_params(p);
-    mcp_matomo_param_add(visits, "idSite", apr_itoa(p, id_site));
-    mcp_matomo_param_add(visits, "period", period);
-    mcp_matomo_param_add(visits, "date", date);
-    mcp_matomo_param_add(visits, "format_metrics", "0");
-    calls[1].method = "VisitsSummary.get";
-    calls[1].params = visits;
+    verdict_calls(p, id_site, period, date, segment, calls);
     memset(got, 0, sizeof(got));
-    mcp_server_call_matomo_bulk(req, calls, 2, got);
+    mcp_server_call_matomo_bulk(req, calls, 3, got);
     if (got[1].status != MCP_MATOMO_OK
-        || !mcp_segment_unprocessed(got[0].status == MCP_MATOMO_OK
-                                        ? got[0].json : NULL,
-                                    segment, got[1].json)) {
+        || !mcp_segment_unprocessed(
+               got[0].status == MCP_MATOMO_OK ? got[0].json : NULL, segment,
+               got[1].json,
+               got[2].status == MCP_MATOMO_OK ? got[2].json : NULL)) {
         return;
     }
-    mcp_note_add(result, MCP_SEGMENT_UNPROCESSED_NOTE);
+    mcp_note_add(result, apr_psprintf(
+        p, "Matomo answered no data for this segment while the period has "
+        "%.0f visits without it, and the segment is not saved with "
+        "pre-processing (auto_archive): " MCP_SEGMENT_UNPROCESSED_NOTE,
+        mcp_segment_visits(got[1].json)));
 }

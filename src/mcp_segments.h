@@ -17,10 +17,16 @@
 #include "mcp_matomo.h"
 #include "mcp_server.h"
 
+/* What the result's note says (after "Matomo answered no data for this
+ * segment while the period has N visits without it, and the segment is not
+ * saved with pre-processing (auto_archive): ").  The module cannot read
+ * Matomo's archiving settings (no API tells them to a caller), so it says
+ * under which setting the zeros are not a count. */
 #define MCP_SEGMENT_UNPROCESSED_NOTE                                          \
-    "this segment has not been processed for this period; ask a Matomo "     \
-    "admin to enable pre-processing for it (the zeros or missing rows "       \
-    "here are not a count of matching visits)"
+    "if browser archiving is disabled for segments (as on large Matomo "     \
+    "installs), this segment has not been processed for this period; ask a " \
+    "Matomo admin to enable pre-processing for it. Do not report these "     \
+    "zeros or missing rows as a count of matching visits"
 
 /* 1 when a Matomo answer holds no data: no rows, or only zeros (an
  * API.getProcessedReport by its reportData, a date-keyed answer when
@@ -36,15 +42,18 @@ double mcp_segment_visits(json_object *answer);
 int mcp_segment_auto_archived(json_object *saved, const char *segment);
 
 /* The verdict on an empty segmented answer: 1 (not processed) when the
- * segment is not saved with auto_archive and the same period has visits
- * without it; 0 when the zero may be real or nothing tells. */
+ * segment is not saved with auto_archive, the same period has visits
+ * without it (unsegmented, a VisitsSummary.get answer) and none with it
+ * (segmented, the segment's VisitsSummary.get answer, NULL when unknown:
+ * a segment with visits was processed, so an empty report of it is real).
+ * 0 when the zero may be real or nothing tells. */
 int mcp_segment_unprocessed(json_object *saved, const char *segment,
-                            json_object *unsegmented);
+                            json_object *unsegmented, json_object *segmented);
 
 /* Every tool that takes a segment calls this with its answers: when a
  * segment was sent and every answer Matomo gave is empty, one more round
- * trip (SegmentEditor.getAll and the unsegmented VisitsSummary.get for the
- * same period) decides, and an unprocessed segment gets
+ * trip (SegmentEditor.getAll, VisitsSummary.get for the same period
+ * without and with the segment) decides, and an unprocessed segment gets
  * MCP_SEGMENT_UNPROCESSED_NOTE in result's note (the note every tool's
  * output schema declares; no new field, so every schema stays as it is).
  * The tool's matomoMethods list both methods. */

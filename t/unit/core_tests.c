@@ -2513,20 +2513,30 @@ static void test_segments(void)
               && !mcp_segment_auto_archived(NULL, "deviceType==desktop"),
           "saved with auto_archive 0, not saved, no list: not pre-processed");
 
-    CHECK(mcp_segment_unprocessed(saved, "operatingSystemCode==LIN", month),
+    CHECK(mcp_segment_unprocessed(saved, "operatingSystemCode==LIN", month, NULL),
           "LIN's zeros for December with 88 visits unsegmented: unprocessed");
-    CHECK(mcp_segment_unprocessed(saved, "operatingSystemCode==LIN", range),
+    CHECK(mcp_segment_unprocessed(saved, "operatingSystemCode==LIN", range, NULL),
           "LIN's zeros for the range with 580 visits unsegmented: unprocessed");
     CHECK(mcp_segment_unprocessed(saved, "operatingSystemCode==LIN",
-                                  mcp_json_array_get(bulk, 0)),
+                                  mcp_json_array_get(bulk, 0),
+                                  mcp_json_array_get(bulk, 1)),
           "bulk-mixed: LIN's zeros beside 88 unsegmented visits: unprocessed");
-    CHECK(!mcp_segment_unprocessed(saved, "browserCode==ZZ", month),
+    CHECK(!mcp_segment_unprocessed(saved, "browserCode==ZZ", month, NULL),
           "ZZ (auto_archive 1) matching nobody: a real zero");
     zero = mcp_json_pool_own(p, json_tokener_parse("{\"nb_visits\":0}"));
-    CHECK(!mcp_segment_unprocessed(saved, "operatingSystemCode==LIN", zero),
+    CHECK(!mcp_segment_unprocessed(saved, "operatingSystemCode==LIN", zero, NULL),
           "no visits at all in the period: a real zero");
-    CHECK(!mcp_segment_unprocessed(saved, "operatingSystemCode==LIN", NULL),
+    CHECK(!mcp_segment_unprocessed(saved, "operatingSystemCode==LIN", NULL, NULL),
           "no unsegmented figure: nothing tells");
+    CHECK(mcp_segment_unprocessed(saved, "operatingSystemCode==LIN", month,
+                                  unprocessed_body(
+                                      p, "visits-month-adhoc-unprocessed")),
+          "LIN's own visits are zeros too: unprocessed");
+    CHECK(!mcp_segment_unprocessed(saved, "deviceType==smartphone", month,
+                                   unprocessed_body(
+                                       p, "visits-month-saved-processed")),
+          "a segment with visits of its own was processed: its empty "
+          "report is real");
     apr_pool_destroy(p);
 }
 
