@@ -156,36 +156,34 @@ static char *url_decoded(apr_pool_t *p, const char *s)
     return out;
 }
 
-int mcp_segment_auto_archived(json_object *saved, const char *segment)
+int mcp_segment_auto_archived(apr_pool_t *p, json_object *saved,
+                              const char *segment)
 {
-    apr_pool_t *p;
-    const char *asked, *def;
+    const char *asked = url_decoded(p, segment), *def;
     json_object *one, *flag;
     size_t i, n = mcp_json_array_length(saved);
-    int found = 0;
 
-    if (n == 0 || apr_pool_create(&p, NULL) != APR_SUCCESS) {
-        return 0;
-    }
-    asked = url_decoded(p, segment);
-    for (i = 0; i < n && !found; i++) {
+    for (i = 0; i < n; i++) {
         one = mcp_json_array_get(saved, i);
         def = mcp_json_get_string(one, "definition");
-        if (def == NULL || (strcmp(def, segment) != 0
-                            && strcmp(url_decoded(p, def), asked) != 0)) {
-            continue;
+        /* Any saved copy with auto_archive gets the definition's archives
+         * pre-processed, whoever saved it. */
+        if (def != NULL
+            && (strcmp(def, segment) == 0
+                || strcmp(url_decoded(p, def), asked) == 0)
+            && json_object_object_get_ex(one, "auto_archive", &flag)
+            && json_object_get_int(flag) == 1) {
+            return 1;
         }
-        found = json_object_object_get_ex(one, "auto_archive", &flag)
-                && json_object_get_int(flag) == 1;
     }
-    apr_pool_destroy(p);
-    return found;
+    return 0;
 }
 
-int mcp_segment_unprocessed(json_object *saved, const char *segment,
-                            json_object *unsegmented, json_object *segmented)
+int mcp_segment_unprocessed(apr_pool_t *p, json_object *saved,
+                            const char *segment, json_object *unsegmented,
+                            json_object *segmented)
 {
-    return !mcp_segment_auto_archived(saved, segment)
+    return !mcp_segment_auto_archived(p, saved, segment)
            && mcp_segment_visits(unsegmented) > 0
            && (segmented == NULL || mcp_segment_answer_empty(segmented));
 }
@@ -244,7 +242,7 @@ void mcp_segment_check(mcp_request *req, json_object *result, int id_site,
     mcp_server_call_matomo_bulk(req, calls, 3, got);
     if (got[1].status != MCP_MATOMO_OK
         || !mcp_segment_unprocessed(
-               got[0].status == MCP_MATOMO_OK ? got[0].json : NULL, segment,
+               p, got[0].status == MCP_MATOMO_OK ? got[0].json : NULL, segment,
                got[1].json,
                got[2].status == MCP_MATOMO_OK ? got[2].json : NULL)) {
         return;

@@ -12,6 +12,7 @@
 #ifndef MCP_SEGMENTS_H
 #define MCP_SEGMENTS_H
 
+#include <apr_pools.h>
 #include <json-c/json.h>
 
 #include "mcp_matomo.h"
@@ -39,7 +40,8 @@ double mcp_segment_visits(json_object *answer);
 
 /* 1 when segment is saved, in SegmentEditor.getAll's answer saved, with
  * auto_archive on (compared as Matomo does, URL-decoded). */
-int mcp_segment_auto_archived(json_object *saved, const char *segment);
+int mcp_segment_auto_archived(apr_pool_t *p, json_object *saved,
+                              const char *segment);
 
 /* The verdict on an empty segmented answer: 1 (not processed) when the
  * segment is not saved with auto_archive, the same period has visits
@@ -47,8 +49,9 @@ int mcp_segment_auto_archived(json_object *saved, const char *segment);
  * (segmented, the segment's VisitsSummary.get answer, NULL when unknown:
  * a segment with visits was processed, so an empty report of it is real).
  * 0 when the zero may be real or nothing tells. */
-int mcp_segment_unprocessed(json_object *saved, const char *segment,
-                            json_object *unsegmented, json_object *segmented);
+int mcp_segment_unprocessed(apr_pool_t *p, json_object *saved,
+                            const char *segment, json_object *unsegmented,
+                            json_object *segmented);
 
 /* Every tool that takes a segment calls this with its answers: when a
  * segment was sent and every answer Matomo gave is empty, one more round

@@ -2504,35 +2504,41 @@ static void test_segments(void)
 
     /* segments-all: desktop and ZZ auto_archive 1, smartphone 0, LIN not
      * saved. */
-    CHECK(mcp_segment_auto_archived(saved, "deviceType==desktop")
-              && mcp_segment_auto_archived(saved, "browserCode==ZZ")
-              && mcp_segment_auto_archived(saved, "deviceType%3D%3Ddesktop"),
+    CHECK(mcp_segment_auto_archived(p, saved, "deviceType==desktop")
+              && mcp_segment_auto_archived(p, saved, "browserCode==ZZ")
+              && mcp_segment_auto_archived(p, saved, "deviceType%3D%3Ddesktop"),
           "segments saved with auto_archive 1 (URL-encoded too)");
-    CHECK(!mcp_segment_auto_archived(saved, "deviceType==smartphone")
-              && !mcp_segment_auto_archived(saved, "operatingSystemCode==LIN")
-              && !mcp_segment_auto_archived(NULL, "deviceType==desktop"),
+    CHECK(!mcp_segment_auto_archived(p, saved, "deviceType==smartphone")
+              && !mcp_segment_auto_archived(p, saved, "operatingSystemCode==LIN")
+              && !mcp_segment_auto_archived(p, NULL, "deviceType==desktop"),
           "saved with auto_archive 0, not saved, no list: not pre-processed");
+    a = mcp_json_pool_own(p, json_tokener_parse(
+        "[{\"definition\":\"pageUrl=@%2Fshop\",\"auto_archive\":0},"
+        "{\"definition\":\"pageUrl=@%2Fshop\",\"auto_archive\":1}]"));
+    CHECK(mcp_segment_auto_archived(p, a, "pageUrl=@/shop"),
+          "one of two saved copies with auto_archive 1, asked decoded: "
+          "pre-processed");
 
-    CHECK(mcp_segment_unprocessed(saved, "operatingSystemCode==LIN", month, NULL),
+    CHECK(mcp_segment_unprocessed(p, saved, "operatingSystemCode==LIN", month, NULL),
           "LIN's zeros for December with 88 visits unsegmented: unprocessed");
-    CHECK(mcp_segment_unprocessed(saved, "operatingSystemCode==LIN", range, NULL),
+    CHECK(mcp_segment_unprocessed(p, saved, "operatingSystemCode==LIN", range, NULL),
           "LIN's zeros for the range with 580 visits unsegmented: unprocessed");
-    CHECK(mcp_segment_unprocessed(saved, "operatingSystemCode==LIN",
+    CHECK(mcp_segment_unprocessed(p, saved, "operatingSystemCode==LIN",
                                   mcp_json_array_get(bulk, 0),
                                   mcp_json_array_get(bulk, 1)),
           "bulk-mixed: LIN's zeros beside 88 unsegmented visits: unprocessed");
-    CHECK(!mcp_segment_unprocessed(saved, "browserCode==ZZ", month, NULL),
+    CHECK(!mcp_segment_unprocessed(p, saved, "browserCode==ZZ", month, NULL),
           "ZZ (auto_archive 1) matching nobody: a real zero");
     zero = mcp_json_pool_own(p, json_tokener_parse("{\"nb_visits\":0}"));
-    CHECK(!mcp_segment_unprocessed(saved, "operatingSystemCode==LIN", zero, NULL),
+    CHECK(!mcp_segment_unprocessed(p, saved, "operatingSystemCode==LIN", zero, NULL),
           "no visits at all in the period: a real zero");
-    CHECK(!mcp_segment_unprocessed(saved, "operatingSystemCode==LIN", NULL, NULL),
+    CHECK(!mcp_segment_unprocessed(p, saved, "operatingSystemCode==LIN", NULL, NULL),
           "no unsegmented figure: nothing tells");
-    CHECK(mcp_segment_unprocessed(saved, "operatingSystemCode==LIN", month,
+    CHECK(mcp_segment_unprocessed(p, saved, "operatingSystemCode==LIN", month,
                                   unprocessed_body(
                                       p, "visits-month-adhoc-unprocessed")),
           "LIN's own visits are zeros too: unprocessed");
-    CHECK(!mcp_segment_unprocessed(saved, "deviceType==smartphone", month,
+    CHECK(!mcp_segment_unprocessed(p, saved, "deviceType==smartphone", month,
                                    unprocessed_body(
                                        p, "visits-month-saved-processed")),
           "a segment with visits of its own was processed: its empty "
