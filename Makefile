@@ -54,7 +54,7 @@ CORE_SRC  := src/mcp_json.c src/mcp_jsonrpc.c src/mcp_server.c src/mcp_tools.c \
              src/tool_api.c \
              src/mcp_resources.c src/mcp_prompts.c src/mcp_era.c \
              src/mcp_guard.c src/mcp_throttle.c src/mcp_stats.c src/mcp_cache.c \
-             src/mcp_budget.c $(TOOL_DEFS)
+             src/mcp_budget.c src/mcp_segments.c $(TOOL_DEFS)
 HTTPD_SRC := src/mod_matomo_mcp_config.c src/mod_matomo_mcp_transport.c \
              src/mod_matomo_mcp_status.c src/mod_matomo_mcp_notes.c \
              src/mod_matomo_mcp_cache.c
@@ -132,6 +132,7 @@ $(TOOL_DEFS): $(TOOL_EMBED) $(TOOL_JSON)
 $(UNIT_BIN): t/unit/core_tests.c $(CORE_SRC) $(HEADERS) Makefile .build-flags
 	@echo "  CC    $@"
 	@$(CC) $(WARNINGS) -g -O1 $(CFLAGS_EXTRA) $(CORE_CFLAGS) -o $@ \
+	    -DMCP_TEST_RECORDED='"$(CURDIR)/t/matomo"' \
 	    t/unit/core_tests.c $(CORE_SRC) $(CORE_LIBS) $(LDFLAGS_EXTRA)
 
 # Installs what a fresh Debian 12 lacks: Debian packages system-wide, npm

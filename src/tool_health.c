@@ -7,6 +7,7 @@
 #include "mcp_json.h"
 #include "mcp_period.h"
 #include "mcp_shape.h"
+#include "mcp_segments.h"
 #include "mcp_toolkit.h"
 
 #include <stdlib.h>
@@ -297,6 +298,12 @@ void mcp_tool_page_performance(mcp_request *req, json_object *args,
     json_object_object_add(result, "columns", perf_columns(by_page));
     json_object_object_add(result, by_page ? "segments" : "rows",
                            json_object_get(list));
+    if (n == 1) {
+        /* compare_segments: each segment has its own figures beside the
+         * others', so only a lone segment's emptiness is checked. */
+        mcp_segment_check(req, result, id_site, period, date, segs[0].segment,
+                          answers, 1);
+    }
     if (by_page) {
         mcp_mark_untrusted(result);
     }

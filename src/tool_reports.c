@@ -5,6 +5,7 @@
  * httpd-free: APR and json-c only.
  */
 #include "mcp_json.h"
+#include "mcp_segments.h"
 #include "mcp_shape.h"
 #include "mcp_toolkit.h"
 
@@ -595,6 +596,8 @@ void mcp_tool_get_report(mcp_request *req, json_object *args,
     if (n > 0) {
         add_compared(p, others, n, answers, result);
     }
+    mcp_segment_check(req, result, id_site, main.period, main.date,
+                      main.segment, answers, 1);
     mcp_mark_untrusted(result);
     res->structured = result;
 }

@@ -7,6 +7,7 @@
 #include "mcp_json.h"
 #include "mcp_period.h"
 #include "mcp_shape.h"
+#include "mcp_segments.h"
 #include "mcp_toolkit.h"
 
 #include <string.h>
@@ -656,6 +657,8 @@ void mcp_tool_traffic_summary(mcp_request *req, json_object *args,
         && (res->error = summary_compare(p, &q, answers, result)) != NULL) {
         return;
     }
+    mcp_segment_check(req, result, q.id_site, q.period, q.asked_date,
+                      q.segment, answers, 2);
     res->structured = result;
 }
 
@@ -916,6 +919,8 @@ static int trend_of_row(mcp_request *req, const trend_query *q,
         json_object_object_add(result, "label", json_object_get(
             json_object_object_get(a.json, "label")));
     }
+    mcp_segment_check(req, result, q->id_site, q->period, q->date, q->segment,
+                      &a, 1);
     mcp_mark_untrusted(result);
     return 1;
 }
@@ -955,8 +960,8 @@ static int trend_calls(apr_pool_t *p, const trend_query *q,
 
 /* Metrics of the site over time: *rows are the periods. */
 static int trend_of_metrics(mcp_request *req, const trend_query *q,
-                            json_object **rows, json_object **span,
-                            mcp_tool_result *res)
+                            json_object *result, json_object **rows,
+                            json_object **span, mcp_tool_result *res)
 {
     apr_pool_t *p = req->pool;
     mcp_matomo_request calls[N_SOURCES];
@@ -993,6 +998,8 @@ static int trend_of_metrics(mcp_request *req, const trend_query *q,
             return 0;
         }
     }
+    mcp_segment_check(req, result, q->id_site, q->period, q->date, q->segment,
+                      answers, ncalls);
     return 1;
 }
 
@@ -1010,7 +1017,7 @@ void mcp_tool_get_trend(mcp_request *req, json_object *args,
     result = mcp_json_pool_own(p, json_object_new_object());
     json_object_object_add(result, "idSite", json_object_new_int(q.id_site));
     if (q.report != NULL ? !trend_of_row(req, &q, result, &rows, &span, res)
-                         : !trend_of_metrics(req, &q, &rows, &span, res)) {
+                         : !trend_of_metrics(req, &q, result, &rows, &span, res)) {
         return;
     }
     json_object_object_add(result, "period", json_object_get(span));

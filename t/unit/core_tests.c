@@ -21,6 +21,7 @@
 #include "../../src/mcp_matomo.h"
 #include "../../src/mcp_period.h"
 #include "../../src/mcp_schema.h"
+#include "../../src/mcp_segments.h"
 #include "../../src/mcp_shape.h"
 #include "../../src/mcp_stats.h"
 #include "../../src/mcp_toolkit.h"
@@ -2611,6 +2612,120 @@ static void test_budget(void)
     apr_pool_destroy(p);
 }
 
+/* --- segments Matomo did not process ----------------------------------- */
+
+/* The body of a recording of t/matomo/recorded-5.1.2-unprocessed-segment/
+ * (a Matomo 5.1.2 with browser archiving disabled), parsed; owned by p. */
+static json_object *unprocessed_body(apr_pool_t *p, const char *name)
+{
+    char *path = apr_pstrcat(p, MCP_TEST_RECORDED,
+                             "/recorded-5.1.2-unprocessed-segment/", name,
+                             ".json", NULL);
+    json_object *rec = json_object_from_file(path), *body = NULL;
+    const char *text = rec ? mcp_json_get_string(rec, "body") : NULL;
+
+    if (text == NULL
+        || mcp_json_parse(p, text, strlen(text), MCP_JSON_MAX_DEPTH, &body)
+               != MCP_JSON_OK) {
+        body = NULL;
+    }
+    json_object_put(rec);
+    return body;
+}
+
+static void test_segments(void)
+{
+    static const char *const unprocessed[] = {
+        "visits-month-adhoc-unprocessed", "visits-prevmonth-adhoc-unprocessed",
+        "devicetype-month-adhoc-unprocessed",
+        "pageurls-month-adhoc-unprocessed", "range-adhoc-unprocessed", NULL
+    };
+    static const char *const processed[] = {
+        "visits-month-saved-processed", "visits-prevmonth-saved-processed",
+        "devicetype-month-saved-processed", "visits-month", NULL
+    };
+    apr_pool_t *p;
+    json_object *saved, *month, *range, *bulk, *zero, *keyed, *a;
+    int i;
+
+    apr_pool_create(&p, pool);
+    saved = unprocessed_body(p, "segments-all");
+    month = unprocessed_body(p, "visits-month");
+    range = unprocessed_body(p, "range-unsegmented");
+    bulk = unprocessed_body(p, "bulk-mixed");
+    CHECK(saved && month && range && bulk, "the recordings are readable");
+    for (i = 0; unprocessed[i] != NULL; i++) {
+        a = unprocessed_body(p, unprocessed[i]);
+        CHECK(a != NULL && mcp_segment_answer_empty(a),
+              "%s: an answer with no data", unprocessed[i]);
+    }
+    for (i = 0; processed[i] != NULL; i++) {
+        a = unprocessed_body(p, processed[i]);
+        CHECK(a != NULL && !mcp_segment_answer_empty(a),
+              "%s: an answer with data", processed[i]);
+    }
+    CHECK(!mcp_segment_answer_empty(mcp_json_array_get(bulk, 0))
+              && mcp_segment_answer_empty(mcp_json_array_get(bulk, 1)),
+          "bulk-mixed: the unsegmented answer has data, the segmented none");
+    /* API.getProcessedReport: metadata strings, but no rows. */
+    a = mcp_json_pool_own(p, json_tokener_parse(
+        "{\"metadata\":{\"name\":\"Device type\"},\"columns\":{\"label\":"
+        "\"Type\"},\"reportData\":[],\"reportTotal\":{}}"));
+    CHECK(mcp_segment_answer_empty(a), "a processed report without rows");
+
+    CHECK(mcp_segment_visits(month) == 88,
+          "the unsegmented month counts 88 visits (visits-month)");
+    CHECK(mcp_segment_visits(range) == 580,
+          "the unsegmented range counts 580 visits (range-unsegmented)");
+    keyed = mcp_json_pool_own(p, json_tokener_parse(
+        "{\"2026-12-01\":{\"nb_visits\":3},\"2026-12-02\":[],"
+        "\"2026-12-03\":{\"nb_visits\":4}}"));
+    CHECK(mcp_segment_visits(keyed) == 7, "a date-keyed answer: the sum");
+
+    /* segments-all: desktop and ZZ auto_archive 1, smartphone 0, LIN not
+     * saved. */
+    CHECK(mcp_segment_auto_archived(p, saved, "deviceType==desktop")
+              && mcp_segment_auto_archived(p, saved, "browserCode==ZZ")
+              && mcp_segment_auto_archived(p, saved, "deviceType%3D%3Ddesktop"),
+          "segments saved with auto_archive 1 (URL-encoded too)");
+    CHECK(!mcp_segment_auto_archived(p, saved, "deviceType==smartphone")
+              && !mcp_segment_auto_archived(p, saved, "operatingSystemCode==LIN")
+              && !mcp_segment_auto_archived(p, NULL, "deviceType==desktop"),
+          "saved with auto_archive 0, not saved, no list: not pre-processed");
+    a = mcp_json_pool_own(p, json_tokener_parse(
+        "[{\"definition\":\"pageUrl=@%2Fshop\",\"auto_archive\":0},"
+        "{\"definition\":\"pageUrl=@%2Fshop\",\"auto_archive\":1}]"));
+    CHECK(mcp_segment_auto_archived(p, a, "pageUrl=@/shop"),
+          "one of two saved copies with auto_archive 1, asked decoded: "
+          "pre-processed");
+
+    CHECK(mcp_segment_unprocessed(p, saved, "operatingSystemCode==LIN", month, NULL),
+          "LIN's zeros for December with 88 visits unsegmented: unprocessed");
+    CHECK(mcp_segment_unprocessed(p, saved, "operatingSystemCode==LIN", range, NULL),
+          "LIN's zeros for the range with 580 visits unsegmented: unprocessed");
+    CHECK(mcp_segment_unprocessed(p, saved, "operatingSystemCode==LIN",
+                                  mcp_json_array_get(bulk, 0),
+                                  mcp_json_array_get(bulk, 1)),
+          "bulk-mixed: LIN's zeros beside 88 unsegmented visits: unprocessed");
+    CHECK(!mcp_segment_unprocessed(p, saved, "browserCode==ZZ", month, NULL),
+          "ZZ (auto_archive 1) matching nobody: a real zero");
+    zero = mcp_json_pool_own(p, json_tokener_parse("{\"nb_visits\":0}"));
+    CHECK(!mcp_segment_unprocessed(p, saved, "operatingSystemCode==LIN", zero, NULL),
+          "no visits at all in the period: a real zero");
+    CHECK(!mcp_segment_unprocessed(p, saved, "operatingSystemCode==LIN", NULL, NULL),
+          "no unsegmented figure: nothing tells");
+    CHECK(mcp_segment_unprocessed(p, saved, "operatingSystemCode==LIN", month,
+                                  unprocessed_body(
+                                      p, "visits-month-adhoc-unprocessed")),
+          "LIN's own visits are zeros too: unprocessed");
+    CHECK(!mcp_segment_unprocessed(p, saved, "deviceType==smartphone", month,
+                                   unprocessed_body(
+                                       p, "visits-month-saved-processed")),
+          "a segment with visits of its own was processed: its empty "
+          "report is real");
+    apr_pool_destroy(p);
+}
+
 int main(void)
 {
     mcp_catalog *c = NULL;
@@ -2642,6 +2757,7 @@ int main(void)
     test_shape_last_action();
     test_periods();
     test_budget();
+    test_segments();
     test_period_rules();
     test_prompts();
     test_guard();

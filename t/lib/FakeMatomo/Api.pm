@@ -40,6 +40,20 @@ use constant XML_TYPE  => 'text/xml; charset=utf-8';
 my %DATA_SET = (
     '5.1.2'  => { recorded => 'recorded',        catalogue => 'api-methods-5.1.2.json',  today => '2026-11-26' },
     '4.16.1' => { recorded => 'recorded-4.16.1', catalogue => 'api-methods-4.16.1.json', today => '2026-12-04' },
+    # Matomo 5.1.2 with browser archiving disabled for segments: the
+    # segmented answers recorded there, and the facts that set lacks taken
+    # from recordings of the same data set (recorded-4.16.1: its sites and
+    # segment dictionary, figures identical) and of the same Matomo version
+    # (recorded/: its version answer).  See t/matomo/README.md.
+    '5.1.2-unprocessed-segment' => {
+        recorded => 'recorded-5.1.2-unprocessed-segment', catalogue => 'api-methods-5.1.2.json',
+        today => '2026-12-04',
+        facts => [
+            [ 'recorded-4.16.1' => qw(SitesManager.getSiteFromId SitesManager.getSitesWithAtLeastViewAccess
+                                      SitesManager.getSitesIdWithAtLeastViewAccess API.getSegmentsMetadata) ],
+            [ 'recorded' => qw(API.getMatomoVersion) ],
+        ],
+    },
 );
 sub versions { return sort keys %DATA_SET }
 

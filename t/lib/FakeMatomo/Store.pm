@@ -70,6 +70,7 @@ sub new {
     my $self = bless {
         home       => $home,
         recorded   => $opt{recorded}  // 'recorded',
+        facts      => $opt{facts}     // [],
         catalogue  => $opt{catalogue} // 'api-methods-5.1.2.json',
         recordings => [],
         by_key     => {},
@@ -140,17 +141,36 @@ sub _load_recordings {
     # Samples first: for the same question a sample is preferred.
     my @files = (sort(glob("$dir/*.json")), sort(glob("$dir/full/*.json")));
     die "fake Matomo: no recorded answers under $dir\n" unless @files;
-    for my $path (@files) {
+    $self->_load_files($dir, \@files);
+    # Facts a data set lacks, from recordings of the same data set or
+    # Matomo version (new(facts => [[dir, methods...], ...])): only those
+    # methods' answers, named dir/file.
+    for my $facts (@{ $self->{facts} }) {
+        my ($from, @methods) = @$facts;
+        my %want = map { $_ => 1 } @methods;
+        my $fdir = "$self->{home}/$from";
+        my @more = sort(glob("$fdir/*.json"));
+        die "fake Matomo: no recorded answers under $fdir\n" unless @more;
+        $self->_load_files($fdir, \@more, \%want, "$from/");
+    }
+    return;
+}
+
+sub _load_files {
+    my ($self, $dir, $files, $want, $prefix) = @_;
+    for my $path (@$files) {
         my $wrap = FakeMatomo::JSON::parse(_slurp($path));
+        my $params = FakeMatomo::Params->from_pairs(
+            [ map { [ map { $_->value } @$_ ] } @{ $wrap->get('params') } ]);
+        next if $want && !$want->{ $params->get('method') // '' };
         my $rec = {
-            file   => File::Spec->abs2rel($path, $dir),
+            file   => ($prefix // '') . File::Spec->abs2rel($path, $dir),
             name   => $wrap->get('name')->value,
             who    => $wrap->get('who')->value,
             status => 0 + $wrap->get('status')->value,
             ctype  => $wrap->get('content_type')->value,
             body   => $wrap->get('body')->value,
-            params => FakeMatomo::Params->from_pairs(
-                [ map { [ map { $_->value } @$_ ] } @{ $wrap->get('params') } ]),
+            params => $params,
         };
         utf8::encode($rec->{body}) if utf8::is_utf8($rec->{body});
         # Reports recorded flattened are the hierarchical ones.
