@@ -330,6 +330,23 @@ void mcp_server_call_matomo(mcp_request *req, const char *method,
     }
 }
 
+void mcp_server_call_matomo_chart(mcp_request *req,
+                                  const apr_array_header_t *params,
+                                  apr_size_t max_bytes,
+                                  mcp_matomo_answer *answer)
+{
+    apr_time_t started = apr_time_now();
+
+    if (no_backend(req, answer) || !slot_taken(req, answer)) {
+        return;
+    }
+    mcp_matomo_chart(req->conn, watch_for(req), req->pool, req->backend,
+                     &req->credential, params, max_bytes, answer);
+    slot_free(req, answer);
+    note_answer(req, answer);
+    round_trip_done(req, answer, started);
+}
+
 void mcp_server_call_matomo_bulk(mcp_request *req,
                                  const mcp_matomo_request *calls, int n,
                                  mcp_matomo_answer *answers)

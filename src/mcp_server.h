@@ -128,6 +128,13 @@ void mcp_server_call_matomo_bulk(mcp_request *req,
                                  const mcp_matomo_request *calls, int n,
                                  mcp_matomo_answer *answers);
 
+/* A chart Matomo draws (ImageGraph.get, see mcp_matomo_chart), with the
+ * same slot, bookkeeping and progress as any call. */
+void mcp_server_call_matomo_chart(mcp_request *req,
+                                  const apr_array_header_t *params,
+                                  apr_size_t max_bytes,
+                                  mcp_matomo_answer *answer);
+
 /* Handles one HTTP body and fills reply. */
 void mcp_server_handle(mcp_request *req, const char *body, apr_size_t len,
                        mcp_reply *reply);
