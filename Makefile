@@ -37,13 +37,16 @@ SAN_ENV       := LD_PRELOAD="$$(gcc -print-file-name=libasan.so):$$(gcc -print-f
                  ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=print_stacktrace=1
 endif
 
+# The MCP App's page (src/app/chart.html) becomes C by src/app/embed-app,
+# which refuses a page that could fetch anything.
+APP_HTML_C := build/app_chart.c
 CORE_SRC  := src/mcp_json.c src/mcp_jsonrpc.c src/mcp_server.c src/mcp_tools.c \
              src/mcp_auth.c src/mcp_matomo.c src/mcp_schema.c \
              src/mcp_shape.c src/mcp_catalog.c src/mcp_period.c \
              src/mcp_toolkit.c src/tool_sites.c src/tool_traffic.c \
              src/tool_reports.c src/tool_context.c src/tool_health.c \
              src/mcp_resources.c src/mcp_prompts.c src/mcp_era.c \
-             src/mcp_guard.c src/mcp_throttle.c
+             src/mcp_guard.c src/mcp_throttle.c src/mcp_apps.c $(APP_HTML_C)
 HTTPD_SRC := src/mod_matomo_mcp_config.c src/mod_matomo_mcp_transport.c
 SOURCES   := mod_matomo_mcp.c $(HTTPD_SRC) $(CORE_SRC)
 HEADERS   := $(wildcard src/*.h)
@@ -89,6 +92,11 @@ $(MODULE): $(SOURCES) $(HEADERS) Makefile .build-flags
 	    $(shell pkg-config --libs $(PKGS)) $(SOURCES) >.build.log 2>&1 || \
 	    { cat .build.log; rm -f .build.log; exit 1; }
 	@rm -f .build.log
+
+$(APP_HTML_C): src/app/chart.html src/app/embed-app
+	@mkdir -p $(@D)
+	@echo "  EMBED $@"
+	@perl src/app/embed-app $@ src/app/chart.html
 
 $(UNIT_BIN): t/unit/core_tests.c $(CORE_SRC) $(HEADERS) Makefile .build-flags
 	@echo "  CC    $@"
@@ -169,7 +177,7 @@ install: $(MODULE)
 	    -n matomo_mcp mod_matomo_mcp.la
 
 clean:
-	rm -rf .libs *.la *.lo *.slo *.o src/*.lo src/*.slo src/*.o src/.libs .build-flags \
+	rm -rf .libs *.la *.lo *.slo *.o src/*.lo src/*.slo src/*.o src/.libs .build-flags build \
 	    t/unit/core_tests t/bin/heap-probe.so soak bench/build
 	-[ -f t/TEST.PL ] && perl t/TEST.PL -clean >/dev/null 2>&1 || true
 
