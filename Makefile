@@ -55,6 +55,9 @@ MODULE    := .libs/mod_matomo_mcp.so
 SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEB_PKGS  := apache2 apache2-dev libapache2-mod-perl2 libcurl4-openssl-dev \
              libjson-c-dev libapr1-dev libaprutil1-dev pkg-config gcc make
+# Only the suite needs these: the browser that shows the MCP App
+# (t/52_app.t, over its DevTools pipe, no other driver) and a font for it.
+TEST_DEB_PKGS := chromium fonts-dejavu-core
 
 # The httpd-free core is also built alone, without httpd's include path:
 # that is what keeps it free of httpd.
@@ -125,6 +128,7 @@ deps:
 	fi
 
 test: deps
+	$(call apt_install,$(TEST_DEB_PKGS))
 	@$(MAKE) --no-print-directory all $(UNIT_BIN) SANITIZE=$(SANITIZE)
 	@$(if $(TEST_USER),t/bin/grant-www-data)
 	@perl t/TEST.PL -clean >/dev/null 2>&1
