@@ -224,7 +224,7 @@ FUZZ_ENV      := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
                  LSAN_OPTIONS=suppressions=$(CURDIR)/fuzz/lsan.supp \
                  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 FUZZ_OBJ      := fuzz/build/obj
-FUZZ_CORE_OBJ := $(CORE_SRC:src/%.c=$(FUZZ_OBJ)/%.o)
+FUZZ_CORE_OBJ := $(patsubst build/%.c,$(FUZZ_OBJ)/%.o,$(CORE_SRC:src/%.c=$(FUZZ_OBJ)/%.o))
 FUZZ_TOOLS_OBJ := $(filter-out $(FUZZ_OBJ)/mcp_server.o,$(FUZZ_CORE_OBJ))
 
 .PHONY: fuzz fuzz-ci fuzz-deps fuzz-build fuzz-merge fuzz-clean
@@ -237,6 +237,11 @@ fuzz-build: fuzz-deps
 	@$(MAKE) --no-print-directory -j$$(nproc) $(FUZZ_BINS)
 
 $(FUZZ_OBJ)/%.o: src/%.c $(HEADERS) Makefile
+	@mkdir -p $(@D)
+	@echo "  CC    $@"
+	@$(FUZZ_CC) $(FUZZ_CFLAGS) $(CORE_CFLAGS) -c -o $@ $<
+
+$(FUZZ_OBJ)/%.o: build/%.c
 	@mkdir -p $(@D)
 	@echo "  CC    $@"
 	@$(FUZZ_CC) $(FUZZ_CFLAGS) $(CORE_CFLAGS) -c -o $@ $<

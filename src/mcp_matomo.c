@@ -916,8 +916,37 @@ static int is_whole_png(const unsigned char *b, apr_size_t len,
     return 1;
 }
 
+/* Strict UTF-8 (RFC 3629: no overlong forms, surrogates or code points
+ * past U+10FFFF), as a message must be to become a JSON string. */
+static int is_utf8(const unsigned char *s)
+{
+    while (*s != '\0') {
+        unsigned char c = *s;
+        int n = c < 0x80 ? 0 : c >= 0xc2 && c <= 0xdf ? 1
+                : c >= 0xe0 && c <= 0xef ? 2 : c >= 0xf0 && c <= 0xf4 ? 3
+                : -1;
+        int i;
+
+        if (n < 0) {
+            return 0;
+        }
+        for (i = 1; i <= n; i++) {
+            if ((s[i] & 0xc0) != 0x80) {
+                return 0;
+            }
+        }
+        if ((c == 0xe0 && s[1] < 0xa0) || (c == 0xed && s[1] > 0x9f)
+            || (c == 0xf0 && s[1] < 0x90) || (c == 0xf4 && s[1] > 0x8f)) {
+            return 0;
+        }
+        s += n + 1;
+    }
+    return 1;
+}
+
 /* The message of Matomo's XML error (<error message="..." />), its
- * entities undone; NULL when body is no such document. */
+ * entities undone; NULL when body is no such document (Matomo writes
+ * UTF-8: a message that is not is not Matomo's). */
 static const char *xml_error_message(apr_pool_t *p, const char *body,
                                      apr_size_t len)
 {
@@ -954,7 +983,7 @@ static const char *xml_error_message(apr_pool_t *p, const char *body,
         }
     }
     *o = '\0';
-    return msg;
+    return is_utf8((const unsigned char *)msg) ? msg : NULL;
 }
 
 /* Matomo's error message in whatever form it sent it (XML when no format

@@ -1196,6 +1196,16 @@ static void test_matomo_charts(void)
           "an XML error with 200: Matomo's error, entities undone, token "
           "masked");
     memset(&a, 0, sizeof(a));
+    form = "<?xml version=\"1.0\" ?><result><error message=\"\xff\xfe "
+           "bad\" /></result>";
+    mcp_matomo_classify_chart(pool, 401, form, strlen(form), "t", 800, 400,
+                              &a);
+    CHECK(a.status == MCP_MATOMO_BAD_TOKEN && a.message != NULL
+              && parse(apr_psprintf(pool, "\"%s\"", a.message))
+                     == MCP_JSON_OK,
+          "an XML error that is not UTF-8 is not Matomo's: no message of "
+          "it reaches a model (found by fuzz/fuzz_answer)");
+    memset(&a, 0, sizeof(a));
     mcp_matomo_classify_chart(pool, 200, "<html>login</html>", 18, "t", 800,
                               400, &a);
     CHECK(a.status == MCP_MATOMO_BAD_ANSWER, "HTML with 200: not a picture");
