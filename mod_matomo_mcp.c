@@ -18,6 +18,7 @@
 #include "src/mcp_json.h"
 #include "src/mcp_server.h"
 #include "src/mcp_tools.h"
+#include "src/mod_matomo_mcp_status.h"
 #include "src/mod_matomo_mcp_transport.h"
 
 /* Only the module record is exported (the build hides everything else):
@@ -144,11 +145,11 @@ static void mcp_child_init(apr_pool_t *pchild, server_rec *s)
 
 static void mcp_register_hooks(apr_pool_t *p)
 {
-    (void)p;
     ap_hook_check_config(mcp_check_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(mcp_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(mcp_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(mcp_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    mcp_status_register(p);
 }
 
 /* Where the limits live in mcp_dir_conf, and the ranges a setter accepts. */

@@ -254,6 +254,56 @@ static void not_sent(mcp_matomo_answer *answer, mcp_matomo_status status,
     answer->message = message;
 }
 
+/* --- what the administrator sees (src/mcp_stats.h) ------------------ */
+
+/* One round trip made (or refused by the module's own limits): the
+ * access log's call count and time, a failure's class counted. */
+static void tally_round_trip(mcp_request *req, const mcp_matomo_answer *a,
+                             int n, apr_time_t started)
+{
+    int i;
+
+    if (started != 0) {
+        req->notes.backend_calls++;
+        req->notes.backend_time += apr_time_now() - started;
+    }
+    for (i = 0; i < n; i++) {
+        int cls = mcp_stats_failure_class(&a[i]);
+
+        if (cls >= 0) {
+            mcp_stats_failure(req->stats, cls);
+            return;     /* a bulk request's failure is every answer's */
+        }
+    }
+}
+
+/* What a tool got back: when no data, the class its error is counted
+ * under (mcp-error). */
+static void tally_answer(mcp_request *req, const mcp_matomo_answer *a)
+{
+    int cls = mcp_stats_failure_class(a);
+
+    if (cls >= 0) {
+        req->answer_class = mcp_stats_failure_name(cls);
+    }
+    else if (a->status == MCP_MATOMO_ERROR) {
+        req->answer_class = "matomo_error";
+    }
+    else if (a->status == MCP_MATOMO_DENIED) {
+        req->answer_class = "denied";
+    }
+    else if (a->status == MCP_MATOMO_CANCELLED) {
+        req->answer_class = "cancelled";
+    }
+}
+
+static void tally_error_code(mcp_request *req, int code)
+{
+    if (req->notes.error == NULL) {
+        req->notes.error = apr_itoa(req->pool, code);
+    }
+}
+
 /* A slot for one round trip, or the answer that says why there is none. */
 static int slot_taken(mcp_request *req, mcp_matomo_answer *answer)
 {
@@ -267,6 +317,7 @@ static int slot_taken(mcp_request *req, mcp_matomo_answer *answer)
         not_sent(answer, MCP_MATOMO_BUSY, apr_psprintf(
             req->pool, "Matomo is busy: %d calls of this server are already "
             "waiting for it; ask again in a moment", req->limits.max_in_flight));
+        tally_round_trip(req, answer, 1, 0);
         return 0;
     case MCP_THROTTLE_OPEN:
         break;
@@ -276,6 +327,7 @@ static int slot_taken(mcp_request *req, mcp_matomo_answer *answer)
         "connection, or a server error): this server sends it no work for "
         "the next %" APR_TIME_T_FMT " s; ask again then",
         req->limits.failures, apr_time_sec(retry) + 1));
+    tally_round_trip(req, answer, 1, 0);
     return 0;
 }
 
@@ -309,11 +361,15 @@ static int call_quietly(mcp_request *req, const char *method,
                         const apr_array_header_t *params,
                         mcp_matomo_answer *answer)
 {
+    apr_time_t started;
+
     if (no_backend(req, answer) || !slot_taken(req, answer)) {
         return 0;
     }
+    started = apr_time_now();
     mcp_matomo_call(req->conn, watch_for(req), req->pool, req->backend,
                     &req->credential, method, params, answer);
+    tally_round_trip(req, answer, 1, started);
     slot_free(req, answer);
     note_answer(req, answer);
     return 1;
@@ -328,6 +384,7 @@ void mcp_server_call_matomo(mcp_request *req, const char *method,
     if (call_quietly(req, method, params, answer)) {
         round_trip_done(req, answer, started);
     }
+    tally_answer(req, answer);
 }
 
 void mcp_server_call_matomo_chart(mcp_request *req,
@@ -358,21 +415,25 @@ void mcp_server_call_matomo_bulk(mcp_request *req,
         missing = no_backend(req, &answers[i]);
     }
     if (missing) {
+        tally_answer(req, &answers[0]);
         return;
     }
     if (!slot_taken(req, &answers[0])) {
         for (i = 1; i < n; i++) {
             answers[i] = answers[0];
         }
+        tally_answer(req, &answers[0]);
         return;
     }
     mcp_matomo_bulk(req->conn, watch_for(req), req->pool, req->backend,
                     &req->credential, calls, n, answers);
+    tally_round_trip(req, answers, n, started);
     slot_free(req, &answers[0]);
     /* Calls that did not fit a bulk request went one by one: any of them
      * may have broken the handle. */
     for (i = 0; i < n; i++) {
         note_answer(req, &answers[i]);
+        tally_answer(req, &answers[i]);
     }
     round_trip_done(req, &answers[0], started);
 }
@@ -433,7 +494,13 @@ static void check_token(mcp_request *req, mcp_matomo_answer *answer)
         }
         admitted = 1;
     }
-    call_quietly(req, "API.getMatomoVersion", NULL, answer);
+    if (call_quietly(req, "API.getMatomoVersion", NULL, answer)) {
+        mcp_stats_token(req->stats, MCP_TOKEN_CHECKED);
+        if (answer->status == MCP_MATOMO_BAD_TOKEN
+            || answer->status == MCP_MATOMO_DENIED) {
+            mcp_stats_token(req->stats, MCP_TOKEN_REFUSED);
+        }
+    }
     if (req->guard != NULL) {
         mcp_guard_settle(req->guard, &req->budget, req->client_address,
                          admitted, answer->status == MCP_MATOMO_BAD_TOKEN
@@ -457,7 +524,10 @@ static void verify_token(mcp_request *req)
         v = mcp_verdict_cache_get(req->verdicts, verdict_scope(req),
                                   req->credential.token, apr_time_now());
     }
-    if (v == MCP_VERDICT_UNKNOWN) {
+    if (v != MCP_VERDICT_UNKNOWN) {
+        mcp_stats_token(req->stats, MCP_TOKEN_REMEMBERED);
+    }
+    else {
         check_token(req, &answer);
         if (answer.status == MCP_MATOMO_TIMEOUT
             || answer.status == MCP_MATOMO_UNREACHABLE
@@ -645,6 +715,43 @@ static json_object *progress_token(json_object *params)
                ? token : NULL;
 }
 
+/* A tool call counted: by tool, with its error's class for mcp-error
+ * (a Matomo failure's, or "arguments" for arguments the schema or the tool
+ * refused before any call, "tool" for an error after Matomo answered). */
+static void tally_tool(mcp_request *req, const mcp_tool *tool,
+                       const mcp_tool_result *r, int calls,
+                       apr_interval_time_t waited, const char *error_class)
+{
+    int i;
+
+    for (i = 0; i < req->catalog->count; i++) {
+        if (req->catalog->tools[i] == tool) {
+            mcp_stats_tool(req->stats, i, r->error != NULL, calls, waited);
+            break;
+        }
+    }
+    req->notes.tools = mcp_notes_join(req->pool, req->notes.tools,
+                                      tool->name);
+    if (r->error != NULL && req->notes.error == NULL) {
+        req->notes.error = error_class;
+    }
+}
+
+static void tally_tool_run(mcp_request *req, const mcp_tool *tool,
+                           json_object *args, mcp_tool_result *r)
+{
+    int calls = req->notes.backend_calls;
+    apr_interval_time_t waited = req->notes.backend_time;
+
+    req->answer_class = NULL;
+    tool->run(req, args, r);
+    calls = req->notes.backend_calls - calls;
+    waited = req->notes.backend_time - waited;
+    tally_tool(req, tool, r, calls, waited,
+               req->answer_class != NULL ? req->answer_class
+               : calls > 0 ? "tool" : "arguments");
+}
+
 static void do_tools_call(mcp_request *req, json_object *params,
                           mcp_outcome *out)
 {
@@ -683,7 +790,10 @@ static void do_tools_call(mcp_request *req, json_object *params,
                                mcp_catalog_input_schema(req->catalog, tool),
                                args);
     if (r.error == NULL) {
-        tool->run(req, args, &r);
+        tally_tool_run(req, tool, args, &r);
+    }
+    else {
+        tally_tool(req, tool, &r, 0, 0, "arguments");
     }
     out->result = tool_result_json(req->pool, &r);
 }
@@ -793,6 +903,45 @@ static const mcp_method methods[] = {
     { "subscriptions/listen", NULL, IN_MODERN, NOT_CACHED, NULL },
 };
 
+#define METHODS ((int)(sizeof(methods) / sizeof(methods[0])))
+
+int mcp_server_method_count(void)
+{
+    return METHODS;
+}
+
+const char *mcp_server_method_name(int i)
+{
+    return i >= 0 && i < METHODS ? methods[i].name : NULL;
+}
+
+/* One message counted by era and kind, and named in mcp-method when it
+ * is a request: by the table's name only (a name the client made up is
+ * "unknown": the log never carries what a client typed). */
+static void tally_message(mcp_request *req, int era,
+                          const mcp_jsonrpc_msg *msg)
+{
+    int i = MCP_STATS_INVALID(METHODS);
+
+    if (msg->kind == MCP_MSG_NOTIFICATION || msg->kind == MCP_MSG_RESPONSE) {
+        i = MCP_STATS_NOTIFICATION(METHODS);
+    }
+    else if (msg->kind == MCP_MSG_REQUEST) {
+        for (i = 0; i < METHODS && strcmp(methods[i].name, msg->method); i++) {
+        }
+        req->notes.methods = mcp_notes_join(
+            req->pool, req->notes.methods,
+            i < METHODS ? methods[i].name : "unknown");
+    }
+    mcp_stats_message(req->stats, era, i);
+}
+
+static int era_index(const mcp_request *req)
+{
+    return req->era == MCP_ERA_MODERN ? MCP_STATS_ERA_MODERN
+                                      : MCP_STATS_ERA_LEGACY;
+}
+
 static const mcp_method *find_method(const char *name, mcp_era era)
 {
     int in = era == MCP_ERA_MODERN ? IN_MODERN : IN_LEGACY;
@@ -844,6 +993,7 @@ static void run_method(mcp_request *req, const mcp_jsonrpc_msg *msg,
 static void send_refusal(mcp_request *req, const mcp_jsonrpc_msg *msg,
                          const mcp_refusal *refusal, mcp_reply *reply)
 {
+    tally_error_code(req, refusal->code);
     reply->http_status = refusal->http_status;
     reply->body = mcp_jsonrpc_error(req->pool, msg->id, refusal->code,
                                     refusal->message, refusal->data,
@@ -886,6 +1036,7 @@ static void answer_request(mcp_request *req, const mcp_jsonrpc_msg *msg,
     if (req->retry_after > 0) {
         /* Not judged: the caller may not make Matomo check more tokens
          * for now.  429 with Retry-After (the glue adds both headers). */
+        tally_error_code(req, MCP_JSONRPC_SERVER_ERROR);
         reply->http_status = 429;
         reply->body = mcp_jsonrpc_error(req->pool, msg->id,
             MCP_JSONRPC_SERVER_ERROR, apr_psprintf(req->pool,
@@ -896,6 +1047,7 @@ static void answer_request(mcp_request *req, const mcp_jsonrpc_msg *msg,
     }
     if (req->token_rejected) {
         /* HTTP 401 makes the client re-authenticate; the body says why. */
+        tally_error_code(req, MCP_JSONRPC_SERVER_ERROR);
         reply->http_status = 401;
         reply->body = mcp_jsonrpc_error(req->pool, msg->id,
                                         MCP_JSONRPC_SERVER_ERROR,
@@ -907,6 +1059,7 @@ static void answer_request(mcp_request *req, const mcp_jsonrpc_msg *msg,
     m = find_method(msg->method, req->era);
     run_method(req, msg, m, &out);
     if (out.result == NULL) {
+        tally_error_code(req, out.error_code);
         reply->http_status = out.http_status ? out.http_status : 200;
         reply->body = mcp_jsonrpc_error(req->pool, msg->id, out.error_code,
                                         out.error_message, out.error_data,
@@ -925,6 +1078,7 @@ static void answer_request(mcp_request *req, const mcp_jsonrpc_msg *msg,
 static void refuse(mcp_request *req, const mcp_jsonrpc_msg *msg,
                    mcp_reply *reply)
 {
+    tally_error_code(req, msg->error_code);
     reply->http_status = 400;
     reply->body = mcp_jsonrpc_error(req->pool, msg->id, msg->error_code,
                                     msg->error_message, NULL, &reply->len);
@@ -934,6 +1088,7 @@ static void answer_one(mcp_request *req, const mcp_jsonrpc_msg *msg,
                        mcp_reply *reply)
 {
     memset(reply, 0, sizeof(*reply));
+    tally_message(req, era_index(req), msg);
     switch (msg->kind) {
     case MCP_MSG_REQUEST:
         answer_request(req, msg, reply);
@@ -988,6 +1143,7 @@ static void answer_batch(mcp_request *req, const mcp_jsonrpc_msg *msg,
         && strcmp(req->headers.protocol, MCP_PROTOCOL_DEFAULT) != 0) {
         refusal.error_message = "Invalid Request: batches exist only in "
             "protocol revision 2025-03-26; send one message per request";
+        tally_message(req, era_index(req), &refusal);
         refuse(req, &refusal, reply);
         return;
     }
@@ -995,6 +1151,7 @@ static void answer_batch(mcp_request *req, const mcp_jsonrpc_msg *msg,
         refusal.error_message = apr_psprintf(req->pool,
             "Invalid Request: a batch holds at most %d messages",
             MCP_BATCH_MAX);
+        tally_message(req, era_index(req), &refusal);
         refuse(req, &refusal, reply);
         return;
     }
@@ -1027,15 +1184,19 @@ void mcp_server_handle(mcp_request *req, const char *body, apr_size_t len,
     memset(reply, 0, sizeof(*reply));
     mcp_jsonrpc_parse(req->pool, body, len, &msg);
     if (msg.kind == MCP_MSG_INVALID) {
+        tally_message(req, MCP_STATS_ERA_NONE, &msg);
         refuse(req, &msg, reply);
         return;
     }
     /* Batches have no params to carry _meta: the header decides alone. */
     if (mcp_era_select(req->pool, &req->headers, &msg, &req->era,
                        &refusal) != 0) {
+        tally_message(req, MCP_STATS_ERA_NONE, &msg);
         send_refusal(req, &msg, &refusal, reply);
+        return;
     }
-    else if (msg.kind == MCP_MSG_BATCH) {
+    req->notes.era = req->era == MCP_ERA_MODERN ? "modern" : "legacy";
+    if (msg.kind == MCP_MSG_BATCH) {
         answer_batch(req, &msg, reply);
     }
     else {

@@ -20,11 +20,15 @@
 #include "mcp_guard.h"
 #include "mcp_throttle.h"
 #include "mcp_matomo.h"
+#include "mcp_stats.h"
 #include "mcp_tools.h"
+#include "mcp_version.h"
 
 #define MCP_SERVER_NAME    "mod_matomo_mcp"
 #define MCP_SERVER_TITLE   "Matomo analytics (mod_matomo_mcp)"
-#define MCP_SERVER_VERSION "0.1.0"
+/* The release, written once, in debian/changelog (src/mcp_version.h is
+ * generated from it). */
+#define MCP_SERVER_VERSION MCP_VERSION
 
 /* Messages in one batch (revision 2025-03-26): each may call Matomo, and
  * one worker answers them all in turn. */
@@ -81,6 +85,13 @@ typedef struct mcp_request {
     int progress;                   /* notifications sent for it */
     apr_time_t progress_at;         /* when the last one went */
     int round_trips;                /* Matomo answers so far */
+
+    /* What the administrator sees (src/mcp_stats.h): this process's
+     * counters (NULL: none kept) and this request's access-log notes. */
+    mcp_stats_slot *stats;
+    mcp_notes notes;
+    const char *answer_class;       /* the last Matomo answer a tool got,
+                                     * when it was no data: its class */
 } mcp_request;
 
 typedef struct {
@@ -134,6 +145,10 @@ void mcp_server_call_matomo_chart(mcp_request *req,
                                   const apr_array_header_t *params,
                                   apr_size_t max_bytes,
                                   mcp_matomo_answer *answer);
+
+/* The JSON-RPC methods the server dispatches, by index (for counters). */
+int mcp_server_method_count(void);
+const char *mcp_server_method_name(int i);
 
 /* Handles one HTTP body and fills reply. */
 void mcp_server_handle(mcp_request *req, const char *body, apr_size_t len,

@@ -2,6 +2,7 @@
 #include "mcp_json.h"
 #include "mcp_jsonrpc.h"
 #include "mcp_server.h"
+#include "mod_matomo_mcp_status.h"
 
 #include <apr_atomic.h>
 #include <apr_strings.h>
@@ -33,6 +34,7 @@ static int send_error(request_rec *r, int status, const char *id,
 
     ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "answering %d: %s", status,
                   message);
+    apr_table_setn(r->notes, "mcp-error", "-32000");
     r->status = status;
     ap_set_content_type(r, "application/json");
     ap_set_content_length(r, (apr_off_t)strlen(body));
@@ -370,6 +372,7 @@ static void start_stream(answer_stream *as)
 
     if (!as->streaming) {
         as->streaming = 1;
+        mcp_status_stream_opened(r);
         r->status = HTTP_OK;
         ap_set_content_type(r, "text/event-stream");
         apr_table_setn(r->headers_out, "Cache-Control", "no-cache");
@@ -781,15 +784,14 @@ static int abandon(request_rec *r)
     return OK;
 }
 
-int mcp_transport_handle(request_rec *r, const mcp_dir_conf *conf,
-                         const mcp_process *proc)
+static int handle(request_rec *r, const mcp_dir_conf *conf,
+                  const mcp_process *proc, mcp_request *req)
 {
     accept_set acc = parse_accept(r->pool,
                                   apr_table_get(r->headers_in, "Accept"));
     answer_stream as = { r, acc.sse, 0, mcp_config_listen_max(conf) };
     mcp_channel channel = { &as, stream_notify, client_gone,
                             take_listen_slot, acc.sse, -1 };
-    mcp_request req;
     mcp_reply reply;
     mcp_matomo_backend backend;
     thread_curl *tc;
@@ -797,9 +799,8 @@ int mcp_transport_handle(request_rec *r, const mcp_dir_conf *conf,
     apr_size_t len = 0;
     int rc;
 
-    memset(&req, 0, sizeof(req));
     if ((rc = check_request(r, conf, &acc)) != DECLINED
-        || (rc = read_credential(r, conf, &req.credential)) != DECLINED) {
+        || (rc = read_credential(r, conf, &req->credential)) != DECLINED) {
         return rc;
     }
     rc = read_body(r, mcp_config_max_request_body(conf), &body, &len);
@@ -815,16 +816,16 @@ int mcp_transport_handle(request_rec *r, const mcp_dir_conf *conf,
     if (conf->forward_client != 0) {
         backend.forwarded_for = r->useragent_ip;
     }
-    describe_request(r, conf, proc, &req);
-    req.backend = &backend;
-    req.conn = tc->conn;
+    describe_request(r, conf, proc, req);
+    req->backend = &backend;
+    req->conn = tc->conn;
     channel.fd = client_fd(r);
-    req.channel = &channel;
-    mcp_server_handle(&req, body, len, &reply);
-    if (req.conn_broken) {
+    req->channel = &channel;
+    mcp_server_handle(req, body, len, &reply);
+    if (req->conn_broken) {
         thread_curl_cleanup(tc);
     }
-    if (req.lockout_incident) {
+    if (req->lockout_incident) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "Matomo (%s) refuses "
                       "every request of this server after too many failed "
                       "logins: clear the block in Matomo (Administration, "
@@ -835,7 +836,7 @@ int mcp_transport_handle(request_rec *r, const mcp_dir_conf *conf,
                       "Matomo\"); no unknown token is checked meanwhile",
                       backend.url);
     }
-    if (req.cancelled) {
+    if (req->cancelled) {
         return abandon(r);
     }
     if (reply.listen_ack != NULL) {
@@ -852,9 +853,25 @@ int mcp_transport_handle(request_rec *r, const mcp_dir_conf *conf,
         apr_table_setn(r->headers_out, "WWW-Authenticate", apr_psprintf(
             r->pool, "Bearer resource_metadata=\"%s\"", metadata_url(r)));
         apr_table_setn(r->headers_out, "Retry-After", apr_psprintf(
-            r->pool, "%" APR_TIME_T_FMT, apr_time_sec(req.retry_after) + 1));
+            r->pool, "%" APR_TIME_T_FMT, apr_time_sec(req->retry_after) + 1));
     }
     return send_reply(&as, &acc, &reply);
+}
+
+/* Every request that reaches the handler is counted and gets its
+ * access-log notes, refusals included. */
+int mcp_transport_handle(request_rec *r, const mcp_dir_conf *conf,
+                         const mcp_process *proc)
+{
+    mcp_request req;
+    int rc;
+
+    memset(&req, 0, sizeof(req));
+    req.stats = mcp_status_slot();
+    mcp_stats_request(req.stats);
+    rc = handle(r, conf, proc, &req);
+    mcp_notes_set(r, &req.notes);
+    return rc;
 }
 
 /* --- protected resource metadata ------------------------------------ */

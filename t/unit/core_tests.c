@@ -21,6 +21,7 @@
 #include "../../src/mcp_period.h"
 #include "../../src/mcp_schema.h"
 #include "../../src/mcp_shape.h"
+#include "../../src/mcp_stats.h"
 #include "../../src/mcp_toolkit.h"
 #include "../../src/mcp_jsonrpc.h"
 #include "../../src/mcp_server.h"
@@ -1731,6 +1732,138 @@ static void test_throttle(void)
     mcp_throttle_done(t, &lim, MCP_THROTTLE_NEITHER);
 }
 
+/* --- the status counters (src/mcp_stats.h) ------------------------- */
+
+static int nobody_alive(apr_uint32_t pid)
+{
+    (void)pid;
+    return 0;
+}
+
+static int everybody_alive(apr_uint32_t pid)
+{
+    (void)pid;
+    return 1;
+}
+
+static void test_stats_latency(void)
+{
+    static const apr_interval_time_t samples[] = {
+        1, 255, 256, 319, 320, 1000, 1500, 65535, 1000000, 59000000
+    };
+    apr_uint64_t hist[MCP_STATS_BUCKETS];
+    size_t i;
+    int b, ok = 1;
+
+    for (i = 0; i < sizeof(samples) / sizeof(samples[0]); i++) {
+        apr_interval_time_t v = samples[i];
+        apr_interval_time_t hi = mcp_stats_bucket_bound(mcp_stats_bucket(v));
+
+        /* The bound is above the value, by at most a quarter (or the
+         * first bucket's 256 us). */
+        ok &= hi > v && (hi <= 256 || hi * 4 <= v * 5 + 4);
+    }
+    CHECK(ok, "every latency lies below its bucket's bound, within 25%%");
+    for (b = 1; b < MCP_STATS_BUCKETS; b++) {
+        ok &= mcp_stats_bucket_bound(b) > mcp_stats_bucket_bound(b - 1)
+              && mcp_stats_bucket(mcp_stats_bucket_bound(b - 1)) == b;
+    }
+    CHECK(ok, "bucket bounds rise, each the first value of the next bucket");
+    CHECK(mcp_stats_bucket(apr_time_from_sec(7200)) == MCP_STATS_BUCKETS - 1,
+          "two hours fall into the last bucket");
+
+    memset(hist, 0, sizeof(hist));
+    CHECK(mcp_stats_quantile_ms(hist, 0.5) < 0, "no latency: no quantile");
+    /* 100 calls: 1 ms to 100 ms.  The true p50 is 50 ms, p95 95 ms. */
+    for (i = 1; i <= 100; i++) {
+        hist[mcp_stats_bucket((apr_interval_time_t)i * 1000)]++;
+    }
+    CHECK(mcp_stats_quantile_ms(hist, 0.50) >= 50
+              && mcp_stats_quantile_ms(hist, 0.50) <= 50 * 1.25,
+          "p50 of 1..100 ms within [50, 62.5] ms (%.2f)",
+          mcp_stats_quantile_ms(hist, 0.50));
+    CHECK(mcp_stats_quantile_ms(hist, 0.95) >= 95
+              && mcp_stats_quantile_ms(hist, 0.95) <= 95 * 1.25,
+          "p95 of 1..100 ms within [95, 118.75] ms (%.2f)",
+          mcp_stats_quantile_ms(hist, 0.95));
+}
+
+static void test_stats_slots(void)
+{
+    void *mem = apr_palloc(pool, mcp_stats_size(3));
+    mcp_stats *st = mcp_stats_init(mem, 3);
+    mcp_stats_slot *a, *b, *c, *d;
+    mcp_stats_totals *t = apr_palloc(pool, sizeof(*t));
+    mcp_matomo_answer ans;
+
+    CHECK(mcp_stats_attach(mem, mcp_stats_size(3)) == st,
+          "a block laid out by this build is found again");
+    CHECK(mcp_stats_attach(mem, mcp_stats_size(2)) == NULL,
+          "... not when it is smaller than its slots");
+    a = mcp_stats_claim(st, 101, everybody_alive);
+    b = mcp_stats_claim(st, 102, everybody_alive);
+    c = mcp_stats_claim(st, 103, everybody_alive);
+    CHECK(a != b && b != c && a != c, "three processes, three slots "
+          "(the last shared when all are held)");
+    d = mcp_stats_claim(st, 104, everybody_alive);
+    CHECK(d == c, "a fourth shares the last slot");
+
+    mcp_stats_request(a);
+    mcp_stats_request(b);
+    mcp_stats_request(c);
+    mcp_stats_request(d);
+    mcp_stats_request(NULL);
+    mcp_stats_message(a, MCP_STATS_ERA_MODERN, 4);
+    mcp_stats_message(b, MCP_STATS_ERA_MODERN, 4);
+    mcp_stats_message(b, MCP_STATS_ERA_MODERN, MCP_STATS_METHODS_MAX);
+    mcp_stats_tool(a, 3, 1, 2, 1500);
+    mcp_stats_tool(b, 3, 0, 0, 0);
+    mcp_stats_tool(b, MCP_STATS_TOOLS_MAX, 0, 1, 10);
+    mcp_stats_stream(a, +1);
+    mcp_stats_stream(b, +1);
+    mcp_stats_stream(b, -1);
+    mcp_stats_token(c, MCP_TOKEN_REMEMBERED);
+    mcp_stats_cache(a, 1);
+    mcp_stats_failure(b, MCP_FAIL_5XX);
+    mcp_stats_failure(b, MCP_FAIL_CLASSES);
+    mcp_stats_sum(st, t);
+    CHECK(t->requests == 4 && t->messages[MCP_STATS_ERA_MODERN][4] == 2
+              && t->tool_calls[3] == 2 && t->tool_errors[3] == 1
+              && t->tool_latency[3][mcp_stats_bucket(1500)] == 1
+              && t->streams == 1 && t->tokens[MCP_TOKEN_REMEMBERED] == 1
+              && t->cache_hits == 1 && t->failures[MCP_FAIL_5XX] == 1
+              && t->slots_in_use == 3,
+          "the reader sums every slot; out-of-range indexes count nothing");
+
+    /* Process 101 crashed: its slot is taken again, its counts kept, its
+     * open stream gone. */
+    a = mcp_stats_claim(st, 105, nobody_alive);
+    mcp_stats_sum(st, t);
+    CHECK(t->requests == 4 && t->streams == 0,
+          "a dead owner's slot is reused: counts kept, its streams gone");
+    mcp_stats_release(b, 102);
+    CHECK(mcp_stats_claim(st, 106, everybody_alive) == b,
+          "a released slot is the next one claimed");
+    mcp_stats_reset(st);
+    mcp_stats_sum(st, t);
+    CHECK(t->requests == 0 && t->slots_in_use == 0 && t->cache_hits == 0,
+          "a reset zeroes counters and owners");
+
+    memset(&ans, 0, sizeof(ans));
+    ans.status = MCP_MATOMO_HTTP_ERROR;
+    ans.http_status = 502;
+    CHECK(mcp_stats_failure_class(&ans) == MCP_FAIL_5XX, "HTTP 502: 5xx");
+    ans.http_status = 404;
+    CHECK(mcp_stats_failure_class(&ans) == MCP_FAIL_OTHER_HTTP,
+          "HTTP 404: other_http");
+    ans.status = MCP_MATOMO_DENIED;
+    CHECK(mcp_stats_failure_class(&ans) < 0,
+          "Matomo refusing a site is an answer, not a failure");
+    CHECK(mcp_stats_fits(mcp_tools_count, mcp_server_method_count()),
+          "the catalog (%d tools) and the methods (%d) fit a slot",
+          mcp_tools_count, mcp_server_method_count());
+}
+
 int main(void)
 {
     mcp_catalog *c = NULL;
@@ -1761,6 +1894,8 @@ int main(void)
     test_prompts();
     test_guard();
     test_throttle();
+    test_stats_latency();
+    test_stats_slots();
 
     apr_pool_destroy(pool);
     apr_terminate();
