@@ -148,7 +148,7 @@ void mcp_server_call_matomo_bulk(mcp_request *req,
 }
 
 static const mcp_matomo_backend fuzz_backend = {
-    "http://matomo.invalid/index.php", 0, 0, 0, 1, NULL, MCP_FORWARD_AUTO,
+    "http://matomo.invalid/index.php", 0, 0, 0, 0, 1, NULL, MCP_FORWARD_AUTO,
     NULL
 };
 

@@ -1064,12 +1064,12 @@ void mcp_matomo_classify_chart(apr_pool_t *p, long http_status,
 void mcp_matomo_chart(mcp_matomo_conn *conn, const mcp_matomo_watch *watch,
                       apr_pool_t *p, const mcp_matomo_backend *b,
                       const mcp_credential *cred,
-                      const apr_array_header_t *params, apr_size_t max_bytes,
+                      const apr_array_header_t *params,
                       mcp_matomo_answer *out)
 {
     const char *form = mcp_matomo_chart_form(p, params);
-    apr_size_t cap = max_bytes < (apr_size_t)b->max_response
-                         ? max_bytes : (apr_size_t)b->max_response;
+    apr_size_t cap = (apr_size_t)(b->max_chart < b->max_response
+                                      ? b->max_chart : b->max_response);
     const body_buffer *buf;
     long status;
 

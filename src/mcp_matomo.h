@@ -28,6 +28,8 @@ typedef struct {
     apr_interval_time_t connect_timeout;
     apr_interval_time_t timeout;
     apr_off_t max_response;
+    apr_off_t max_chart;                  /* a chart's PNG: at most this
+                                           * and max_response */
     int verify_tls;
     const char *unix_socket;              /* NULL: TCP */
     mcp_forwarding forwarding;
@@ -172,14 +174,14 @@ const char *mcp_matomo_chart_form(apr_pool_t *p,
 
 /* Asks Matomo to draw a chart.  On MCP_MATOMO_OK out->png holds a whole
  * PNG (signature, IHDR first, IEND last) of exactly the width and height
- * asked, at most max_bytes long (and never more than b->max_response).
+ * asked, at most b->max_chart long (and never more than b->max_response).
  * Matomo's renderer draws its own errors (unknown report, metric or graph
  * type) as HTTP 200 PNGs that nothing tells apart from a chart: callers
  * check those before asking. */
 void mcp_matomo_chart(mcp_matomo_conn *conn, const mcp_matomo_watch *watch,
                       apr_pool_t *p, const mcp_matomo_backend *b,
                       const mcp_credential *cred,
-                      const apr_array_header_t *params, apr_size_t max_bytes,
+                      const apr_array_header_t *params,
                       mcp_matomo_answer *out);
 
 /* Classifies an answer to ImageGraph.get (exposed for tests and

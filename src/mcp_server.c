@@ -389,7 +389,6 @@ void mcp_server_call_matomo(mcp_request *req, const char *method,
 
 void mcp_server_call_matomo_chart(mcp_request *req,
                                   const apr_array_header_t *params,
-                                  apr_size_t max_bytes,
                                   mcp_matomo_answer *answer)
 {
     apr_time_t started = apr_time_now();
@@ -398,7 +397,7 @@ void mcp_server_call_matomo_chart(mcp_request *req,
         return;
     }
     mcp_matomo_chart(req->conn, watch_for(req), req->pool, req->backend,
-                     &req->credential, params, max_bytes, answer);
+                     &req->credential, params, answer);
     slot_free(req, answer);
     note_answer(req, answer);
     round_trip_done(req, answer, started);

@@ -143,7 +143,6 @@ void mcp_server_call_matomo_bulk(mcp_request *req,
  * same slot, bookkeeping and progress as any call. */
 void mcp_server_call_matomo_chart(mcp_request *req,
                                   const apr_array_header_t *params,
-                                  apr_size_t max_bytes,
                                   mcp_matomo_answer *answer);
 
 /* The JSON-RPC methods the server dispatches, by index (for counters). */
