@@ -42,6 +42,13 @@ endif
 # The MCP App's page (src/app/chart.html) becomes C by src/app/embed-app,
 # which refuses a page that could fetch anything.
 APP_HTML_C := build/app_chart.c
+# The tool definitions (src/tools/<name>.json, and the pieces they share)
+# become C by src/tools/embed.c, which checks each one as the module does
+# at start-up: a malformed definition fails the build here.
+TOOL_JSON := src/tools/_shared.json \
+             $(sort $(filter-out src/tools/_shared.json,$(wildcard src/tools/*.json)))
+TOOL_EMBED := build/embed
+TOOL_DEFS := build/tool_defs.c
 CORE_SRC  := src/mcp_json.c src/mcp_jsonrpc.c src/mcp_server.c src/mcp_tools.c \
              src/mcp_auth.c src/mcp_matomo.c src/mcp_schema.c \
              src/mcp_shape.c src/mcp_catalog.c src/mcp_period.c \
@@ -49,7 +56,7 @@ CORE_SRC  := src/mcp_json.c src/mcp_jsonrpc.c src/mcp_server.c src/mcp_tools.c \
              src/tool_reports.c src/tool_context.c src/tool_health.c \
              src/mcp_resources.c src/mcp_prompts.c src/mcp_era.c \
              src/mcp_guard.c src/mcp_throttle.c src/mcp_stats.c src/mcp_apps.c \
-             $(APP_HTML_C)
+             $(TOOL_DEFS) $(APP_HTML_C)
 HTTPD_SRC := src/mod_matomo_mcp_config.c src/mod_matomo_mcp_transport.c \
              src/mod_matomo_mcp_status.c src/mod_matomo_mcp_notes.c
 SOURCES   := mod_matomo_mcp.c $(HTTPD_SRC) $(CORE_SRC)
@@ -117,6 +124,18 @@ $(APP_HTML_C): src/app/chart.html src/app/embed-app
 	@mkdir -p $(@D)
 	@echo "  EMBED $@"
 	@perl src/app/embed-app $@ src/app/chart.html
+
+# Built with the core's flags only (no sanitizer: it runs at build time).
+$(TOOL_EMBED): src/tools/embed.c src/mcp_tools.c src/mcp_json.c \
+               src/mcp_tools.h src/mcp_json.h Makefile
+	@mkdir -p $(@D)
+	@echo "  CC    $@"
+	@$(CC) $(WARNINGS) -O1 $(CORE_CFLAGS) -o $@ src/tools/embed.c \
+	    src/mcp_tools.c src/mcp_json.c $(CORE_LIBS)
+
+$(TOOL_DEFS): $(TOOL_EMBED) $(TOOL_JSON)
+	@echo "  EMBED $@"
+	@$(TOOL_EMBED) $@ $(TOOL_JSON)
 
 $(UNIT_BIN): t/unit/core_tests.c $(CORE_SRC) $(HEADERS) Makefile .build-flags
 	@echo "  CC    $@"
@@ -284,7 +303,7 @@ $(FUZZ_OBJ)/%.o: src/%.c $(HEADERS) Makefile
 	@echo "  CC    $@"
 	@$(FUZZ_CC) $(FUZZ_CFLAGS) $(CORE_CFLAGS) -c -o $@ $<
 
-$(FUZZ_OBJ)/%.o: build/%.c
+$(FUZZ_OBJ)/%.o: build/%.c $(HEADERS) Makefile
 	@mkdir -p $(@D)
 	@echo "  CC    $@"
 	@$(FUZZ_CC) $(FUZZ_CFLAGS) $(CORE_CFLAGS) -c -o $@ $<

@@ -91,8 +91,8 @@ static int mcp_post_config(apr_pool_t *pconf, apr_pool_t *plog,
 
     (void)plog;
     (void)ptemp;
-    err = mcp_catalog_build(pconf, mcp_tools, mcp_tools_count,
-                            MCP_TOOLS_PAGE_SIZE, &built);
+    err = mcp_catalog_build(pconf, &mcp_tool_definitions, mcp_tools,
+                            mcp_tools_count, MCP_TOOLS_PAGE_SIZE, &built);
     if (err != NULL) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "%s", err);
         return HTTP_INTERNAL_SERVER_ERROR;

@@ -36,8 +36,8 @@ void fuzz_setup(void)
     apr_initialize();
     apr_pool_create(&fuzz_global, NULL);
     atexit(fuzz_teardown);
-    err = mcp_catalog_build(fuzz_global, mcp_tools, mcp_tools_count, 50,
-                            &fuzz_catalog);
+    err = mcp_catalog_build(fuzz_global, &mcp_tool_definitions, mcp_tools,
+                            mcp_tools_count, 50, &fuzz_catalog);
     if (err != NULL) {
         fuzz_fail("the module's catalog does not build", err, strlen(err));
     }

@@ -31,7 +31,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size < 1) {
         return 0;
     }
-    tool = mcp_tools[data[0] % mcp_tools_count];
+    tool = &mcp_tools[data[0] % mcp_tools_count];
     p = fuzz_pool();
     if (mcp_json_parse(p, (const char *)data + 1, size - 1,
                        MCP_JSON_MAX_DEPTH, &args) == MCP_JSON_OK

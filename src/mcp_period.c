@@ -33,6 +33,15 @@ static int digits(const char *s, int n, int *out)
     return 1;
 }
 
+/* YYYY-MM-DD by its digits alone (a calendar day or not). */
+static int date_shaped(const char *s)
+{
+    int ignored;
+
+    return s[4] == '-' && s[7] == '-' && digits(s, 4, &ignored)
+           && digits(s + 5, 2, &ignored) && digits(s + 8, 2, &ignored);
+}
+
 static int valid(mcp_day d)
 {
     return d.y >= 1991 && d.y <= 9999 && d.m >= 1 && d.m <= 12 && d.d >= 1
@@ -256,4 +265,121 @@ int mcp_period_span(const char *period, const char *date, mcp_day today,
     first = mcp_period_shift(unit, last, -(n - 1));
     return mcp_period_bounds(unit, first, start, &ignored)
            && mcp_period_bounds(unit, last, &ignored, end);
+}
+
+mcp_date_form mcp_period_date_form(const char *date)
+{
+    size_t n = strlen(date);
+    const char *digits_at = NULL;
+
+    if (!strcmp(date, "today") || !strcmp(date, "yesterday")) {
+        return MCP_DATE_TODAY;
+    }
+    if (!strncmp(date, "last", 4)) {
+        digits_at = date + 4;
+    }
+    else if (!strncmp(date, "previous", 8)) {
+        digits_at = date + 8;
+    }
+    if (digits_at != NULL) {
+        size_t k = strlen(digits_at);
+
+        return k >= 1 && k <= 3 && *digits_at != '0'
+                       && strspn(digits_at, "0123456789") == k
+                   ? MCP_DATE_COUNT : MCP_DATE_INVALID;
+    }
+    if (n == 10 && date_shaped(date)) {
+        return MCP_DATE_DAY;
+    }
+    if (n == 21 && date[10] == ',' && date_shaped(date)
+        && date_shaped(date + 11)) {
+        return MCP_DATE_RANGE;
+    }
+    return MCP_DATE_INVALID;
+}
+
+int mcp_period_is_relative(const char *date)
+{
+    mcp_date_form form = mcp_period_date_form(date);
+
+    return form == MCP_DATE_TODAY || form == MCP_DATE_COUNT;
+}
+
+const char *mcp_period_check_count(apr_pool_t *p, const char *arg,
+                                   const char *period, int n)
+{
+    int cap = mcp_period_max_n(period);
+
+    if (cap == 0 || n <= cap) {
+        return NULL;
+    }
+    return apr_psprintf(p, "%s: with period %s Matomo gives at most %d "
+                        "%ss (it would cut %d to %d without saying so); "
+                        "ask for %d or fewer", arg, period, cap, period, n,
+                        cap, cap);
+}
+
+/* lastN/previousN as use says (with period range: N days, for all but
+ * Matomo's visitor log). */
+static const char *check_counts(apr_pool_t *p, const char *arg,
+                                const char *period, const char *date,
+                                mcp_count_use use)
+{
+    if (use == MCP_COUNTS_REFUSED) {
+        return apr_psprintf(p, "%s: lastN/previousN with period %s would "
+                            "give one entry per period; use period range "
+                            "with lastN/previousN for one aggregate over "
+                            "those days (matomo_get_trend gives one entry "
+                            "per period)", arg, period);
+    }
+    if (use == MCP_COUNTS_LIVE_DAYS && date[0] == 'p') {
+        return apr_psprintf(p, "%s: Matomo's visitor log reads previousN "
+                            "with no end; give lastN or "
+                            "YYYY-MM-DD,YYYY-MM-DD with period range", arg);
+    }
+    if (use == MCP_COUNTS_LIVE_DAYS && strcmp(period, "day") != 0
+        && strcmp(period, "range") != 0) {
+        return apr_psprintf(p, "%s: Matomo's visitor log reads lastN as the "
+                            "last N days whatever the period; give lastN "
+                            "with period day or range", arg);
+    }
+    return mcp_period_check_count(p, arg, period, mcp_period_count(date));
+}
+
+const char *mcp_period_check(apr_pool_t *p, const char *arg,
+                             const char *period, const char *date,
+                             mcp_count_use use)
+{
+    mcp_date_form form = mcp_period_date_form(date);
+    int range = !strcmp(period, "range");
+    mcp_day s, e;
+
+    if (form == MCP_DATE_INVALID) {
+        return apr_psprintf(p, "%s: '%s' is not a date (YYYY-MM-DD, today, "
+                            "yesterday, lastN, previousN or "
+                            "YYYY-MM-DD,YYYY-MM-DD)", arg, date);
+    }
+    if (range && (form == MCP_DATE_DAY || form == MCP_DATE_TODAY)) {
+        return apr_psprintf(p, "%s: period range takes "
+                            "YYYY-MM-DD,YYYY-MM-DD or lastN/previousN (the "
+                            "last or previous N days, one aggregate); a "
+                            "single date takes period day, week, month or "
+                            "year", arg);
+    }
+    if (!range && form == MCP_DATE_RANGE) {
+        return apr_psprintf(p, "%s: YYYY-MM-DD,YYYY-MM-DD needs period "
+                            "range", arg);
+    }
+    if (form == MCP_DATE_DAY && !mcp_day_parse(date, &s)) {
+        return apr_psprintf(p, "%s: not a calendar day (YYYY-MM-DD)", arg);
+    }
+    if (form == MCP_DATE_RANGE && !parse_range(date, &s, &e)) {
+        return apr_psprintf(p, "%s: the range must be two calendar days, "
+                            "the first not after the second", arg);
+    }
+    if (form == MCP_DATE_COUNT
+        && (!range || use == MCP_COUNTS_LIVE_DAYS)) {
+        return check_counts(p, arg, period, date, use);
+    }
+    return NULL;
 }

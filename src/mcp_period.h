@@ -49,6 +49,57 @@ int mcp_period_resolve(const char *period, const char *date, mcp_day *start,
 int mcp_period_span(const char *period, const char *date, mcp_day today,
                     mcp_day *start, mcp_day *end);
 
+/* The forms of date every tool takes, by their spelling alone (the
+ * schemas' date pattern): YYYY-MM-DD; today or yesterday; lastN or
+ * previousN with N from 1 to 999; YYYY-MM-DD,YYYY-MM-DD. */
+typedef enum {
+    MCP_DATE_INVALID = 0,
+    MCP_DATE_DAY,
+    MCP_DATE_TODAY,
+    MCP_DATE_COUNT,
+    MCP_DATE_RANGE
+} mcp_date_form;
+
+mcp_date_form mcp_period_date_form(const char *date);
+
+/* 1 when date depends on the site's today (today, yesterday, lastN,
+ * previousN). */
+int mcp_period_is_relative(const char *date);
+
+/* What a tool makes of lastN/previousN with period day, week, month or
+ * year.  (With period range they are always the last or previous N days,
+ * one aggregate.) */
+typedef enum {
+    /* One entry per period, or the span the periods cover. */
+    MCP_COUNTS_PER_PERIOD,
+    /* Refused: the tool answers for one period (or one range). */
+    MCP_COUNTS_REFUSED,
+    /* Matomo's visitor log (Live API) reads lastN as the last N days
+     * whatever the period, and previousN with no end: lastN with period
+     * day only, no previousN. */
+    MCP_COUNTS_LIVE_DAYS
+} mcp_count_use;
+
+/* The one set of rules for a tool's period and date arguments; arg names
+ * the date argument in messages ("date", "compare_dates[1]").  NULL when
+ * they go together, else the message for the model:
+ *   - date is one of the forms above (the schema says so first);
+ *   - period range takes YYYY-MM-DD,YYYY-MM-DD, lastN or previousN, and a
+ *     date pair needs period range;
+ *   - lastN/previousN with the other periods as use says;
+ *   - dates are calendar days, a range's first not after its last;
+ *   - N within what Matomo gives for one call (mcp_period_check_count). */
+const char *mcp_period_check(apr_pool_t *p, const char *arg,
+                             const char *period, const char *date,
+                             mcp_count_use use);
+
+/* NULL when n periods of period are within what Matomo gives for one
+ * lastN/previousN (mcp_period_max_n); else the error for argument arg,
+ * naming the cap.  Matomo would cut n without a word, and the result
+ * would state a span it did not cover. */
+const char *mcp_period_check_count(apr_pool_t *p, const char *arg,
+                                   const char *period, int n);
+
 /* N of a lastN or previousN date (1 to 9999), else 0. */
 int mcp_period_count(const char *date);
 

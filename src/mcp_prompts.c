@@ -11,7 +11,6 @@
 #include "mcp_jsonrpc.h"
 #include "mcp_toolkit.h"
 
-#include <regex.h>
 #include <string.h>
 
 #include <apr_strings.h>
@@ -211,15 +210,7 @@ static int arg_value_ok(const char *name, const char *v)
                || !strcmp(v, "year") || !strcmp(v, "range");
     }
     if (!strcmp(name, "date")) {
-        regex_t re;
-        int ok;
-
-        if (regcomp(&re, MCP_DATE_PATTERN, REG_EXTENDED | REG_NOSUB) != 0) {
-            return 0;
-        }
-        ok = regexec(&re, v, 0, NULL, 0) == 0;
-        regfree(&re);
-        return ok;
+        return mcp_period_date_form(v) != MCP_DATE_INVALID;
     }
     return n >= 1 && n <= 120
            && strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"

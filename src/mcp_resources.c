@@ -264,14 +264,14 @@ static void read_site(mcp_request *req, int id_site, mcp_tool_result *res)
 
 /* The catalog and the dictionary are what the tools already shape: the
  * resource is the tool's answer for the whole site. */
-static void read_by_tool(mcp_request *req, const mcp_tool *tool, int id_site,
-                         mcp_tool_result *res)
+static void read_by_tool(mcp_request *req, mcp_tool_run_fn *run,
+                         int id_site, mcp_tool_result *res)
 {
     json_object *args = mcp_json_pool_own(req->pool, json_object_new_object());
 
     json_object_object_add(args, "idSite", json_object_new_int(id_site));
     json_object_object_add(args, "limit", json_object_new_int(200));
-    tool->run(req, args, res);
+    run(req, args, res);
     if (res->structured != NULL
         && !json_object_object_get_ex(res->structured, "idSite", NULL)) {
         json_object_object_add(res->structured, "idSite",
@@ -304,8 +304,8 @@ void mcp_resources_read(mcp_request *req, json_object *params,
         read_site(req, id_site, &res);
     }
     else {
-        read_by_tool(req, kind == 1 ? &mcp_tool_list_reports
-                                    : &mcp_tool_list_segments,
+        read_by_tool(req, kind == 1 ? mcp_tool_list_reports
+                                    : mcp_tool_list_segments,
                      id_site, &res);
     }
     if (res.error != NULL) {

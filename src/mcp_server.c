@@ -375,13 +375,37 @@ static int call_quietly(mcp_request *req, const char *method,
     return 1;
 }
 
+/* A running tool calls only what its definition lists (matomoMethods in
+ * src/tools/<name>.json): 1, or 0 with the refusal in answer. */
+static int listed_for_tool(const mcp_request *req, const char *method,
+                           mcp_matomo_answer *answer)
+{
+    int i;
+
+    for (i = 0; req->tool_methods != NULL && i < req->tool_methods->nelts;
+         i++) {
+        if (!strcmp(APR_ARRAY_IDX(req->tool_methods, i, const char *),
+                    method)) {
+            return 1;
+        }
+    }
+    if (req->tool_methods == NULL) {
+        return 1;
+    }
+    not_sent(answer, MCP_MATOMO_REFUSED, apr_psprintf(
+        req->pool, "%s is not among the Matomo methods this tool's "
+        "definition lists (matomoMethods): not sent", method));
+    return 0;
+}
+
 void mcp_server_call_matomo(mcp_request *req, const char *method,
                             const apr_array_header_t *params,
                             mcp_matomo_answer *answer)
 {
     apr_time_t started = apr_time_now();
 
-    if (call_quietly(req, method, params, answer)) {
+    if (listed_for_tool(req, method, answer)
+        && call_quietly(req, method, params, answer)) {
         round_trip_done(req, answer, started);
     }
     tally_answer(req, answer);
@@ -410,6 +434,15 @@ void mcp_server_call_matomo_bulk(mcp_request *req,
     apr_time_t started = apr_time_now();
     int i, missing = 0;
 
+    for (i = 0; i < n; i++) {
+        if (!listed_for_tool(req, calls[i].method, &answers[0])) {
+            /* The whole request or none of it. */
+            for (i = 1; i < n; i++) {
+                answers[i] = answers[0];
+            }
+            return;
+        }
+    }
     for (i = 0; i < n; i++) {
         missing = no_backend(req, &answers[i]);
     }
@@ -724,7 +757,7 @@ static void tally_tool(mcp_request *req, const mcp_tool *tool,
     int i;
 
     for (i = 0; i < req->catalog->count; i++) {
-        if (req->catalog->tools[i] == tool) {
+        if (&req->catalog->tools[i] == tool) {
             mcp_stats_tool(req->stats, i, r->error != NULL, calls, waited);
             break;
         }
@@ -789,7 +822,9 @@ static void do_tools_call(mcp_request *req, json_object *params,
                                mcp_catalog_input_schema(req->catalog, tool),
                                args);
     if (r.error == NULL) {
+        req->tool_methods = mcp_catalog_methods(req->catalog, tool);
         tally_tool_run(req, tool, args, &r);
+        req->tool_methods = NULL;
     }
     else {
         tally_tool(req, tool, &r, 0, 0, "arguments");

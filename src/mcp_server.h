@@ -82,6 +82,9 @@ typedef struct mcp_request {
     mcp_era era;
     mcp_meta meta;                  /* modern era only */
     json_object *progress_token;    /* tools/call's, or NULL */
+    /* The Matomo methods the running tool's definition lists: it may call
+     * no other.  NULL outside a tool (resources, prompts). */
+    const apr_array_header_t *tool_methods;
     int progress;                   /* notifications sent for it */
     apr_time_t progress_at;         /* when the last one went */
     int round_trips;                /* Matomo answers so far */

@@ -21,6 +21,28 @@ const char *mcp_arg_string(json_object *args, const char *name,
     return v != NULL ? v : fallback;
 }
 
+void mcp_paged_params(apr_pool_t *p, apr_array_header_t *params,
+                      size_t limit, size_t offset)
+{
+    mcp_matomo_param_add(params, "filter_limit",
+                         apr_psprintf(p, "%lu", (unsigned long)limit + 1));
+    if (offset > 0) {
+        mcp_matomo_param_add(params, "filter_offset",
+                             apr_psprintf(p, "%lu", (unsigned long)offset));
+    }
+}
+
+void mcp_paged_result(json_object *result, size_t got, size_t limit,
+                      size_t offset)
+{
+    json_object_object_add(result, "has_more",
+                           json_object_new_boolean(got > limit));
+    if (got > limit) {
+        json_object_object_add(result, "next_offset", json_object_new_int64(
+                                   (int64_t)(offset + limit)));
+    }
+}
+
 /* 1 when Matomo answered with data; else the result is the error, in
  * words a model can act on. */
 int mcp_answered(const mcp_matomo_answer *a, mcp_tool_result *res)
@@ -45,42 +67,6 @@ void mcp_mark_untrusted(json_object *result)
 {
     json_object_object_add(result, "note",
                            json_object_new_string(MCP_UNTRUSTED_NOTE));
-}
-
-int mcp_date_is_relative(const char *date)
-{
-    return !strcmp(date, "today") || !strcmp(date, "yesterday")
-           || !strncmp(date, "last", 4) || !strncmp(date, "previous", 8);
-}
-
-const char *mcp_check_count(apr_pool_t *p, const char *arg,
-                            const char *period, int n)
-{
-    int cap = mcp_period_max_n(period);
-
-    if (cap == 0 || n <= cap) {
-        return NULL;
-    }
-    return apr_psprintf(p, "%s: with period %s Matomo gives at most %d "
-                        "%ss (it would cut %d to %d without saying so); "
-                        "ask for %d or fewer", arg, period, cap, period, n,
-                        cap, cap);
-}
-
-const char *mcp_check_range_date(const char *period, const char *date)
-{
-    if (strcmp(period, "range") != 0 || strchr(date, ',') != NULL
-        || mcp_period_count(date) > 0) {
-        return NULL;
-    }
-    return "date: period range takes YYYY-MM-DD,YYYY-MM-DD (or "
-           "lastN/previousN: the last N days as one aggregate)";
-}
-
-const char *mcp_check_date_count(apr_pool_t *p, const char *period,
-                                 const char *date)
-{
-    return mcp_check_count(p, "date", period, mcp_period_count(date));
 }
 
 /* The site's today: the later key of VisitsSummary.get for the last two
@@ -127,22 +113,33 @@ int mcp_today_from(const mcp_matomo_answer *a, mcp_day *today)
            && latest_day_key(a->json, today);
 }
 
-json_object *mcp_span_json(apr_pool_t *p, const char *period,
-                           const char *date, const mcp_day *today)
+json_object *mcp_span_days(apr_pool_t *p, const char *period,
+                           const char *date, const mcp_day *start,
+                           const mcp_day *end)
 {
     json_object *span = json_object_new_object();
-    mcp_day start, end;
-    mcp_day none = { 0, 0, 0 };
 
     json_object_object_add(span, "period", json_object_new_string(period));
     json_object_object_add(span, "date", json_object_new_string(date));
-    if (mcp_period_span(period, date, today ? *today : none, &start, &end)) {
+    if (start != NULL && end != NULL) {
         json_object_object_add(span, "start", json_object_new_string(
-                                                  mcp_day_format(p, start)));
+                                                  mcp_day_format(p, *start)));
         json_object_object_add(span, "end", json_object_new_string(
-                                                mcp_day_format(p, end)));
+                                                mcp_day_format(p, *end)));
     }
     return span;
+}
+
+json_object *mcp_span_json(apr_pool_t *p, const char *period,
+                           const char *date, const mcp_day *today)
+{
+    mcp_day start, end;
+    mcp_day none = { 0, 0, 0 };
+    int known = mcp_period_span(period, date, today ? *today : none, &start,
+                                &end);
+
+    return mcp_span_days(p, period, date, known ? &start : NULL,
+                         known ? &end : NULL);
 }
 
 void mcp_call_dated(mcp_request *req, int id_site, const char *period,
@@ -152,7 +149,7 @@ void mcp_call_dated(mcp_request *req, int id_site, const char *period,
     apr_pool_t *p = req->pool;
     mcp_day today;
 
-    if (!mcp_date_is_relative(date)) {
+    if (!mcp_period_is_relative(date)) {
         if (n == 1) {
             mcp_server_call_matomo(req, calls[0].method, calls[0].params,
                                    &answers[0]);

@@ -1,7 +1,13 @@
 /*
- * The tool catalog.  A tool is one entry of data: name, texts, schemas and
- * the function that runs it; everything else (tools/list pages, lookup,
- * annotations) is derived from the table once at start-up.
+ * The tool catalog.  A tool is data plus one function: its definition
+ * (name, title, description, inputSchema, outputSchema, annotations, and
+ * the Matomo methods it may call) is a JSON file, src/tools/<name>.json,
+ * embedded into the module at build time (src/tools/embed.c), and its run
+ * function is named beside its name in src/mcp_catalog.c.  Shared schema pieces live once in
+ * src/tools/_shared.json and are referenced with "$ref"; the catalog
+ * resolves them once at start-up, checks every definition, and serialises
+ * the tools/list pages.  The build runs the same check (embed.c calls
+ * mcp_tool_definition), so a malformed definition fails the build.
  *
  * httpd-free: APR and json-c only.
  */
@@ -9,6 +15,7 @@
 #define MCP_TOOLS_H
 
 #include <apr_pools.h>
+#include <apr_tables.h>
 #include <json-c/json.h>
 
 struct mcp_request;
@@ -24,17 +31,27 @@ typedef struct {
 typedef void mcp_tool_run_fn(struct mcp_request *req, json_object *arguments,
                              mcp_tool_result *result);
 
+/* A tool of the catalog: the name of its definition and what runs it. */
 typedef struct {
     const char *name;          /* 1-64 chars of [A-Za-z0-9_.-] */
-    const char *title;
-    const char *description;   /* written for a model */
-    const char *input_schema;  /* JSON text of an object schema */
-    const char *output_schema; /* JSON text, or NULL */
     mcp_tool_run_fn *run;
 } mcp_tool;
 
+/* One definition file as embedded at build time. */
 typedef struct {
-    const mcp_tool *const *tools;
+    const char *path;          /* src/tools/<name>.json, for messages */
+    const char *text;          /* its JSON text */
+} mcp_tool_file;
+
+/* Every definition: the shared pieces and one file per tool. */
+typedef struct {
+    const mcp_tool_file *shared;
+    const mcp_tool_file *files;
+    int count;
+} mcp_tool_defs;
+
+typedef struct {
+    const mcp_tool *tools;
     int count;
     int page_size;
     /* Serialised tools/list results, one per page, built once. */
@@ -42,18 +59,39 @@ typedef struct {
     int npages;
     /* Parsed input schemas, by tool index: read-only, shared by threads. */
     json_object **input_schemas;
+    /* The Matomo methods each tool may call (const char *), by index. */
+    const apr_array_header_t **methods;
 } mcp_catalog;
 
-/* The module's own tools (src/mcp_catalog.c), in tools/list order. */
-extern const mcp_tool *const mcp_tools[];
+/* The module's definitions (generated from src/tools/ by the build) and
+ * its tools in tools/list order (src/mcp_catalog.c). */
+extern const mcp_tool_defs mcp_tool_definitions;
+extern const mcp_tool mcp_tools[];
 extern const int mcp_tools_count;
 
-/* Validates every entry (names, schema JSON) and serialises the tools/list
- * pages.  Returns NULL and sets *out, or an error message naming the bad
- * entry.  Everything lives in p; the result is read-only afterwards, so it
- * can be shared by all threads of a process. */
-const char *mcp_catalog_build(apr_pool_t *p, const mcp_tool *const *tools,
-                              int count, int page_size, mcp_catalog **out);
+/* Reads one definition file: parses it, replaces each {"$ref":
+ * "_shared.json#/$defs/NAME", ...} by the members of that shared piece,
+ * where the "$ref" member stands (the rest of the object stays; a member
+ * both given and referenced is an error), and checks the result: exactly
+ * name (the file's base name), title, description, inputSchema and
+ * outputSchema (object schemas), annotations (boolean hints) and
+ * matomoMethods (distinct Module.method names).  Sets *out to the tool as
+ * tools/list shows it (annotations.title is the title; matomoMethods is
+ * the module's own business) and *methods, when not NULL, to the methods
+ * (const char *), all owned by p; or returns what is wrong, naming the
+ * file. */
+const char *mcp_tool_definition(apr_pool_t *p, const mcp_tool_file *shared,
+                                const mcp_tool_file *file, json_object **out,
+                                apr_array_header_t **methods);
+
+/* Reads every definition and pairs each tool with its own: a tool without
+ * a definition, a definition without a tool, or a name listed twice is an
+ * error.  Serialises the tools/list pages.  Returns NULL and sets *out, or
+ * an error message.  Everything lives in p; the result is read-only
+ * afterwards, so it can be shared by all threads of a process. */
+const char *mcp_catalog_build(apr_pool_t *p, const mcp_tool_defs *defs,
+                              const mcp_tool *tools, int count, int page_size,
+                              mcp_catalog **out);
 
 /* The tool called name, or NULL. */
 const mcp_tool *mcp_catalog_find(const mcp_catalog *catalog, const char *name);
@@ -61,6 +99,11 @@ const mcp_tool *mcp_catalog_find(const mcp_catalog *catalog, const char *name);
 /* The parsed inputSchema of a tool of this catalog. */
 json_object *mcp_catalog_input_schema(const mcp_catalog *catalog,
                                       const mcp_tool *tool);
+
+/* The Matomo methods a tool of this catalog may call (its definition's
+ * matomoMethods: the module refuses it any other). */
+const apr_array_header_t *mcp_catalog_methods(const mcp_catalog *catalog,
+                                              const mcp_tool *tool);
 
 /* The serialised tools/list result for cursor (NULL: the first page), or
  * NULL when the cursor is not one this catalog issued. */

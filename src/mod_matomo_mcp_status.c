@@ -202,7 +202,7 @@ static void report_short(request_rec *r, const mcp_stats_totals *t)
         }
     }
     for (i = 0; i < mcp_tools_count; i++) {
-        const char *name = mcp_tools[i]->name;
+        const char *name = mcp_tools[i].name;
         const char *p50 = latency(r->pool, t->tool_latency[i], 0.50);
         const char *p95 = latency(r->pool, t->tool_latency[i], 0.95);
 
@@ -270,7 +270,7 @@ static void report_tools(request_rec *r, const mcp_stats_totals *t)
 
         ap_rprintf(r, "<tr><td>%s</td><td>%" APR_UINT64_T_FMT "</td><td>%"
                    APR_UINT64_T_FMT "</td><td>%s</td><td>%s</td></tr>\n",
-                   ap_escape_html(r->pool, mcp_tools[i]->name),
+                   ap_escape_html(r->pool, mcp_tools[i].name),
                    t->tool_calls[i], t->tool_errors[i],
                    p50 != NULL ? p50 : "-", p95 != NULL ? p95 : "-");
     }

@@ -47,33 +47,6 @@ static json_object *values_of(json_object *v)
     return list;
 }
 
-/* period range takes a date pair; other periods a single date (lastN and
- * previousN go with any period). */
-static int period_fits_date(const char *period, const char *date)
-{
-    return !strncmp(date, "last", 4) || !strncmp(date, "previous", 8)
-           || (strcmp(period, "range") == 0) == (strchr(date, ',') != NULL);
-}
-
-#define PERIOD_DATE_ERROR                                                     \
-    "date: period range takes YYYY-MM-DD,YYYY-MM-DD (or lastN/previousN); "   \
-    "a single date takes day, week, month or year"
-
-/* Matomo's Live API reads lastN as the last N days up to now whatever the
- * period (Live/Model.php: new Range('range', $date)), and previousN with
- * no end, so today's visits come too (the schema refuses previousN): a
- * span stated from period and date would not be the one Matomo searched.
- * NULL when they agree. */
-static const char *check_log_date(const char *period, const char *date)
-{
-    if (!strncmp(date, "last", 4) && strcmp(period, "day") != 0
-        && strcmp(period, "range") != 0) {
-        return "date: Matomo's visitor log reads lastN as the last N days "
-               "whatever the period; give lastN with period day or range";
-    }
-    return NULL;
-}
-
 static apr_array_header_t *site_params(apr_pool_t *p, int id_site)
 {
     apr_array_header_t *params = mcp_matomo_params(p);
@@ -131,7 +104,7 @@ static json_object *ecommerce_of(json_object *site)
     return e;
 }
 
-static void run_list_goals(mcp_request *req, json_object *args,
+void mcp_tool_list_goals(mcp_request *req, json_object *args,
                            mcp_tool_result *res)
 {
     int id_site = mcp_arg_int(args, "idSite", 0);
@@ -172,31 +145,6 @@ static void run_list_goals(mcp_request *req, json_object *args,
     res->structured = result;
 }
 
-const mcp_tool mcp_tool_list_goals = {
-    "matomo_list_goals",
-    "List a site's goals",
-    "The conversion goals of a site with their definitions: id (pass it as "
-    "idGoal, e.g. report Goals_get_idGoal--1), name, description, what "
-    "triggers it (match: url, title, event_category, file, external_website, "
-    "manually, ...; pattern and pattern_type contains/exact/regex), whether "
-    "it counts several times per visit, and its default revenue in the "
-    "site's currency. ecommerce says whether the site is an online shop; "
-    "when it is, its orders and abandoned carts are reported as the special "
-    "goal ids ecommerceOrder and ecommerceAbandonedCart (usable wherever an "
-    "idGoal is).",
-    "{\"type\":\"object\",\"properties\":{" MCP_PROP_ID_SITE "},"
-    "\"required\":[\"idSite\"],\"additionalProperties\":false}",
-    "{\"type\":\"object\",\"properties\":{"
-    "\"idSite\":{\"type\":\"integer\"},"
-    "\"goals\":" MCP_SCHEMA_TABLE ","
-    "\"ecommerce\":{\"type\":\"object\",\"properties\":{"
-    "\"enabled\":{\"type\":\"boolean\"},\"currency\":{\"type\":\"string\"},"
-    "\"goal_ids\":{\"type\":\"array\",\"items\":{\"type\":\"string\"}}},"
-    "\"required\":[\"enabled\"]},"
-    "\"note\":{\"type\":\"string\"}},"
-    "\"required\":[\"idSite\",\"goals\",\"ecommerce\"]}",
-    run_list_goals
-};
 
 /* --- matomo_list_segments ------------------------------------------- */
 
@@ -361,65 +309,79 @@ static json_object *suggested_of(const char *dimension, json_object *values)
     return s;
 }
 
-static void run_list_segments(mcp_request *req, json_object *args,
-                              mcp_tool_result *res)
+/* The saved segments, the segment dictionary and, for a dimension, the
+ * values seen for it: one round trip.  The number of calls. */
+static int segments_calls(apr_pool_t *p, int id_site, const char *dimension,
+                          mcp_matomo_request *calls)
+{
+    apr_array_header_t *meta = mcp_matomo_params(p);
+    apr_array_header_t *values;
+
+    calls[0].method = "SegmentEditor.getAll";
+    calls[0].params = site_params(p, id_site);
+    mcp_matomo_param_add(meta, "idSites", apr_itoa(p, id_site));
+    calls[1].method = "API.getSegmentsMetadata";
+    calls[1].params = meta;
+    if (dimension == NULL) {
+        return 2;
+    }
+    values = site_params(p, id_site);
+    mcp_matomo_param_add(values, "segmentName", dimension);
+    mcp_matomo_param_add(values, "filter_limit",
+                         apr_itoa(p, SUGGESTED_MAX + 1));
+    calls[2].method = "API.getSuggestedValuesForSegment";
+    calls[2].params = values;
+    return 3;
+}
+
+/* NULL when the answers hold what the result needs; else why not. */
+static const char *segments_answered(apr_pool_t *p, const char *dimension,
+                                     const mcp_matomo_answer *a)
+{
+    if (!json_object_is_type(a[1].json, json_type_array)) {
+        return "Matomo's segment metadata is not a list";
+    }
+    if (dimension != NULL && !has_segment(a[1].json, dimension)) {
+        return apr_psprintf(p, "dimension: %s is not a segment of this site "
+                            "(call without dimension to list them, e.g. "
+                            "deviceType, countryCode)", dimension);
+    }
+    if (dimension != NULL && a[2].status != MCP_MATOMO_OK) {
+        return apr_psprintf(p, "dimension: Matomo has no suggested values "
+                            "for %s: %s", dimension,
+                            a[2].message ? a[2].message : "");
+    }
+    return NULL;
+}
+
+void mcp_tool_list_segments(mcp_request *req, json_object *args,
+                            mcp_tool_result *res)
 {
     apr_pool_t *p = req->pool;
     int id_site = mcp_arg_int(args, "idSite", 0);
     const char *dimension = mcp_arg_string(args, "dimension", NULL);
-    const char *search = mcp_arg_string(args, "search", NULL);
     size_t limit = (size_t)mcp_arg_int(args, "limit", 50);
     size_t offset = (size_t)mcp_arg_int(args, "offset", 0);
     mcp_matomo_request calls[3];
     mcp_matomo_answer a[3];
-    apr_array_header_t *meta_params = mcp_matomo_params(p);
     json_object *dims, *result, *saved;
-    int n = 2;
 
-    calls[0].method = "SegmentEditor.getAll";
-    calls[0].params = site_params(p, id_site);
-    mcp_matomo_param_add(meta_params, "idSites", apr_itoa(p, id_site));
-    calls[1].method = "API.getSegmentsMetadata";
-    calls[1].params = meta_params;
-    if (dimension != NULL) {
-        apr_array_header_t *sv = site_params(p, id_site);
-
-        mcp_matomo_param_add(sv, "segmentName", dimension);
-        mcp_matomo_param_add(sv, "filter_limit",
-                             apr_itoa(p, SUGGESTED_MAX + 1));
-        calls[2].method = "API.getSuggestedValuesForSegment";
-        calls[2].params = sv;
-        n = 3;
-    }
-    mcp_server_call_matomo_bulk(req, calls, n, a);
-    if (!mcp_answered(&a[1], res) || !mcp_answered(&a[0], res)) {
-        return;
-    }
-    if (!json_object_is_type(a[1].json, json_type_array)) {
-        res->error = "Matomo's segment metadata is not a list";
-        return;
-    }
-    if (dimension != NULL && !has_segment(a[1].json, dimension)) {
-        res->error = apr_psprintf(p, "dimension: %s is not a segment of this "
-                                     "site (call without dimension to list "
-                                     "them, e.g. deviceType, countryCode)",
-                                  dimension);
-        return;
-    }
-    if (dimension != NULL && a[2].status != MCP_MATOMO_OK) {
-        res->error = apr_psprintf(p, "dimension: Matomo has no suggested "
-                                     "values for %s: %s", dimension,
-                                  a[2].message ? a[2].message : "");
+    mcp_server_call_matomo_bulk(req, calls,
+                                segments_calls(p, id_site, dimension, calls),
+                                a);
+    if (!mcp_answered(&a[1], res) || !mcp_answered(&a[0], res)
+        || (res->error = segments_answered(p, dimension, a)) != NULL) {
         return;
     }
     result = mcp_json_pool_own(p, json_object_new_object());
     json_object_object_add(result, "idSite", json_object_new_int(id_site));
-    saved = saved_of(a[0].json, id_site);
+    saved = mcp_json_pool_own(p, saved_of(a[0].json, id_site));
     json_object_object_add(result, "saved", mcp_shape_table(
         saved_columns, NCOLS(saved_columns), saved, 0,
         mcp_json_array_length(saved)));
-    json_object_put(saved);
-    dims = mcp_json_pool_own(p, dimensions_of(p, a[1].json, search));
+    dims = mcp_json_pool_own(p, dimensions_of(
+                                    p, a[1].json,
+                                    mcp_arg_string(args, "search", NULL)));
     json_object_object_add(result, "dimensions", mcp_shape_table(
         dimension_columns, NCOLS(dimension_columns), dims, offset, limit));
     mcp_shape_page(result, mcp_json_array_length(dims), offset, limit);
@@ -430,47 +392,6 @@ static void run_list_segments(mcp_request *req, json_object *args,
     add_note(result, USER_TEXT_NOTE);
     res->structured = result;
 }
-
-const mcp_tool mcp_tool_list_segments = {
-    "matomo_list_segments",
-    "List segments",
-    "What a site can be segmented by. saved: the segments saved in Matomo "
-    "(name and definition, ready to pass as the segment argument of other "
-    "tools; all_users says whether every user of the site sees it, "
-    "this_site_only whether it is limited to this site). dimensions: the "
-    "segment dimensions and metrics the site supports (segment id such as "
-    "deviceType or visitorType, name, type dimension or metric, category, "
-    "a hint of accepted values); search filters them by id, name or "
-    "category; pages: when has_more is true, call again with "
-    "offset=next_offset. dimension (a segment id) adds values seen for it "
-    "(suggested), e.g. dimension=deviceType gives desktop, smartphone, ... "
-    "A segment is dimension, operator (== != < <= > >= =@ !@ =^ =$), value; "
-    "; is AND, , is OR, e.g. deviceType==smartphone;visitorType==new.",
-    "{\"type\":\"object\",\"properties\":{" MCP_PROP_ID_SITE ","
-    "\"dimension\":{\"type\":\"string\",\"minLength\":1,\"maxLength\":64,"
-    "\"pattern\":\"^[A-Za-z][A-Za-z0-9_.]*$\",\"description\":\"a segment "
-    "id (e.g. deviceType): adds values seen for it\"},"
-    "\"search\":{\"type\":\"string\",\"minLength\":1,\"maxLength\":100,"
-    "\"description\":\"part of a segment id, name or category\"},"
-    "\"limit\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":200,"
-    "\"default\":50},"
-    "\"offset\":{\"type\":\"integer\",\"minimum\":0,\"default\":0}},"
-    "\"required\":[\"idSite\"],\"additionalProperties\":false}",
-    "{\"type\":\"object\",\"properties\":{"
-    "\"idSite\":{\"type\":\"integer\"},"
-    "\"saved\":" MCP_SCHEMA_TABLE ","
-    "\"dimensions\":" MCP_SCHEMA_TABLE ","
-    "\"total\":{\"type\":\"integer\"},\"has_more\":{\"type\":\"boolean\"},"
-    "\"next_offset\":{\"type\":\"integer\"},"
-    "\"suggested\":{\"type\":\"object\",\"properties\":{"
-    "\"dimension\":{\"type\":\"string\"},\"values\":{\"type\":\"array\"},"
-    "\"has_more\":{\"type\":\"boolean\"}},"
-    "\"required\":[\"dimension\",\"values\",\"has_more\"]},"
-    "\"note\":{\"type\":\"string\"}},"
-    "\"required\":[\"idSite\",\"saved\",\"dimensions\",\"total\","
-    "\"has_more\"]}",
-    run_list_segments
-};
 
 /* --- matomo_annotations --------------------------------------------- */
 
@@ -505,7 +426,7 @@ static void collect_annotations(json_object *v, json_object *out, int depth)
     json_object_put(list);
 }
 
-static void run_annotations(mcp_request *req, json_object *args,
+void mcp_tool_annotations(mcp_request *req, json_object *args,
                             mcp_tool_result *res)
 {
     apr_pool_t *p = req->pool;
@@ -519,11 +440,8 @@ static void run_annotations(mcp_request *req, json_object *args,
     json_object *span = NULL, *notes, *result;
     apr_array_header_t *params;
 
-    if (!period_fits_date(period, date)) {
-        res->error = PERIOD_DATE_ERROR;
-        return;
-    }
-    if ((res->error = mcp_check_date_count(p, period, date)) != NULL) {
+    if ((res->error = mcp_period_check(p, "date", period, date,
+                                       MCP_COUNTS_PER_PERIOD)) != NULL) {
         return;
     }
     params = site_params(p, id_site);
@@ -547,41 +465,6 @@ static void run_annotations(mcp_request *req, json_object *args,
     res->structured = result;
 }
 
-const mcp_tool mcp_tool_annotations = {
-    "matomo_annotations",
-    "Annotations of a site",
-    "The notes Matomo users put on a site's timeline (campaign launches, "
-    "releases, outages, tracking changes) within a period: date, note and "
-    "whether it is starred. Use it to explain a change in the numbers. "
-    "period and date give the span (default: this month); dates are in the "
-    "site's timezone; lastN covers the last N periods (N from 1; Matomo "
-    "gives at most 1825 days, 520 weeks, 120 months or 10 years, so a "
-    "larger N is refused), a range YYYY-MM-DD,YYYY-MM-DD exactly those "
-    "days. The creator's login is not "
-    "returned. Pages: when has_more is true, call again with "
-    "offset=next_offset.",
-    "{\"type\":\"object\",\"properties\":{" MCP_PROP_ID_SITE ","
-    "\"period\":{\"type\":\"string\",\"enum\":[\"day\",\"week\",\"month\","
-    "\"year\",\"range\"],\"default\":\"month\"},"
-    "\"date\":{\"type\":\"string\",\"maxLength\":21,\"default\":\"today\","
-    "\"pattern\":\"" MCP_DATE_PATTERN "\","
-    "\"description\":\"YYYY-MM-DD, today, yesterday, lastN, previousN, or "
-    "YYYY-MM-DD,YYYY-MM-DD with period range (" MCP_DATE_COUNT_TEXT ")\"},"
-    "\"limit\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":500,"
-    "\"default\":100},"
-    "\"offset\":{\"type\":\"integer\",\"minimum\":0,\"default\":0}},"
-    "\"required\":[\"idSite\"],\"additionalProperties\":false}",
-    "{\"type\":\"object\",\"properties\":{"
-    "\"idSite\":{\"type\":\"integer\"},"
-    "\"period\":" MCP_SCHEMA_SPAN ","
-    "\"annotations\":" MCP_SCHEMA_TABLE ","
-    "\"total\":{\"type\":\"integer\"},\"has_more\":{\"type\":\"boolean\"},"
-    "\"next_offset\":{\"type\":\"integer\"},"
-    "\"note\":{\"type\":\"string\"}},"
-    "\"required\":[\"idSite\",\"period\",\"annotations\",\"total\","
-    "\"has_more\"]}",
-    run_annotations
-};
 
 /* --- matomo_visitor_log --------------------------------------------- */
 
@@ -757,8 +640,48 @@ static json_object *visits_of(apr_pool_t *p, json_object *answer,
     return table;
 }
 
-static void run_visitor_log(mcp_request *req, json_object *args,
-                            mcp_tool_result *res)
+/* Live.getLastVisitsDetails for the span, a page of visits, without their
+ * steps unless with_actions. */
+static mcp_matomo_request visits_call(apr_pool_t *p, int id_site,
+                                      const char *period, const char *date,
+                                      const char *segment, size_t limit,
+                                      size_t offset, int with_actions)
+{
+    apr_array_header_t *params = site_params(p, id_site);
+    mcp_matomo_request call;
+
+    mcp_matomo_param_add(params, "period", period);
+    mcp_matomo_param_add(params, "date", date);
+    if (segment != NULL) {
+        mcp_matomo_param_add(params, "segment", segment);
+    }
+    mcp_paged_params(p, params, limit, offset);
+    if (!with_actions) {
+        mcp_matomo_param_add(params, "doNotFetchActions", "1");
+    }
+    call.method = "Live.getLastVisitsDetails";
+    call.params = params;
+    return call;
+}
+
+/* Live.getCounters of the last minutes, whatever the period. */
+static mcp_matomo_request counters_call(apr_pool_t *p, int id_site,
+                                        int minutes, const char *segment)
+{
+    apr_array_header_t *params = site_params(p, id_site);
+    mcp_matomo_request call;
+
+    mcp_matomo_param_add(params, "lastMinutes", apr_itoa(p, minutes));
+    if (segment != NULL) {
+        mcp_matomo_param_add(params, "segment", segment);
+    }
+    call.method = "Live.getCounters";
+    call.params = params;
+    return call;
+}
+
+void mcp_tool_visitor_log(mcp_request *req, json_object *args,
+                          mcp_tool_result *res)
 {
     apr_pool_t *p = req->pool;
     int id_site = mcp_arg_int(args, "idSite", 0);
@@ -771,43 +694,17 @@ static void run_visitor_log(mcp_request *req, json_object *args,
     json_object *wa = mcp_json_get_typed(args, "with_actions",
                                          json_type_boolean);
     int with_actions = wa == NULL || json_object_get_boolean(wa);
-    apr_array_header_t *visits = site_params(p, id_site);
-    apr_array_header_t *counters = site_params(p, id_site);
     mcp_matomo_request calls[2];
     mcp_matomo_answer a[2];
     json_object *span = NULL, *result;
-    size_t n;
 
-    if (!period_fits_date(period, date)) {
-        res->error = PERIOD_DATE_ERROR;
+    if ((res->error = mcp_period_check(p, "date", period, date,
+                                       MCP_COUNTS_LIVE_DAYS)) != NULL) {
         return;
     }
-    if ((res->error = check_log_date(period, date)) != NULL) {
-        return;
-    }
-    mcp_matomo_param_add(visits, "period", period);
-    mcp_matomo_param_add(visits, "date", date);
-    if (segment != NULL) {
-        mcp_matomo_param_add(visits, "segment", segment);
-    }
-    /* One visit more than asked tells whether there is more. */
-    mcp_matomo_param_add(visits, "filter_limit",
-                         apr_psprintf(p, "%lu", (unsigned long)limit + 1));
-    if (offset > 0) {
-        mcp_matomo_param_add(visits, "filter_offset",
-                             apr_psprintf(p, "%lu", (unsigned long)offset));
-    }
-    if (!with_actions) {
-        mcp_matomo_param_add(visits, "doNotFetchActions", "1");
-    }
-    mcp_matomo_param_add(counters, "lastMinutes", apr_itoa(p, minutes));
-    if (segment != NULL) {
-        mcp_matomo_param_add(counters, "segment", segment);
-    }
-    calls[0].method = "Live.getLastVisitsDetails";
-    calls[0].params = visits;
-    calls[1].method = "Live.getCounters";
-    calls[1].params = counters;
+    calls[0] = visits_call(p, id_site, period, date, segment, limit, offset,
+                           with_actions);
+    calls[1] = counters_call(p, id_site, minutes, segment);
     mcp_call_dated(req, id_site, period, date, calls, 2, a, &span);
     if (!mcp_answered(&a[0], res) || !mcp_answered(&a[1], res)) {
         return;
@@ -816,7 +713,6 @@ static void run_visitor_log(mcp_request *req, json_object *args,
         res->error = "Matomo's visitor log is not a list";
         return;
     }
-    n = mcp_json_array_length(a[0].json);
     result = mcp_json_pool_own(p, json_object_new_object());
     json_object_object_add(result, "idSite", json_object_new_int(id_site));
     json_object_object_add(result, "period", json_object_get(span));
@@ -824,73 +720,8 @@ static void run_visitor_log(mcp_request *req, json_object *args,
                                                            minutes));
     json_object_object_add(result, "visits", visits_of(p, a[0].json, limit,
                                                        with_actions));
-    json_object_object_add(result, "has_more",
-                           json_object_new_boolean(n > limit));
-    if (n > limit) {
-        json_object_object_add(result, "next_offset", json_object_new_int64(
-                                   (int64_t)(offset + limit)));
-    }
+    mcp_paged_result(result, mcp_json_array_length(a[0].json), limit,
+                     offset);
     mcp_mark_untrusted(result);
     res->structured = result;
 }
-
-const mcp_tool mcp_tool_visitor_log = {
-    "matomo_visitor_log",
-    "Visitor log and real-time counters",
-    "Recent visits of a site, newest first, and real-time counters. Each "
-    "visit: id, last_action (UTC, as 2026-11-26T10:17:35Z), "
-    "visitor_type (new, returning, returningCustomer), visit_count, "
-    "country, device, os, browser, referrer_type (direct, search, website, "
-    "social, campaign) and referrer_name, actions, duration_s, "
-    "goal_conversions, ecommerce status and revenue, and (with_actions, "
-    "default true) action_list: its steps as [type, url, title, "
-    "time_spent_s, revenue] (type action is a pageview; event titles are "
-    "category / action / name; search titles the search term), at most 20 "
-    "per visit (actions_cut says when more were cut). period/date choose "
-    "the visits (default today, in the site's timezone; 'today' is "
-    "partial; lastN, the last N days, with period day or range, or a "
-    "range YYYY-MM-DD,YYYY-MM-DD widen the span; no previousN, which "
-    "Matomo's visitor log reads with no end); segment narrows them; "
-    "limit (default 10, max 100) and offset page through them (has_more, "
-    "next_offset). counters: visits, actions, visitors and converted visits "
-    "of the last minutes (default 30, up to 2880), whatever the period.",
-    "{\"type\":\"object\",\"properties\":{" MCP_PROP_ID_SITE ","
-    "\"period\":{\"type\":\"string\",\"enum\":[\"day\",\"week\",\"month\","
-    "\"year\",\"range\"],\"default\":\"day\"},"
-    "\"date\":{\"type\":\"string\",\"maxLength\":21,\"default\":\"today\","
-    "\"pattern\":\"^(today|yesterday|[0-9]{4}-[0-9]{2}-[0-9]{2}|"
-    "last[1-9][0-9]{0,2}|"
-    "[0-9]{4}-[0-9]{2}-[0-9]{2},[0-9]{4}-[0-9]{2}-[0-9]{2})$\","
-    "\"description\":\"YYYY-MM-DD, today, yesterday, lastN (the last N "
-    "days, N from 1, with period day or range), or YYYY-MM-DD,YYYY-MM-DD "
-    "with period range; no previousN: Matomo's visitor log reads it with "
-    "no end\"},"
-    MCP_PROP_SEGMENT ","
-    "\"limit\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":100,"
-    "\"default\":10},"
-    "\"offset\":{\"type\":\"integer\",\"minimum\":0,\"default\":0},"
-    "\"with_actions\":{\"type\":\"boolean\",\"default\":true,"
-    "\"description\":\"false: visits without their steps (smaller)\"},"
-    "\"minutes\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":2880,"
-    "\"default\":30,\"description\":\"window of the real-time counters\"}},"
-    "\"required\":[\"idSite\"],\"additionalProperties\":false}",
-    "{\"type\":\"object\",\"properties\":{"
-    "\"idSite\":{\"type\":\"integer\"},"
-    "\"period\":" MCP_SCHEMA_SPAN ","
-    "\"counters\":{\"type\":\"object\",\"properties\":{"
-    "\"minutes\":{\"type\":\"integer\"},\"visits\":{\"type\":\"integer\"},"
-    "\"actions\":{\"type\":\"integer\"},\"visitors\":{\"type\":\"integer\"},"
-    "\"visits_converted\":{\"type\":\"integer\"}},"
-    "\"required\":[\"minutes\"]},"
-    "\"visits\":{\"type\":\"object\",\"properties\":{"
-    "\"columns\":{\"type\":\"array\",\"items\":{\"type\":\"string\"}},"
-    "\"action_columns\":{\"type\":\"array\",\"items\":{\"type\":\"string\"}},"
-    "\"rows\":{\"type\":\"array\",\"items\":{\"type\":\"array\"}}},"
-    "\"required\":[\"columns\",\"rows\"]},"
-    "\"has_more\":{\"type\":\"boolean\"},"
-    "\"next_offset\":{\"type\":\"integer\"},"
-    "\"note\":{\"type\":\"string\"}},"
-    "\"required\":[\"idSite\",\"period\",\"counters\",\"visits\","
-    "\"has_more\"]}",
-    run_visitor_log
-};

@@ -33,29 +33,6 @@ static json_object *seconds(json_object *v)
     return mcp_shape_rounded(d, 3);
 }
 
-/* period range takes a date pair (or lastN/previousN days); the others one
- * date each.  NULL when they fit. */
-static const char *check_period_date(const char *period, const char *date)
-{
-    int range = !strcmp(period, "range");
-    int relative_n = !strncmp(date, "last", 4) || !strncmp(date, "previous", 8);
-
-    if (range && !relative_n && strchr(date, ',') == NULL) {
-        return "date: period range takes YYYY-MM-DD,YYYY-MM-DD, lastN or "
-               "previousN (N days); a single date takes period day, week, "
-               "month or year";
-    }
-    if (!range && strchr(date, ',') != NULL) {
-        return "date: YYYY-MM-DD,YYYY-MM-DD needs period range";
-    }
-    if (!range && relative_n) {
-        return "date: lastN/previousN would give one entry per period; here "
-               "use period range with lastN/previousN for one aggregate over "
-               "those days (matomo_get_trend gives one entry per period)";
-    }
-    return NULL;
-}
-
 /* --- matomo_page_performance ---------------------------------------- */
 
 /* Matomo's timing metrics, total first, and their names in results. */
@@ -147,13 +124,7 @@ static mcp_matomo_request perf_call(apr_pool_t *p, json_object *args,
         mcp_matomo_param_add(params, "filter_sort_column",
                              "avg_page_load_time");
         mcp_matomo_param_add(params, "filter_sort_order", "desc");
-        /* One row more than asked tells whether there is more. */
-        mcp_matomo_param_add(params, "filter_limit", apr_psprintf(
-                                 p, "%lu", (unsigned long)limit + 1));
-        if (offset > 0) {
-            mcp_matomo_param_add(params, "filter_offset", apr_psprintf(
-                                     p, "%lu", (unsigned long)offset));
-        }
+        mcp_paged_params(p, params, limit, offset);
         mcp_matomo_param_add(params, "showColumns", timing_fields(p));
     }
     else {
@@ -250,43 +221,20 @@ static json_object *perf_pages(const perf_segment *seg, json_object *answer,
     json_object_object_add(entry, "segment",
                            json_object_new_string(seg->label));
     json_object_object_add(entry, "rows", rows);
-    json_object_object_add(entry, "has_more",
-                           json_object_new_boolean(n > limit));
-    if (n > limit) {
-        json_object_object_add(entry, "next_offset", json_object_new_int64(
-                                   (int64_t)(offset + limit)));
-    }
+    mcp_paged_result(entry, n, limit, offset);
     return entry;
 }
 
-static void run_page_performance(mcp_request *req, json_object *args,
-                                 mcp_tool_result *res)
+/* Each segment's answer shaped (a row of the site's timings, or its
+ * pages), in segment order; NULL when one failed (res says why). */
+static json_object *perf_items(apr_pool_t *p, const perf_segment *segs,
+                               int n, const mcp_matomo_answer *answers,
+                               int by_page, size_t limit, size_t offset,
+                               mcp_tool_result *res)
 {
-    apr_pool_t *p = req->pool;
-    const char *period = mcp_arg_string(args, "period", "day");
-    const char *date = mcp_arg_string(args, "date", "yesterday");
-    int by_page = !strcmp(mcp_arg_string(args, "by", "site"), "page");
-    size_t limit = (size_t)mcp_arg_int(args, "limit", 10);
-    size_t offset = (size_t)mcp_arg_int(args, "offset", 0);
-    const char *error = check_period_date(period, date);
-    mcp_matomo_request *calls;
-    mcp_matomo_answer *answers;
-    perf_segment *segs = NULL;
-    json_object *result, *list, *span = NULL;
-    int n, i;
+    json_object *list = mcp_json_pool_own(p, json_object_new_array());
+    int i;
 
-    if (error != NULL || !(n = perf_segments(p, args, &segs, &error))) {
-        res->error = error;
-        return;
-    }
-    calls = apr_pcalloc(p, sizeof(*calls) * (apr_size_t)n);
-    answers = apr_pcalloc(p, sizeof(*answers) * (apr_size_t)n);
-    for (i = 0; i < n; i++) {
-        calls[i] = perf_call(p, args, by_page, segs[i].segment, limit, offset);
-    }
-    mcp_call_dated(req, mcp_arg_int(args, "idSite", 0), period, date, calls,
-                   n, answers, &span);
-    list = mcp_json_pool_own(p, json_object_new_array());
     for (i = 0; i < n; i++) {
         json_object *item;
 
@@ -295,21 +243,54 @@ static void run_page_performance(mcp_request *req, json_object *args,
                 res->error = apr_psprintf(p, "segment %s: %s", segs[i].label,
                                           res->error);
             }
-            return;
+            return NULL;
         }
         item = by_page ? perf_pages(&segs[i], answers[i].json, limit, offset)
                        : perf_site_row(&segs[i], answers[i].json);
         if (item == NULL) {
             res->error = "Matomo's page performance answer has an "
                          "unexpected shape";
-            return;
+            return NULL;
         }
         json_object_array_add(list, item);
     }
+    return list;
+}
+
+void mcp_tool_page_performance(mcp_request *req, json_object *args,
+                               mcp_tool_result *res)
+{
+    apr_pool_t *p = req->pool;
+    int id_site = mcp_arg_int(args, "idSite", 0);
+    const char *period = mcp_arg_string(args, "period", "day");
+    const char *date = mcp_arg_string(args, "date", "yesterday");
+    int by_page = !strcmp(mcp_arg_string(args, "by", "site"), "page");
+    size_t limit = (size_t)mcp_arg_int(args, "limit", 10);
+    size_t offset = (size_t)mcp_arg_int(args, "offset", 0);
+    mcp_matomo_request *calls;
+    mcp_matomo_answer *answers;
+    perf_segment *segs = NULL;
+    json_object *result, *list, *span = NULL;
+    int n, i;
+
+    if ((res->error = mcp_period_check(p, "date", period, date,
+                                       MCP_COUNTS_REFUSED)) != NULL
+        || !(n = perf_segments(p, args, &segs, &res->error))) {
+        return;
+    }
+    /* One call per segment, all in one round trip. */
+    calls = apr_pcalloc(p, sizeof(*calls) * (apr_size_t)n);
+    answers = apr_pcalloc(p, sizeof(*answers) * (apr_size_t)n);
+    for (i = 0; i < n; i++) {
+        calls[i] = perf_call(p, args, by_page, segs[i].segment, limit, offset);
+    }
+    mcp_call_dated(req, id_site, period, date, calls, n, answers, &span);
+    if ((list = perf_items(p, segs, n, answers, by_page, limit, offset, res))
+        == NULL) {
+        return;
+    }
     result = mcp_json_pool_own(p, json_object_new_object());
-    json_object_object_add(result, "idSite", json_object_new_int(
-                                                 mcp_arg_int(args, "idSite",
-                                                             0)));
+    json_object_object_add(result, "idSite", json_object_new_int(id_site));
     json_object_object_add(result, "period", json_object_get(span));
     json_object_object_add(result, "by", json_object_new_string(
                                              by_page ? "page" : "site"));
@@ -321,54 +302,6 @@ static void run_page_performance(mcp_request *req, json_object *args,
     }
     res->structured = result;
 }
-
-const mcp_tool mcp_tool_page_performance = {
-    "matomo_page_performance",
-    "Page load times",
-    "How fast pages load for visitors, in seconds (columns ending in _s): "
-    "page_load_s is the average total page load time, split into network, "
-    "server, transfer, DOM processing, DOM completion and on-load time. "
-    "by 'site' (default) gives the site's averages, one row; by 'page' "
-    "lists pages slowest first (label, url, hits = pageviews, then the "
-    "timings); limit/offset page through them (has_more, next_offset). "
-    "compare_segments (up to 4 segment expressions, e.g. "
-    "[\"deviceType==smartphone\",\"deviceType==desktop\"]) gives the same "
-    "figures for each segment side by side, e.g. mobile against desktop "
-    "visitors; segment narrows everything (combined with each compared "
-    "segment). 0 or null means no timing was measured. Dates are in the "
-    "site's timezone; 'today' is partial; period range with "
-    "YYYY-MM-DD,YYYY-MM-DD or lastN gives one aggregate.",
-    "{\"type\":\"object\",\"properties\":{" MCP_PROP_ID_SITE ","
-    MCP_PROP_PERIOD "," MCP_PROP_DATE "," MCP_PROP_SEGMENT ","
-    "\"by\":{\"type\":\"string\",\"enum\":[\"site\",\"page\"],"
-    "\"default\":\"site\",\"description\":\"site: the site's averages; "
-    "page: pages, slowest first\"},"
-    "\"compare_segments\":{\"type\":\"array\",\"minItems\":1,"
-    "\"maxItems\":4,\"items\":{\"type\":\"string\",\"maxLength\":2000,"
-    "\"pattern\":\"^" MCP_SEGMENT_COND "([;,]" MCP_SEGMENT_COND ")*$\"},"
-    "\"description\":\"segments to compare side by side, e.g. "
-    "[\\\"deviceType==smartphone\\\",\\\"deviceType==desktop\\\"]\"},"
-    "\"limit\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":100,"
-    "\"default\":10,\"description\":\"pages per segment (by page)\"},"
-    "\"offset\":{\"type\":\"integer\",\"minimum\":0,\"maximum\":100000,"
-    "\"default\":0}},"
-    "\"required\":[\"idSite\"],\"additionalProperties\":false}",
-    "{\"type\":\"object\",\"properties\":{"
-    "\"idSite\":{\"type\":\"integer\"},"
-    "\"period\":" MCP_SCHEMA_SPAN ","
-    "\"by\":{\"type\":\"string\",\"enum\":[\"site\",\"page\"]},"
-    "\"columns\":{\"type\":\"array\",\"items\":{\"type\":\"string\"}},"
-    "\"rows\":{\"type\":\"array\",\"items\":{\"type\":\"array\"}},"
-    "\"segments\":{\"type\":\"array\",\"items\":{\"type\":\"object\","
-    "\"properties\":{\"segment\":{\"type\":\"string\"},"
-    "\"rows\":{\"type\":\"array\",\"items\":{\"type\":\"array\"}},"
-    "\"has_more\":{\"type\":\"boolean\"},"
-    "\"next_offset\":{\"type\":\"integer\"}},"
-    "\"required\":[\"segment\",\"rows\",\"has_more\"]}},"
-    "\"note\":{\"type\":\"string\"}},"
-    "\"required\":[\"idSite\",\"period\",\"by\",\"columns\"]}",
-    run_page_performance
-};
 
 /* --- matomo_tracking_health ----------------------------------------- */
 
@@ -464,23 +397,6 @@ static int prev_index(const char *period, const char *date, mcp_day today)
                : 0;
 }
 
-static json_object *span_of(apr_pool_t *p, const char *period,
-                            const char *date, mcp_day start, mcp_day end,
-                            int known)
-{
-    json_object *span = json_object_new_object();
-
-    json_object_object_add(span, "period", json_object_new_string(period));
-    json_object_object_add(span, "date", json_object_new_string(date));
-    if (known) {
-        json_object_object_add(span, "start", json_object_new_string(
-                                                  mcp_day_format(p, start)));
-        json_object_object_add(span, "end", json_object_new_string(
-                                                mcp_day_format(p, end)));
-    }
-    return span;
-}
-
 /* This period's span and the previous one's, for a site whose today is
  * *today (NULL: unknown). */
 static void health_spans(apr_pool_t *p, const char *period, const char *date,
@@ -490,13 +406,15 @@ static void health_spans(apr_pool_t *p, const char *period, const char *date,
     mcp_day none = { 0, 0, 0 }, s, e, ps = none, pe = none;
     int known = mcp_period_span(period, date, today ? *today : none, &s, &e);
 
-    *now = span_of(p, period, date, s, e, known);
+    *now = mcp_span_days(p, period, date, known ? &s : NULL,
+                         known ? &e : NULL);
     if (known) {
         known = mcp_period_bounds(period, mcp_period_shift(period, s, -1),
                                   &ps, &pe);
     }
-    *before = span_of(p, period, known ? mcp_day_format(p, ps) : "previous",
-                      ps, pe, known);
+    *before = mcp_span_days(p, period,
+                            known ? mcp_day_format(p, ps) : "previous",
+                            known ? &ps : NULL, known ? &pe : NULL);
 }
 
 /* The member of a date-keyed object at position index (Matomo keeps the
@@ -589,39 +507,109 @@ static const char *last_hit(apr_pool_t *p, json_object *visits)
                                         : NULL);
 }
 
+/* A tracking_health question. */
+typedef struct {
+    const char *period, *date;
+    const char *before_date;    /* names the previous period */
+    size_t limit, offset;
+    int one;                    /* the site asked for; 0: every visible */
+    int relative;               /* date depends on each site's today */
+} health_query;
+
+/* The site's today, when its calls start with that question (*a then moves
+ * past its answer), and which of previous2's periods is the previous one. */
+static const char *site_today(apr_pool_t *p, const health_query *q,
+                              const health_site *s,
+                              const mcp_matomo_answer **a, mcp_day *today,
+                              int *which)
+{
+    *which = 0;
+    if (!s->today_call) {
+        return NULL;
+    }
+    if (!mcp_today_from(*a, today)) {
+        return (*a)->status != MCP_MATOMO_OK
+                   ? (*a)->message
+                   : "Matomo did not tell the site's current day";
+    }
+    if (!strcmp(previous_date(p, q->period, q->date), "previous2")) {
+        *which = prev_index(q->period, q->date, *today);
+    }
+    (*a)++;
+    return NULL;
+}
+
+/* When the site last received a hit, or why that is unknown. */
+static void add_last_hit(apr_pool_t *p, json_object *entry,
+                         const mcp_matomo_answer *a)
+{
+    const char *hit;
+
+    if (a->status != MCP_MATOMO_OK) {
+        json_object_object_add(entry, "last_hit_error", json_object_new_string(
+                                   a->message ? a->message
+                                              : "Matomo did not answer"));
+    }
+    else if ((hit = last_hit(p, a->json)) != NULL) {
+        json_object_object_add(entry, "last_hit", json_object_new_string(hit));
+    }
+}
+
+/* The stopped pages of a site, a page of them, and how many pages each
+ * period had. */
+static void add_stopped(apr_pool_t *p, const health_query *q,
+                        json_object *entry, json_object *now_rows,
+                        json_object *before_rows, json_object *before_meta)
+{
+    json_object *stopped = mcp_json_pool_own(p, stopped_pages(p, now_rows,
+                                                              before_rows,
+                                                              before_meta));
+    size_t total = mcp_json_array_length(stopped);
+    size_t before = mcp_json_array_length(before_rows);
+    size_t now = mcp_json_array_length(now_rows);
+
+    json_object_object_add(entry, "pages_before",
+                           json_object_new_int64((int64_t)before));
+    json_object_object_add(entry, "pages_now",
+                           json_object_new_int64((int64_t)now));
+    if (before >= HEALTH_PAGE_CAP || now >= HEALTH_PAGE_CAP) {
+        json_object_object_add(entry, "capped", json_object_new_boolean(1));
+    }
+    json_object_object_add(entry, "pages_stopped", mcp_shape_table(
+        stopped_columns,
+        (int)(sizeof(stopped_columns) / sizeof(stopped_columns[0])), stopped,
+        q->offset, q->limit));
+    json_object_object_add(entry, "stopped_total",
+                           json_object_new_int64((int64_t)total));
+    json_object_object_add(entry, "has_more", json_object_new_boolean(
+                                                  q->offset + q->limit
+                                                  < total));
+    if (q->offset + q->limit < total) {
+        json_object_object_add(entry, "next_offset", json_object_new_int64(
+                                   (int64_t)(q->offset + q->limit)));
+    }
+}
+
 /* One site's entry; NULL with *error set when its pages could not be read.
  * *now_span / *before_span: the periods compared for it. */
-static json_object *health_site_entry(apr_pool_t *p, const health_site *s,
-                                      const char *period, const char *date,
+static json_object *health_site_entry(apr_pool_t *p, const health_query *q,
+                                      const health_site *s,
                                       const mcp_matomo_answer *answers,
-                                      size_t limit, size_t offset,
                                       json_object **now_span,
                                       json_object **before_span,
                                       const char **error)
 {
     const mcp_matomo_answer *a = answers + s->first;
     json_object *entry, *now_rows, *now_meta, *before_rows, *before_meta;
-    json_object *stopped;
+    const char *name = s->name;
     mcp_day today;
-    int have_today = 0, which = 0;
-    const char *name = s->name, *hit;
-    size_t total;
+    int which;
 
-    if (s->today_call) {
-        if (!mcp_today_from(a, &today)) {
-            *error = a->status != MCP_MATOMO_OK
-                         ? a->message
-                         : "Matomo did not tell the site's current day";
-            return NULL;
-        }
-        have_today = 1;
-        if (!strcmp(previous_date(p, period, date), "previous2")) {
-            which = prev_index(period, date, today);
-        }
-        a++;
+    if ((*error = site_today(p, q, s, &a, &today, &which)) != NULL) {
+        return NULL;
     }
-    health_spans(p, period, date, have_today ? &today : NULL, now_span,
-                 before_span);
+    health_spans(p, q->period, q->date, s->today_call ? &today : NULL,
+                 now_span, before_span);
     if (a[0].status != MCP_MATOMO_OK || a[1].status != MCP_MATOMO_OK) {
         *error = a[0].status != MCP_MATOMO_OK ? a[0].message : a[1].message;
         return NULL;
@@ -634,46 +622,13 @@ static json_object *health_site_entry(apr_pool_t *p, const health_site *s,
     if (name == NULL) {
         name = mcp_json_get_string(a[0].json, "website");
     }
-    stopped = mcp_json_pool_own(p, stopped_pages(p, now_rows, before_rows,
-                                                 before_meta));
-    total = mcp_json_array_length(stopped);
     entry = json_object_new_object();
     json_object_object_add(entry, "idSite", json_object_new_int(s->id));
     if (name != NULL) {
         json_object_object_add(entry, "name", json_object_new_string(name));
     }
-    if (a[2].status == MCP_MATOMO_OK) {
-        hit = last_hit(p, a[2].json);
-        if (hit != NULL) {
-            json_object_object_add(entry, "last_hit",
-                                   json_object_new_string(hit));
-        }
-    }
-    else {
-        json_object_object_add(entry, "last_hit_error", json_object_new_string(
-                                   a[2].message ? a[2].message
-                                                : "Matomo did not answer"));
-    }
-    json_object_object_add(entry, "pages_before", json_object_new_int64(
-                               (int64_t)mcp_json_array_length(before_rows)));
-    json_object_object_add(entry, "pages_now", json_object_new_int64(
-                               (int64_t)mcp_json_array_length(now_rows)));
-    if (mcp_json_array_length(before_rows) >= HEALTH_PAGE_CAP
-        || mcp_json_array_length(now_rows) >= HEALTH_PAGE_CAP) {
-        json_object_object_add(entry, "capped", json_object_new_boolean(1));
-    }
-    json_object_object_add(entry, "pages_stopped", mcp_shape_table(
-        stopped_columns,
-        (int)(sizeof(stopped_columns) / sizeof(stopped_columns[0])), stopped,
-        offset, limit));
-    json_object_object_add(entry, "stopped_total",
-                           json_object_new_int64((int64_t)total));
-    json_object_object_add(entry, "has_more",
-                           json_object_new_boolean(offset + limit < total));
-    if (offset + limit < total) {
-        json_object_object_add(entry, "next_offset", json_object_new_int64(
-                                   (int64_t)(offset + limit)));
-    }
+    add_last_hit(p, entry, &a[2]);
+    add_stopped(p, q, entry, now_rows, before_rows, before_meta);
     return entry;
 }
 
@@ -728,120 +683,178 @@ static int visible_sites(mcp_request *req, health_site **out, int *count,
     return 1;
 }
 
-static void run_tracking_health(mcp_request *req, json_object *args,
-                                mcp_tool_result *res)
+/* The calls of every site, in one list: the site's today when the date is
+ * relative, its pages now and before, and its last hit. */
+static int health_calls(apr_pool_t *p, const health_query *q,
+                        health_site *sites, int nsites,
+                        mcp_matomo_request **calls)
+{
+    int i, n = 0;
+
+    *calls = apr_pcalloc(p, sizeof(**calls) * (apr_size_t)(4 * nsites + 1));
+    for (i = 0; i < nsites; i++) {
+        sites[i].first = n;
+        sites[i].today_call = q->relative;
+        if (q->relative) {
+            (*calls)[n++] = mcp_today_call(p, sites[i].id);
+        }
+        (*calls)[n++] = pages_call(p, sites[i].id, q->period, q->date);
+        (*calls)[n++] = pages_call(p, sites[i].id, q->period, q->before_date);
+        (*calls)[n++] = last_hit_call(p, sites[i].id);
+    }
+    return n;
+}
+
+/* The one site asked for could not be checked: the first of the calls it
+ * cannot do without (today, now, before) that failed says why. */
+static void health_refused(const health_query *q, const health_site *s,
+                           const mcp_matomo_answer *answers,
+                           const char *error, mcp_tool_result *res)
+{
+    int c;
+
+    for (c = 0; c < (q->relative ? 3 : 2); c++) {
+        if (answers[s->first + c].status != MCP_MATOMO_OK) {
+            mcp_answered(&answers[s->first + c], res);
+            return;
+        }
+    }
+    res->error = error;
+}
+
+/* Among several sites, one that could not be checked says why. */
+static json_object *health_error_entry(const health_site *s,
+                                       const char *error)
+{
+    json_object *entry = json_object_new_object();
+
+    json_object_object_add(entry, "idSite", json_object_new_int(s->id));
+    if (s->name != NULL) {
+        json_object_object_add(entry, "name",
+                               json_object_new_string(s->name));
+    }
+    json_object_object_add(entry, "error", json_object_new_string(
+                                               error ? error : "?"));
+    return entry;
+}
+
+/* The periods compared are stated once, from the first site that knows
+ * them; a site whose today differs (its timezone) states its own. */
+static void health_place_spans(json_object *entry, json_object *span_now,
+                               json_object *span_before,
+                               json_object **now_span,
+                               json_object **before_span)
+{
+    int known = span_now != NULL
+                && json_object_object_get_ex(span_now, "start", NULL);
+
+    if (*now_span == NULL && known) {
+        *now_span = span_now;
+        *before_span = span_before;
+    }
+    else if (known && *now_span != NULL
+             && (!json_object_equal(span_now, *now_span)
+                 || !json_object_equal(span_before, *before_span))) {
+        json_object_object_add(entry, "period", span_now);
+        json_object_object_add(entry, "previous_period", span_before);
+    }
+    else {
+        json_object_put(span_now);
+        json_object_put(span_before);
+    }
+}
+
+/* Each site's entry into list, and the periods compared; 0 when the one
+ * site asked for could not be checked (res says why). */
+static int health_entries(apr_pool_t *p, const health_query *q,
+                          const health_site *sites, int nsites,
+                          const mcp_matomo_answer *answers, json_object *list,
+                          json_object **now_span, json_object **before_span,
+                          mcp_tool_result *res)
+{
+    int i;
+
+    for (i = 0; i < nsites; i++) {
+        const char *error = NULL;
+        json_object *span_now = NULL, *span_before = NULL;
+        json_object *entry = health_site_entry(p, q, &sites[i], answers,
+                                               &span_now, &span_before,
+                                               &error);
+
+        if (entry == NULL && q->one > 0) {
+            /* One site asked for: its failure is the answer. */
+            health_refused(q, &sites[i], answers, error, res);
+            json_object_put(span_now);
+            json_object_put(span_before);
+            return 0;
+        }
+        if (entry == NULL) {
+            entry = health_error_entry(&sites[i], error);
+        }
+        health_place_spans(entry, span_now, span_before, now_span,
+                           before_span);
+        json_object_array_add(list, entry);
+    }
+    return 1;
+}
+
+static void health_read(apr_pool_t *p, json_object *args, health_query *q)
+{
+    q->period = mcp_arg_string(args, "period", "day");
+    q->date = mcp_arg_string(args, "date", "yesterday");
+    q->limit = (size_t)mcp_arg_int(args, "limit", 20);
+    q->offset = (size_t)mcp_arg_int(args, "offset", 0);
+    q->one = mcp_arg_int(args, "idSite", 0);
+    q->relative = mcp_period_is_relative(q->date);
+    q->before_date = previous_date(p, q->period, q->date);
+}
+
+void mcp_tool_tracking_health(mcp_request *req, json_object *args,
+                              mcp_tool_result *res)
 {
     apr_pool_t *p = req->pool;
-    const char *period = mcp_arg_string(args, "period", "day");
-    const char *date = mcp_arg_string(args, "date", "yesterday");
-    size_t limit = (size_t)mcp_arg_int(args, "limit", 20);
-    size_t offset = (size_t)mcp_arg_int(args, "offset", 0);
-    int one = mcp_arg_int(args, "idSite", 0);
-    int relative = mcp_date_is_relative(date);
-    int per_site = relative ? 4 : 3;
-    const char *before_date = previous_date(p, period, date);
+    health_query q;
     health_site *sites, single;
     mcp_matomo_request *calls;
     mcp_matomo_answer *answers;
     json_object *result, *list, *now_span = NULL, *before_span = NULL;
-    int nsites = 1, total = 1, i, n = 0;
+    int nsites = 1, total = 1, n;
 
-    if (one > 0) {
-        single.id = one;
+    health_read(p, args, &q);
+    if ((res->error = mcp_period_check(p, "date", q.period, q.date,
+                                       MCP_COUNTS_REFUSED)) != NULL) {
+        return;
+    }
+    if (q.one > 0) {
+        single.id = q.one;
         single.name = NULL;
         sites = &single;
     }
     else if (!visible_sites(req, &sites, &nsites, &total, res)) {
         return;
     }
-    calls = apr_pcalloc(p, sizeof(*calls) * (apr_size_t)(per_site * nsites
-                                                         + 1));
-    answers = apr_pcalloc(p, sizeof(*answers)
-                                 * (apr_size_t)(per_site * nsites + 1));
-    for (i = 0; i < nsites; i++) {
-        sites[i].first = n;
-        sites[i].today_call = relative;
-        if (relative) {
-            calls[n++] = mcp_today_call(p, sites[i].id);
-        }
-        calls[n++] = pages_call(p, sites[i].id, period, date);
-        calls[n++] = pages_call(p, sites[i].id, period, before_date);
-        calls[n++] = last_hit_call(p, sites[i].id);
-    }
-    result = mcp_json_pool_own(p, json_object_new_object());
-    list = json_object_new_array();
-    json_object_object_add(result, "sites", list);
+    n = health_calls(p, &q, sites, nsites, &calls);
+    answers = apr_pcalloc(p, sizeof(*answers) * (apr_size_t)(n + 1));
     if (n > 0) {
         /* Every site's calls in one round trip. */
         mcp_server_call_matomo_bulk(req, calls, n, answers);
     }
-    for (i = 0; i < nsites; i++) {
-        const char *error = NULL;
-        json_object *span_now = NULL, *span_before = NULL;
-        json_object *entry = health_site_entry(p, &sites[i], period, date,
-                                               answers, limit, offset,
-                                               &span_now, &span_before,
-                                               &error);
-
-        if (entry == NULL) {
-            const mcp_matomo_answer *failed = NULL;
-            int c;
-
-            /* the calls it cannot do without: today, now, before */
-            for (c = 0; c < per_site - 1; c++) {
-                if (answers[sites[i].first + c].status != MCP_MATOMO_OK) {
-                    failed = &answers[sites[i].first + c];
-                    break;
-                }
-            }
-            if (one > 0) {
-                /* One site asked for: its failure is the answer. */
-                if (failed == NULL || !mcp_answered(failed, res)) {
-                    res->error = failed ? res->error : error;
-                }
-                json_object_put(span_now);
-                json_object_put(span_before);
-                return;
-            }
-            entry = json_object_new_object();
-            json_object_object_add(entry, "idSite",
-                                   json_object_new_int(sites[i].id));
-            if (sites[i].name != NULL) {
-                json_object_object_add(entry, "name", json_object_new_string(
-                                                          sites[i].name));
-            }
-            json_object_object_add(entry, "error", json_object_new_string(
-                                                       error ? error : "?"));
-        }
-        /* The periods compared, once; a site whose today differs (its
-         * timezone) says so itself. */
-        if (now_span == NULL && span_now != NULL
-            && json_object_object_get_ex(span_now, "start", NULL)) {
-            now_span = span_now;
-            before_span = span_before;
-        }
-        else if (span_now != NULL && now_span != NULL
-                 && (!json_object_equal(span_now, now_span)
-                     || !json_object_equal(span_before, before_span))
-                 && json_object_object_get_ex(span_now, "start", NULL)) {
-            json_object_object_add(entry, "period", span_now);
-            json_object_object_add(entry, "previous_period", span_before);
-        }
-        else {
-            json_object_put(span_now);
-            json_object_put(span_before);
-        }
-        json_object_array_add(list, entry);
+    result = mcp_json_pool_own(p, json_object_new_object());
+    list = json_object_new_array();
+    json_object_object_add(result, "sites", list);
+    if (!health_entries(p, &q, sites, nsites, answers, list, &now_span,
+                        &before_span, res)) {
+        return;
     }
     if (now_span == NULL) {
         mcp_day none = { 0, 0, 0 };
 
-        health_spans(p, period, date, relative ? NULL : &none, &now_span,
-                     &before_span);
+        health_spans(p, q.period, q.date, q.relative ? NULL : &none,
+                     &now_span, &before_span);
     }
     json_object_object_add(result, "period", now_span);
     json_object_object_add(result, "previous_period", before_span);
-    if (one <= 0) {
+    if (q.one <= 0) {
         json_object_object_add(result, "sites_total",
                                json_object_new_int(total));
         json_object_object_add(result, "sites_has_more",
@@ -850,57 +863,3 @@ static void run_tracking_health(mcp_request *req, json_object *args,
     mcp_mark_untrusted(result);
     res->structured = result;
 }
-
-const mcp_tool mcp_tool_tracking_health = {
-    "matomo_tracking_health",
-    "Pages that stopped sending tracking data",
-    "Finds pages that had pageviews in the previous period but none in "
-    "this one (e.g. a page whose tracking code broke, or that was "
-    "removed), and when each site last received a hit (last_hit, UTC; "
-    "absent when the site never received one). With idSite: that site; "
-    "without: every site this token can see (the first 50 by id). Per "
-    "site: pages_stopped (label, url, hits_before = pageviews in the "
-    "previous period), most viewed first, limit/offset per site "
-    "(has_more, next_offset), stopped_total, and how many pages had hits "
-    "in each period; period and previous_period give the compared dates. "
-    "period day compares with the day before, week with the week before "
-    "(Monday-Sunday), month with the month before. Dates are in the "
-    "site's timezone; 'today' is partial, so pages may only not have been "
-    "visited yet: prefer yesterday (the default) or a past date.",
-    "{\"type\":\"object\",\"properties\":{" MCP_PROP_ID_SITE ","
-    "\"period\":{\"type\":\"string\",\"enum\":[\"day\",\"week\",\"month\"],"
-    "\"default\":\"day\"},"
-    "\"date\":{\"type\":\"string\",\"maxLength\":10,\"default\":"
-    "\"yesterday\",\"pattern\":\"^(today|yesterday|"
-    "[0-9]{4}-[0-9]{2}-[0-9]{2})$\",\"description\":\"YYYY-MM-DD, today "
-    "or yesterday: a day inside the period to check\"},"
-    "\"limit\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":200,"
-    "\"default\":20,\"description\":\"stopped pages per site\"},"
-    "\"offset\":{\"type\":\"integer\",\"minimum\":0,\"maximum\":100000,"
-    "\"default\":0}},"
-    "\"additionalProperties\":false}",
-    "{\"type\":\"object\",\"properties\":{"
-    "\"period\":" MCP_SCHEMA_SPAN ",\"previous_period\":" MCP_SCHEMA_SPAN ","
-    "\"sites\":{\"type\":\"array\",\"items\":{\"type\":\"object\","
-    "\"properties\":{\"idSite\":{\"type\":\"integer\"},"
-    "\"name\":{\"type\":\"string\"},\"last_hit\":{\"type\":\"string\"},"
-    "\"last_hit_error\":{\"type\":\"string\"},"
-    "\"pages_before\":{\"type\":\"integer\"},"
-    "\"pages_now\":{\"type\":\"integer\"},"
-    "\"capped\":{\"type\":\"boolean\"},"
-    "\"pages_stopped\":{\"type\":\"object\",\"properties\":{"
-    "\"columns\":{\"type\":\"array\",\"items\":{\"type\":\"string\"}},"
-    "\"rows\":{\"type\":\"array\",\"items\":{\"type\":\"array\"}}},"
-    "\"required\":[\"columns\",\"rows\"]},"
-    "\"stopped_total\":{\"type\":\"integer\"},"
-    "\"has_more\":{\"type\":\"boolean\"},"
-    "\"next_offset\":{\"type\":\"integer\"},"
-    "\"error\":{\"type\":\"string\"},"
-    "\"period\":" MCP_SCHEMA_SPAN ",\"previous_period\":" MCP_SCHEMA_SPAN "},"
-    "\"required\":[\"idSite\"]}},"
-    "\"sites_total\":{\"type\":\"integer\"},"
-    "\"sites_has_more\":{\"type\":\"boolean\"},"
-    "\"note\":{\"type\":\"string\"}},"
-    "\"required\":[\"period\",\"previous_period\",\"sites\"]}",
-    run_tracking_health
-};

@@ -8,18 +8,9 @@
 #include "mcp_shape.h"
 #include "mcp_toolkit.h"
 
-#include <stdlib.h>
 #include <string.h>
 
 #include <apr_strings.h>
-
-/* Report ids as the catalog gives them: Module_action, then any report
- * parameters as _name--value (e.g. Goals_get_idGoal--1).  Matomo's report
- * parameters are ids (idGoal, idDimension; idFunnel, idForm in premium
- * plugins), so only id* names: a suffix cannot set segment, label, or any
- * other request parameter behind the tool's back. */
-#define REPORT_ID_PATTERN                                                     \
-    "^[A-Z][A-Za-z0-9]*[._]get[A-Za-z0-9]*(_id[A-Z][A-Za-z]*--[A-Za-z0-9]+)*$"
 
 /* --- matomo_list_reports ------------------------------------------- */
 
@@ -89,7 +80,7 @@ static int report_matches(json_object *r, void *baton)
     return 1;
 }
 
-static void run_list_reports(mcp_request *req, json_object *args,
+void mcp_tool_list_reports(mcp_request *req, json_object *args,
                              mcp_tool_result *res)
 {
     apr_array_header_t *params = mcp_matomo_params(req->pool);
@@ -124,32 +115,6 @@ static void run_list_reports(mcp_request *req, json_object *args,
     res->structured = result;
 }
 
-const mcp_tool mcp_tool_list_reports = {
-    "matomo_list_reports",
-    "List a site's reports",
-    "The reports Matomo has for a site (pages, entry pages, referrers, "
-    "campaigns, countries, devices, goals, ...): id (pass it to "
-    "matomo_get_report), name, category, dimension and metric ids. search "
-    "matches names, ids, categories and dimensions; category filters "
-    "exactly (e.g. Visitors, Actions, Referrers, Goals, Ecommerce). Pages: "
-    "when has_more is true, call again with offset=next_offset.",
-    "{\"type\":\"object\",\"properties\":{" MCP_PROP_ID_SITE ","
-    "\"search\":{\"type\":\"string\",\"minLength\":1,\"maxLength\":100},"
-    "\"category\":{\"type\":\"string\",\"minLength\":1,\"maxLength\":100},"
-    "\"limit\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":200,"
-    "\"default\":50},"
-    "\"offset\":{\"type\":\"integer\",\"minimum\":0,\"default\":0}},"
-    "\"required\":[\"idSite\"],\"additionalProperties\":false}",
-    "{\"type\":\"object\",\"properties\":{"
-    "\"reports\":{\"type\":\"object\",\"properties\":{"
-    "\"columns\":{\"type\":\"array\",\"items\":{\"type\":\"string\"}},"
-    "\"rows\":{\"type\":\"array\",\"items\":{\"type\":\"array\"}}},"
-    "\"required\":[\"columns\",\"rows\"]},"
-    "\"total\":{\"type\":\"integer\"},\"has_more\":{\"type\":\"boolean\"},"
-    "\"next_offset\":{\"type\":\"integer\"}},"
-    "\"required\":[\"reports\",\"total\",\"has_more\"]}",
-    run_list_reports
-};
 
 /* --- matomo_get_report --------------------------------------------- */
 
@@ -247,13 +212,7 @@ static int report_call(apr_pool_t *p, json_object *args, const series *s,
     add_optional(params, "segment", s->segment);
     mcp_matomo_param_add(params, "format_metrics", "0");
     mcp_matomo_param_add(params, "hideMetricsDoc", "1");
-    /* One row more than asked tells whether there is more. */
-    mcp_matomo_param_add(params, "filter_limit",
-                         apr_psprintf(p, "%lu", (unsigned long)limit + 1));
-    if (offset > 0) {
-        mcp_matomo_param_add(params, "filter_offset",
-                             apr_psprintf(p, "%lu", (unsigned long)offset));
-    }
+    mcp_paged_params(p, params, limit, offset);
     add_optional(params, "filter_sort_column",
                  mcp_arg_string(args, "sort_by", NULL));
     add_optional(params, "filter_sort_order",
@@ -399,19 +358,14 @@ static void shape_report(json_object *answer, json_object *data, size_t limit,
         json_object_array_add(ids, json_object_new_string("url"));
     }
     json_object_object_add(result, "columns", ids);
-    json_object_object_add(result, "has_more",
-                           json_object_new_boolean(n > limit));
-    if (n > limit) {
-        json_object_object_add(result, "next_offset", json_object_new_int64(
-                                   (int64_t)(offset + limit)));
-    }
+    mcp_paged_result(result, n, limit, offset);
 }
 
 /* The series compared with the main one: each of compare_dates with the
  * matching compare_periods entry (or the report's period), then each of
  * compare_segments under the report's period.  NULL, or what is wrong. */
-static const char *compare_series(json_object *args, const series *main,
-                                  series *out, int *n)
+static const char *compare_series(apr_pool_t *p, json_object *args,
+                                  const series *main, series *out, int *n)
 {
     json_object *dates = mcp_json_get_typed(args, "compare_dates",
                                             json_type_array);
@@ -422,6 +376,7 @@ static const char *compare_series(json_object *args, const series *main,
     size_t nd = dates ? mcp_json_array_length(dates) : 0;
     size_t ns = segments ? mcp_json_array_length(segments) : 0;
     size_t i;
+    const char *err;
 
     if (periods != NULL && mcp_json_array_length(periods) != nd) {
         return "compare_periods: give one period per entry of compare_dates";
@@ -438,10 +393,11 @@ static const char *compare_series(json_object *args, const series *main,
                                   mcp_json_array_get(periods, i))
                             : main->period;
         c->segment = main->segment;
-        if ((strcmp(c->period, "range") == 0)
-            != (strchr(c->date, ',') != NULL)) {
-            return "compare_dates: a YYYY-MM-DD,YYYY-MM-DD pair goes with "
-                   "period range, a single day with the others";
+        if ((err = mcp_period_check(p, apr_psprintf(p, "compare_dates[%lu]",
+                                                    (unsigned long)i),
+                                    c->period, c->date, MCP_COUNTS_REFUSED))
+            != NULL) {
+            return err;
         }
     }
     for (i = 0; i < ns; i++) {
@@ -473,20 +429,13 @@ static json_object *row_labelled(json_object *data, json_object *label)
     return NULL;
 }
 
-/* A compared series as {"period","segment","columns","rows"}: the main
- * table's labels in its order, with this series' figures (null where the
- * series has no such row). */
-static json_object *compared(apr_pool_t *p, const series *s,
-                             json_object *data, json_object *main)
+/* The main table's columns but url, and where its label is (-1: none). */
+static json_object *compared_columns(json_object *main_cols, int *label_at)
 {
-    json_object *out = json_object_new_object();
     json_object *cols = json_object_new_array();
-    json_object *rows = json_object_new_array();
-    json_object *main_cols = json_object_object_get(main, "columns");
-    json_object *main_rows = json_object_object_get(main, "rows");
-    int label_at = -1;
-    size_t c, i;
+    size_t c;
 
+    *label_at = -1;
     for (c = 0; c < mcp_json_array_length(main_cols); c++) {
         const char *id = json_object_get_string(
             mcp_json_array_get(main_cols, c));
@@ -495,31 +444,56 @@ static json_object *compared(apr_pool_t *p, const series *s,
             json_object_array_add(cols, json_object_new_string(id));
         }
         if (!strcmp(id, "label")) {
-            label_at = (int)c;
+            *label_at = (int)c;
         }
     }
+    return cols;
+}
+
+/* The compared series' figures of the row labelled label, in cols' order
+ * (null where the series has no such row). */
+static json_object *compared_row(json_object *cols, json_object *label,
+                                 json_object *row)
+{
+    json_object *r = json_object_new_array();
+    size_t c;
+
+    for (c = 0; c < mcp_json_array_length(cols); c++) {
+        const char *id = json_object_get_string(mcp_json_array_get(cols, c));
+        json_object *v = NULL;
+
+        if (!strcmp(id, "label")) {
+            json_object_array_add(r, json_object_get(label));
+            continue;
+        }
+        if (row != NULL) {
+            json_object_object_get_ex(row, id, &v);
+        }
+        json_object_array_add(r, mcp_shape_number(v));
+    }
+    return r;
+}
+
+/* A compared series as {"period","segment","columns","rows"}: the main
+ * table's labels in its order, with this series' figures. */
+static json_object *compared(apr_pool_t *p, const series *s,
+                             json_object *data, json_object *main)
+{
+    json_object *out = json_object_new_object();
+    json_object *rows = json_object_new_array();
+    json_object *main_rows = json_object_object_get(main, "rows");
+    int label_at;
+    json_object *cols = compared_columns(json_object_object_get(main,
+                                                                "columns"),
+                                         &label_at);
+    size_t i;
+
     for (i = 0; i < mcp_json_array_length(main_rows); i++) {
         json_object *label = label_at < 0 ? NULL : mcp_json_array_get(
             mcp_json_array_get(main_rows, i), (size_t)label_at);
-        json_object *row = row_labelled(data, label);
-        json_object *r = json_object_new_array();
 
-        for (c = 0; c < mcp_json_array_length(cols); c++) {
-            const char *id = json_object_get_string(
-                mcp_json_array_get(cols, c));
-            json_object *v = NULL;
-
-            if (!strcmp(id, "label")) {
-                v = label;
-            }
-            else if (row != NULL) {
-                json_object_object_get_ex(row, id, &v);
-            }
-            json_object_array_add(r, strcmp(id, "label") == 0
-                                         ? json_object_get(v)
-                                         : mcp_shape_number(v));
-        }
-        json_object_array_add(rows, r);
+        json_object_array_add(rows, compared_row(cols, label,
+                                                 row_labelled(data, label)));
     }
     json_object_object_add(out, "period", mcp_span_json(p, s->period,
                                                         s->date, NULL));
@@ -532,47 +506,78 @@ static json_object *compared(apr_pool_t *p, const series *s,
     return out;
 }
 
-static void run_get_report(mcp_request *req, json_object *args,
-                           mcp_tool_result *res)
+/* The report's call and each comparison's (reading COMPARE_ROWS rows to
+ * find the main table's labels); 0 when the report id is not readable. */
+static int report_calls(apr_pool_t *p, json_object *args,
+                        const series *main, const series *others, int n,
+                        size_t limit, size_t offset,
+                        mcp_matomo_request *calls)
 {
-    apr_pool_t *p = req->pool;
-    size_t limit = (size_t)mcp_arg_int(args, "limit", 20);
-    size_t offset = (size_t)mcp_arg_int(args, "offset", 0);
-    series main, others[MAX_SERIES];
-    mcp_matomo_request calls[1 + MAX_SERIES];
-    mcp_matomo_answer answers[1 + MAX_SERIES];
-    json_object *result, *rows, *list, *span = NULL;
-    int n = 0, i;
+    int i;
 
-    main.period = mcp_arg_string(args, "period", "day");
-    main.date = mcp_arg_string(args, "date", "yesterday");
-    main.segment = mcp_arg_string(args, "segment", NULL);
-    if ((res->error = mcp_check_range_date(main.period, main.date))
-        != NULL) {
-        return;
-    }
-    if ((res->error = compare_series(args, &main, others, &n)) != NULL
-        || (res->error = mcp_check_date_count(p, main.period, main.date))
-               != NULL) {
-        return;
-    }
     for (i = 0; i <= n; i++) {
         apr_array_header_t *params = mcp_matomo_params(p);
 
         calls[i].method = "API.getProcessedReport";
         calls[i].params = params;
-        if (!report_call(p, args, i == 0 ? &main : &others[i - 1],
+        if (!report_call(p, args, i == 0 ? main : &others[i - 1],
                          i == 0 ? limit : COMPARE_ROWS, i == 0 ? offset : 0,
                          params)) {
-            res->error = "report: not a readable report id "
-                         "(matomo_list_reports lists them, e.g. "
-                         "Actions_getPageUrls)";
-            return;
+            return 0;
         }
     }
+    return 1;
+}
+
+/* compare: each comparison's figures for the main table's rows. */
+static void add_compared(apr_pool_t *p, const series *others, int n,
+                         const mcp_matomo_answer *answers, json_object *result)
+{
+    json_object *list = json_object_new_array();
+    int i;
+
+    for (i = 1; i <= n; i++) {
+        json_object *data = report_rows(p, answers[i].json);
+
+        if (data == NULL) {     /* one entry per period: no rows */
+            data = mcp_json_pool_own(p, json_object_new_array());
+        }
+        json_object_array_add(list, compared(p, &others[i - 1], data,
+                                             result));
+    }
+    json_object_object_add(result, "compare", list);
+}
+
+void mcp_tool_get_report(mcp_request *req, json_object *args,
+                         mcp_tool_result *res)
+{
+    apr_pool_t *p = req->pool;
+    int id_site = mcp_arg_int(args, "idSite", 0);
+    size_t limit = (size_t)mcp_arg_int(args, "limit", 20);
+    size_t offset = (size_t)mcp_arg_int(args, "offset", 0);
+    series main, others[MAX_SERIES];
+    mcp_matomo_request calls[1 + MAX_SERIES];
+    mcp_matomo_answer answers[1 + MAX_SERIES];
+    json_object *result, *rows, *span = NULL;
+    int n = 0, i;
+
+    main.period = mcp_arg_string(args, "period", "day");
+    main.date = mcp_arg_string(args, "date", "yesterday");
+    main.segment = mcp_arg_string(args, "segment", NULL);
+    if ((res->error = mcp_period_check(p, "date", main.period, main.date,
+                                       MCP_COUNTS_REFUSED)) != NULL
+        || (res->error = compare_series(p, args, &main, others, &n))
+               != NULL) {
+        return;
+    }
+    if (!report_calls(p, args, &main, others, n, limit, offset, calls)) {
+        res->error = "report: not a readable report id (matomo_list_reports "
+                     "lists them, e.g. Actions_getPageUrls)";
+        return;
+    }
     /* The report and its comparisons: one round trip. */
-    mcp_call_dated(req, mcp_arg_int(args, "idSite", 0), main.period,
-                   main.date, calls, n + 1, answers, &span);
+    mcp_call_dated(req, id_site, main.period, main.date, calls, n + 1,
+                   answers, &span);
     for (i = 0; i <= n; i++) {
         if (!mcp_answered(&answers[i], res)) {
             return;
@@ -584,96 +589,12 @@ static void run_get_report(mcp_request *req, json_object *args,
         return;
     }
     result = mcp_json_pool_own(p, json_object_new_object());
-    json_object_object_add(result, "idSite", json_object_new_int(
-                                                 mcp_arg_int(args, "idSite",
-                                                             0)));
+    json_object_object_add(result, "idSite", json_object_new_int(id_site));
     json_object_object_add(result, "period", json_object_get(span));
     shape_report(answers[0].json, rows, limit, offset, result);
     if (n > 0) {
-        list = json_object_new_array();
-        for (i = 1; i <= n; i++) {
-            json_object *data = report_rows(p, answers[i].json);
-
-            if (data == NULL) {     /* one entry per period: no rows */
-                data = mcp_json_pool_own(p, json_object_new_array());
-            }
-            json_object_array_add(list, compared(p, &others[i - 1], data,
-                                                 result));
-        }
-        json_object_object_add(result, "compare", list);
+        add_compared(p, others, n, answers, result);
     }
     mcp_mark_untrusted(result);
     res->structured = result;
 }
-
-const mcp_tool mcp_tool_get_report = {
-    "matomo_get_report",
-    "Get a report",
-    "Any report of the site's catalog as a table (columns once, rows as "
-    "arrays), numbers as numbers (rates are fractions: 0.12 is 12%). report "
-    "is an id from matomo_list_reports (Actions_getEntryPageUrls, "
-    "Referrers_getCampaigns, UserCountry_getCountry, "
-    "DevicesDetection_getType, ...; Module.action also works). Rows come "
-    "sorted as Matomo sorts them unless sort_by/sort_order say otherwise; "
-    "limit caps them (has_more and next_offset tell about the rest); "
-    "filter keeps labels matching a pattern; columns picks metric ids; "
-    "flat (default true) lists nested reports such as page URLs in full; "
-    "goal_metrics adds conversions, conversion rate and revenue per row; "
-    "compare_dates (with compare_periods) and compare_segments add, for "
-    "each comparison, the same rows' figures side by side, all in one call. "
-    "Dates are in the site's timezone; 'today' is partial; period range "
-    "with YYYY-MM-DD,YYYY-MM-DD gives one aggregate.",
-    "{\"type\":\"object\",\"properties\":{" MCP_PROP_ID_SITE ","
-    "\"report\":{\"type\":\"string\",\"maxLength\":120,\"pattern\":\""
-    REPORT_ID_PATTERN "\",\"description\":\"a report id from "
-    "matomo_list_reports, e.g. Actions_getPageUrls\"},"
-    MCP_PROP_PERIOD "," MCP_PROP_DATE "," MCP_PROP_SEGMENT ","
-    "\"sort_by\":{\"type\":\"string\",\"maxLength\":64,\"pattern\":"
-    "\"^[A-Za-z0-9_]+$\",\"description\":\"a metric id, e.g. nb_visits\"},"
-    "\"sort_order\":{\"type\":\"string\",\"enum\":[\"asc\",\"desc\"]},"
-    "\"limit\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":500,"
-    "\"default\":20},"
-    "\"offset\":{\"type\":\"integer\",\"minimum\":0,\"default\":0},"
-    "\"filter\":{\"type\":\"string\",\"minLength\":1,\"maxLength\":200,"
-    "\"description\":\"keep rows whose label matches this pattern\"},"
-    "\"columns\":{\"type\":\"array\",\"maxItems\":20,\"items\":{"
-    "\"type\":\"string\",\"pattern\":\"^[A-Za-z0-9_]+$\"}},"
-    "\"flat\":{\"type\":\"boolean\",\"default\":true},"
-    "\"goal_metrics\":{\"type\":\"boolean\",\"default\":false},"
-    "\"subtable\":{\"type\":\"integer\",\"minimum\":1,\"description\":"
-    "\"the idsubdatatable of a row, with flat false\"},"
-    "\"compare_dates\":{\"type\":\"array\",\"maxItems\":4,\"items\":{"
-    "\"type\":\"string\",\"pattern\":\"^[0-9]{4}-[0-9]{2}-[0-9]{2}"
-    "(,[0-9]{4}-[0-9]{2}-[0-9]{2})?$\"},\"description\":\"compare with "
-    "these dates (YYYY-MM-DD, or a pair with period range)\"},"
-    "\"compare_periods\":{\"type\":\"array\",\"maxItems\":4,\"items\":{"
-    "\"type\":\"string\",\"enum\":[\"day\",\"week\",\"month\",\"year\","
-    "\"range\"]},\"description\":\"the period of each compare_dates entry "
-    "(default: period)\"},"
-    "\"compare_segments\":{\"type\":\"array\",\"maxItems\":4,\"items\":{"
-    "\"type\":\"string\",\"maxLength\":2000,\"pattern\":\"^"
-    MCP_SEGMENT_COND "([;,]" MCP_SEGMENT_COND ")*$\"},\"description\":"
-    "\"compare with these segments over the same period\"}},"
-    "\"required\":[\"idSite\",\"report\"],\"additionalProperties\":false}",
-    "{\"type\":\"object\",\"properties\":{"
-    "\"idSite\":{\"type\":\"integer\"},"
-    "\"period\":{\"type\":\"object\",\"properties\":{"
-    "\"period\":{\"type\":\"string\"},\"date\":{\"type\":\"string\"},"
-    "\"start\":{\"type\":\"string\"},\"end\":{\"type\":\"string\"}},"
-    "\"required\":[\"period\",\"date\"]},"
-    "\"report\":{\"type\":\"object\"},"
-    "\"columns\":{\"type\":\"array\",\"items\":{\"type\":\"string\"}},"
-    "\"rows\":{\"type\":\"array\",\"items\":{\"type\":\"array\"}},"
-    "\"has_more\":{\"type\":\"boolean\"},"
-    "\"next_offset\":{\"type\":\"integer\"},"
-    "\"compare\":{\"type\":\"array\",\"items\":{\"type\":\"object\","
-    "\"properties\":{\"period\":{\"type\":\"object\"},"
-    "\"segment\":{\"type\":\"string\"},"
-    "\"columns\":{\"type\":\"array\",\"items\":{\"type\":\"string\"}},"
-    "\"rows\":{\"type\":\"array\",\"items\":{\"type\":\"array\"}}},"
-    "\"required\":[\"period\",\"columns\",\"rows\"]}},"
-    "\"note\":{\"type\":\"string\"}},"
-    "\"required\":[\"idSite\",\"period\",\"report\",\"columns\",\"rows\","
-    "\"has_more\"]}",
-    run_get_report
-};

@@ -8,8 +8,6 @@
 #include "mcp_shape.h"
 #include "mcp_toolkit.h"
 
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include <apr_strings.h>
@@ -36,8 +34,8 @@ static int site_matches(json_object *site, void *baton)
            || (url != NULL && strcasestr(url, search));
 }
 
-static void run_list_sites(mcp_request *req, json_object *args,
-                           mcp_tool_result *res)
+void mcp_tool_list_sites(mcp_request *req, json_object *args,
+                         mcp_tool_result *res)
 {
     const char *search = mcp_arg_string(args, "search", NULL);
     size_t limit = (size_t)mcp_arg_int(args, "limit", 50);
@@ -64,32 +62,6 @@ static void run_list_sites(mcp_request *req, json_object *args,
     res->structured = result;
 }
 
-const mcp_tool mcp_tool_list_sites = {
-        "matomo_list_sites",
-        "List Matomo sites",
-        "The Matomo sites (websites, apps) this token can see: id, name, "
-        "main URL, timezone (dates in every report are in it), currency and "
-        "whether ecommerce is on. Call it first to learn site ids. search "
-        "matches names and URLs (case-insensitive); results come in pages: "
-        "when has_more is true, call again with offset=next_offset.",
-        "{\"type\":\"object\",\"properties\":{"
-        "\"search\":{\"type\":\"string\",\"minLength\":1,\"maxLength\":100,"
-        "\"description\":\"part of a site name or URL\"},"
-        "\"limit\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":100,"
-        "\"default\":50},"
-        "\"offset\":{\"type\":\"integer\",\"minimum\":0,\"default\":0}},"
-        "\"additionalProperties\":false}",
-        "{\"type\":\"object\",\"properties\":{"
-        "\"sites\":{\"type\":\"object\",\"properties\":{"
-        "\"columns\":{\"type\":\"array\",\"items\":{\"type\":\"string\"}},"
-        "\"rows\":{\"type\":\"array\",\"items\":{\"type\":\"array\"}}},"
-        "\"required\":[\"columns\",\"rows\"]},"
-        "\"total\":{\"type\":\"integer\"},"
-        "\"has_more\":{\"type\":\"boolean\"},"
-        "\"next_offset\":{\"type\":\"integer\"}},"
-        "\"required\":[\"sites\",\"total\",\"has_more\"]}",
-        run_list_sites
-    };
 
 /* --- matomo_sites_overview ------------------------------------------ */
 
@@ -161,63 +133,14 @@ static json_object *overview_rows(json_object *sites, size_t limit)
     return rows;
 }
 
-static json_object *overview_span(apr_pool_t *p, const char *period,
-                                  const char *date)
+/* MultiSites.getAll for one period, sorted by sort_by, a page of sites. */
+static apr_array_header_t *overview_params(apr_pool_t *p, const char *period,
+                                           const char *date,
+                                           const char *sort_by, size_t limit,
+                                           size_t offset)
 {
-    json_object *span = json_object_new_object();
-    mcp_day start, end;
-
-    json_object_object_add(span, "period", json_object_new_string(period));
-    json_object_object_add(span, "date", json_object_new_string(date));
-    if (mcp_period_resolve(period, date, &start, &end)) {
-        json_object_object_add(span, "start", json_object_new_string(
-                                                  mcp_day_format(p, start)));
-        json_object_object_add(span, "end", json_object_new_string(
-                                                mcp_day_format(p, end)));
-    }
-    return span;
-}
-
-static void run_sites_overview(mcp_request *req, json_object *args,
-                               mcp_tool_result *res)
-{
-    apr_pool_t *p = req->pool;
     apr_array_header_t *params = mcp_matomo_params(p);
-    const char *period = mcp_arg_string(args, "period", "day");
-    const char *date = mcp_arg_string(args, "date", "yesterday");
-    const char *sort_by = mcp_arg_string(args, "sort_by", "visits");
-    size_t limit = (size_t)mcp_arg_int(args, "limit", 20);
-    size_t offset = (size_t)mcp_arg_int(args, "offset", 0);
-    int range = !strcmp(period, "range");
-    int pair = strchr(date, ',') != NULL;
-    int counted = !strncmp(date, "last", 4) || !strncmp(date, "previous", 8);
-    int zero = counted && atoi(date + (date[0] == 'l' ? 4 : 8)) == 0;
-    json_object *result, *table, *cols, *first, *ratio = NULL;
-    mcp_matomo_answer a;
-    mcp_day s, e;
-    size_t c, n;
 
-    if (zero) {
-        res->error = "date: lastN and previousN need N of 1 or more";
-        return;
-    }
-    if (range ? !(pair || counted) : (pair || counted)) {
-        res->error = range ? "date: period range takes YYYY-MM-DD,YYYY-MM-DD "
-                             "or lastN/previousN (days, one aggregate)"
-                           : "date: day, week, month and year take "
-                             "YYYY-MM-DD, today or yesterday (one period)";
-        return;
-    }
-    if (pair && !mcp_period_resolve(period, date, &s, &e)) {
-        res->error = "date: the range must be two calendar days, the first "
-                     "not after the second";
-        return;
-    }
-    if (!pair && !counted && !mcp_date_is_relative(date)
-        && !mcp_day_parse(date, &s)) {
-        res->error = "date: not a calendar day (YYYY-MM-DD)";
-        return;
-    }
     mcp_matomo_param_add(params, "period", period);
     mcp_matomo_param_add(params, "date", date);
     mcp_matomo_param_add(params, "enhanced", "1");
@@ -227,14 +150,62 @@ static void run_sites_overview(mcp_request *req, json_object *args,
                          : !strcmp(sort_by, "revenue") ? "revenue"
                                                        : "nb_visits");
     mcp_matomo_param_add(params, "filter_sort_order", "desc");
-    /* One row more than asked tells whether there is more. */
-    mcp_matomo_param_add(params, "filter_limit",
-                         apr_psprintf(p, "%lu", (unsigned long)limit + 1));
-    if (offset > 0) {
-        mcp_matomo_param_add(params, "filter_offset",
-                             apr_psprintf(p, "%lu", (unsigned long)offset));
+    mcp_paged_params(p, params, limit, offset);
+    return params;
+}
+
+static json_object *overview_table(json_object *sites, size_t limit)
+{
+    json_object *table = json_object_new_object();
+    json_object *cols = json_object_new_array();
+    size_t c;
+
+    for (c = 0; c < N_OVERVIEW_COLUMNS; c++) {
+        json_object_array_add(cols, json_object_new_string(
+                                        overview_columns[c].name));
     }
-    mcp_server_call_matomo(req, "MultiSites.getAll", params, &a);
+    json_object_object_add(table, "columns", cols);
+    json_object_object_add(table, "rows", overview_rows(sites, limit));
+    return table;
+}
+
+/* For a period still in progress Matomo compares with the previous period
+ * scaled to the part elapsed (its "ratio"): the share, when it is one. */
+static void add_elapsed_share(json_object *result, json_object *sites)
+{
+    json_object *first = mcp_json_array_get(sites, 0), *ratio = NULL;
+
+    if (first != NULL && json_object_object_get_ex(first, "ratio", &ratio)
+        && ratio != NULL && json_object_get_double(ratio) > 0
+        && json_object_get_double(ratio) < 1) {
+        json_object_object_add(result, "elapsed_share",
+                               mcp_shape_number(ratio));
+    }
+}
+
+void mcp_tool_sites_overview(mcp_request *req, json_object *args,
+                             mcp_tool_result *res)
+{
+    apr_pool_t *p = req->pool;
+    const char *period = mcp_arg_string(args, "period", "day");
+    const char *date = mcp_arg_string(args, "date", "yesterday");
+    size_t limit = (size_t)mcp_arg_int(args, "limit", 20);
+    size_t offset = (size_t)mcp_arg_int(args, "offset", 0);
+    json_object *result;
+    mcp_matomo_answer a;
+    size_t n;
+
+    /* Across sites Matomo resolves relative dates in UTC, which no site's
+     * today tells: the span is stated for absolute dates only. */
+    if ((res->error = mcp_period_check(p, "date", period, date,
+                                       MCP_COUNTS_REFUSED)) != NULL) {
+        return;
+    }
+    mcp_server_call_matomo(req, "MultiSites.getAll",
+                           overview_params(p, period, date,
+                                           mcp_arg_string(args, "sort_by",
+                                                          "visits"),
+                                           limit, offset), &a);
     if (!mcp_answered(&a, res)) {
         return;
     }
@@ -244,73 +215,10 @@ static void run_sites_overview(mcp_request *req, json_object *args,
     }
     n = mcp_json_array_length(a.json);
     result = mcp_json_pool_own(p, json_object_new_object());
-    json_object_object_add(result, "period", overview_span(p, period, date));
-    table = json_object_new_object();
-    cols = json_object_new_array();
-    for (c = 0; c < N_OVERVIEW_COLUMNS; c++) {
-        json_object_array_add(cols, json_object_new_string(
-                                        overview_columns[c].name));
-    }
-    json_object_object_add(table, "columns", cols);
-    json_object_object_add(table, "rows", overview_rows(a.json, limit));
-    json_object_object_add(result, "sites", table);
-    json_object_object_add(result, "has_more",
-                           json_object_new_boolean(n > limit));
-    if (n > limit) {
-        json_object_object_add(result, "next_offset", json_object_new_int64(
-                                   (int64_t)(offset + limit)));
-    }
-    /* For a period still in progress Matomo compares with the previous
-     * period scaled to the part elapsed (its "ratio"). */
-    first = n > 0 ? mcp_json_array_get(a.json, 0) : NULL;
-    if (first != NULL && json_object_object_get_ex(first, "ratio", &ratio)
-        && ratio != NULL && json_object_get_double(ratio) > 0
-        && json_object_get_double(ratio) < 1) {
-        json_object_object_add(result, "elapsed_share",
-                               mcp_shape_number(ratio));
-    }
+    json_object_object_add(result, "period",
+                           mcp_span_json(p, period, date, NULL));
+    json_object_object_add(result, "sites", overview_table(a.json, limit));
+    mcp_paged_result(result, n, limit, offset);
+    add_elapsed_share(result, a.json);
     res->structured = result;
 }
-
-const mcp_tool mcp_tool_sites_overview = {
-    "matomo_sites_overview",
-    "All sites at a glance",
-    "Every site this token can see for one period, as Matomo's All "
-    "Websites dashboard: visits, pageviews and revenue (in the site's "
-    "currency), each with the previous period's figure and the change in "
-    "percent (-15.4 means -15.4%), sorted by sort_by (most first). For a "
-    "period still in progress (today, this week...) Matomo compares with "
-    "the previous period scaled to the part elapsed (elapsed_share, e.g. "
-    "0.5 halfway), so the change is fair while the *_previous figures are "
-    "whole. period range takes YYYY-MM-DD,YYYY-MM-DD (or lastN days) and "
-    "compares with the same number of days before. Relative dates (today, "
-    "yesterday) are resolved by Matomo in UTC when the token sees several "
-    "sites (in the site's timezone when it sees one); give YYYY-MM-DD to "
-    "be exact (period then states start and end). Pages: when has_more is "
-    "true, call again with offset=next_offset.",
-    "{\"type\":\"object\",\"properties\":{" MCP_PROP_PERIOD ","
-    "\"date\":{\"type\":\"string\",\"maxLength\":21,\"default\":"
-    "\"yesterday\",\"pattern\":\"" MCP_DATE_PATTERN "\","
-    "\"description\":\"YYYY-MM-DD, today or yesterday; with period range "
-    "YYYY-MM-DD,YYYY-MM-DD, lastN or previousN (N days, N from 1)\"},"
-    "\"sort_by\":{\"type\":\"string\",\"enum\":[\"visits\",\"pageviews\","
-    "\"revenue\"],\"default\":\"visits\"},"
-    "\"limit\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":100,"
-    "\"default\":20},"
-    "\"offset\":{\"type\":\"integer\",\"minimum\":0,\"default\":0}},"
-    "\"additionalProperties\":false}",
-    "{\"type\":\"object\",\"properties\":{"
-    "\"period\":{\"type\":\"object\",\"properties\":{"
-    "\"period\":{\"type\":\"string\"},\"date\":{\"type\":\"string\"},"
-    "\"start\":{\"type\":\"string\"},\"end\":{\"type\":\"string\"}},"
-    "\"required\":[\"period\",\"date\"]},"
-    "\"sites\":{\"type\":\"object\",\"properties\":{"
-    "\"columns\":{\"type\":\"array\",\"items\":{\"type\":\"string\"}},"
-    "\"rows\":{\"type\":\"array\",\"items\":{\"type\":\"array\"}}},"
-    "\"required\":[\"columns\",\"rows\"]},"
-    "\"has_more\":{\"type\":\"boolean\"},"
-    "\"next_offset\":{\"type\":\"integer\"},"
-    "\"elapsed_share\":{\"type\":\"number\"}},"
-    "\"required\":[\"period\",\"sites\",\"has_more\"]}",
-    run_sites_overview
-};

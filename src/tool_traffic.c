@@ -9,8 +9,6 @@
 #include "mcp_shape.h"
 #include "mcp_toolkit.h"
 
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include <apr_strings.h>
@@ -22,37 +20,10 @@ static long day_num(mcp_day d)
     return d.y * 10000L + d.m * 100L + d.d;
 }
 
-/* N of "lastN" / "previousN" (prefix included in s), else 0. */
-static int count_of(const char *s, const char *prefix)
-{
-    size_t n = strlen(prefix);
-
-    if (strncmp(s, prefix, n) != 0 || s[n] == '\0'
-        || strspn(s + n, "0123456789") != strlen(s + n)) {
-        return 0;
-    }
-    return atoi(s + n);
-}
-
 static int is_number(json_object *v)
 {
     return json_object_is_type(v, json_type_int)
            || json_object_is_type(v, json_type_double);
-}
-
-/* {"period","date","start","end"} for days we computed ourselves. */
-static json_object *span_of(apr_pool_t *p, const char *period,
-                            const char *date, mcp_day start, mcp_day end)
-{
-    json_object *span = json_object_new_object();
-
-    json_object_object_add(span, "period", json_object_new_string(period));
-    json_object_object_add(span, "date", json_object_new_string(date));
-    json_object_object_add(span, "start", json_object_new_string(
-                                              mcp_day_format(p, start)));
-    json_object_object_add(span, "end", json_object_new_string(
-                                            mcp_day_format(p, end)));
-    return span;
 }
 
 /* The start and end of a span object, when it has them. */
@@ -63,38 +34,6 @@ static int span_days(json_object *span, mcp_day *start, mcp_day *end)
 
     return s != NULL && e != NULL && mcp_day_parse(s, start)
            && mcp_day_parse(e, end);
-}
-
-/* Cross-field rules of period and date the schema cannot say. */
-static const char *check_period_date(apr_pool_t *p, const char *period,
-                                     const char *date)
-{
-    int range = !strcmp(period, "range");
-    int pair = strchr(date, ',') != NULL;
-    int counted = count_of(date, "last") > 0 || count_of(date, "previous") > 0;
-    const char *error;
-    mcp_day s, e;
-
-    if (!counted
-        && (!strncmp(date, "last", 4) || !strncmp(date, "previous", 8))) {
-        return "date: lastN and previousN need N of 1 or more";
-    }
-    if ((error = mcp_check_range_date(period, date)) != NULL) {
-        return error;
-    }
-    if (!range && pair) {
-        return "date: YYYY-MM-DD,YYYY-MM-DD needs period range (a single "
-               "date, today, yesterday, lastN or previousN go with day, "
-               "week, month or year)";
-    }
-    if (pair && !mcp_period_resolve(period, date, &s, &e)) {
-        return "date: the range must be two calendar days, the first not "
-               "after the second";
-    }
-    if (!pair && !mcp_date_is_relative(date) && !mcp_day_parse(date, &s)) {
-        return "date: not a calendar day (YYYY-MM-DD)";
-    }
-    return mcp_check_date_count(p, period, date);
 }
 
 /* The parameters of a dated call: idSite, period, date, segment, numbers
@@ -393,7 +332,7 @@ static int window_size(const char *period, const char *date, int n,
                        const char *compare_to)
 {
     /* previousN, and yesterday's period (today's or the one before) */
-    int back = count_of(date, "previous") > 0 || !strcmp(date, "yesterday");
+    int back = !strncmp(date, "previous", 8) || !strcmp(date, "yesterday");
 
     if (!strcmp(compare_to, "previous_period")) {
         return back + 2 * n;
@@ -423,7 +362,7 @@ static const char *check_window(apr_pool_t *p, const char *period,
                         "Matomo in one call, and it gives at most %d; ask "
                         "for %s%d or fewer, or give date and compare_to as "
                         "YYYY-MM-DD", date, compare_to, size, period, cap,
-                        count_of(date, "last") > 0 ? "last" : "previous",
+                        !strncmp(date, "last", 4) ? "last" : "previous",
                         fits);
 }
 
@@ -487,224 +426,227 @@ static json_object *goals_or_null(const mcp_matomo_answer *a)
                ? a->json : NULL;
 }
 
-static void run_traffic_summary(mcp_request *req, json_object *args,
-                                mcp_tool_result *res)
+/* A traffic_summary question, and how it is asked of Matomo. */
+typedef struct {
+    int id_site;
+    const char *period, *date, *segment;
+    const char *compare_to;    /* NULL: no comparison */
+    /* lastN/previousN of days, weeks...: one entry per period (a table);
+     * with period range they are one aggregate. */
+    int table;
+    int n;                     /* periods asked for (1 unless table) */
+    /* 1: a relative date compared with previous_period/previous_year, so
+     * Matomo is asked for one window of periods (asked_date = lastK)
+     * holding both, picked apart once the site's today is known. */
+    int window;
+    const char *asked_date;
+    const char *cdate;         /* the comparison's own date, or NULL */
+    mcp_day cs, ce;            /* the comparison's days */
+} summary_query;
+
+static void summary_read(json_object *args, summary_query *q)
+{
+    memset(q, 0, sizeof(*q));
+    q->id_site = mcp_arg_int(args, "idSite", 0);
+    q->period = mcp_arg_string(args, "period", "day");
+    q->date = q->asked_date = mcp_arg_string(args, "date", "yesterday");
+    q->segment = mcp_arg_string(args, "segment", NULL);
+    q->compare_to = mcp_arg_string(args, "compare_to", NULL);
+    q->table = strcmp(q->period, "range") != 0
+               && mcp_period_count(q->date) > 0;
+    q->n = q->table ? mcp_period_count(q->date) : 1;
+}
+
+/* The comparison's dates.  Absolute dates: computed here, and the
+ * comparison's calls ride in the same bulk request.  A relative date
+ * (today, yesterday, lastN, previousN) depends on the site's today, which
+ * Matomo only tells in the answer (mcp_call_dated asks for it in the same
+ * round trip); asking first and then comparing would be a second round
+ * trip.  So:
+ *   - compare_to a day: the comparison is absolute anyway (N periods
+ *     ending with the one holding that day);
+ *   - previous_period/previous_year: ask for one window of periods ending
+ *     with today's (date=lastK) that holds both the asked periods and
+ *     their comparison whatever today is, then pick both out of it by
+ *     their dates once today is known.  Exact Matomo figures per period,
+ *     one round trip; a previous_year window of days is long (about 370
+ *     days) but still one request;
+ *   - a relative range (period range, lastN/previousN) is one aggregate
+ *     that no window can hold: refused, with the way out. */
+static const char *summary_plan(apr_pool_t *p, summary_query *q)
+{
+    mcp_day s, e, d;
+    const char *err;
+
+    if (q->compare_to == NULL) {
+        return NULL;
+    }
+    if (strcmp(q->compare_to, "previous_period") != 0
+        && strcmp(q->compare_to, "previous_year") != 0
+        && !mcp_day_parse(q->compare_to, &d)) {
+        return "compare_to: not a calendar day (previous_period, "
+               "previous_year or YYYY-MM-DD)";
+    }
+    if (!mcp_period_is_relative(q->date)) {
+        mcp_period_resolve(q->period, q->date, &s, &e);
+        if (!compare_days(q->period, s, e, q->compare_to, &q->cs, &q->ce)) {
+            return "compare_to: no comparison period for this date";
+        }
+        q->cdate = date_for(p, !strcmp(q->period, "range"), q->cs, q->ce);
+        return NULL;
+    }
+    if (!strcmp(q->period, "range")) {
+        return "compare_to: with period range, give date as "
+               "YYYY-MM-DD,YYYY-MM-DD (a lastN/previousN range ends on the "
+               "site's today, unknown before the call; period "
+               "day/week/month/year take lastN)";
+    }
+    if (mcp_day_parse(q->compare_to, &d)) {
+        periods_ending(q->period, d, q->n, &q->cs, &q->ce);
+        q->cdate = date_for(p, q->table, q->cs, q->ce);
+        return NULL;
+    }
+    if ((err = check_window(p, q->period, q->date, q->n, q->compare_to))
+        != NULL) {
+        return err;
+    }
+    q->window = 1;
+    q->asked_date = apr_psprintf(p, "last%d", window_size(q->period, q->date,
+                                                          q->n,
+                                                          q->compare_to));
+    return NULL;
+}
+
+/* VisitsSummary.get and Goals.get for the asked date, and for the
+ * comparison's own date when it has one: one round trip.  The number of
+ * calls made. */
+static int summary_call(mcp_request *req, const summary_query *q,
+                        mcp_matomo_answer *answers, json_object **span)
 {
     apr_pool_t *p = req->pool;
-    int id_site = mcp_arg_int(args, "idSite", 0);
-    const char *period = mcp_arg_string(args, "period", "day");
-    const char *date = mcp_arg_string(args, "date", "yesterday");
-    const char *segment = mcp_arg_string(args, "segment", NULL);
-    const char *compare_to = mcp_arg_string(args, "compare_to", NULL);
-    int relative = mcp_date_is_relative(date);
-    /* lastN/previousN of days, weeks...: one entry per period; with
-     * period range they are one aggregate. */
-    int table = strcmp(period, "range") != 0
-                && (count_of(date, "last") > 0
-                    || count_of(date, "previous") > 0);
-    int window = 0, ncalls = 2;
-    const char *asked_date = date, *cdate = NULL, *err;
     mcp_matomo_request calls[4];
+    int n = 2;
+
+    calls[0] = dated_call(p, "VisitsSummary.get", q->id_site, q->period,
+                          q->asked_date, q->segment, NULL);
+    calls[1] = dated_call(p, "Goals.get", q->id_site, q->period,
+                          q->asked_date, q->segment, NULL);
+    if (q->cdate != NULL) {
+        calls[2] = dated_call(p, "VisitsSummary.get", q->id_site, q->period,
+                              q->cdate, q->segment, NULL);
+        calls[3] = dated_call(p, "Goals.get", q->id_site, q->period,
+                              q->cdate, q->segment, NULL);
+        n = 4;
+    }
+    mcp_call_dated(req, q->id_site, q->period, q->date, calls, n, answers,
+                   span);
+    return n;
+}
+
+/* The asked figures into result; from a window, the periods span says,
+ * and then the comparison's days too (known only now). */
+static const char *summary_figures(summary_query *q, json_object *span,
+                                   const mcp_matomo_answer *answers,
+                                   json_object *result)
+{
+    json_object *goals = goals_or_null(&answers[1]);
+    mcp_day s, e;
+
+    if (!q->window) {
+        return put_figures(result, answers[0].json, goals, q->table,
+                           q->period, NULL, NULL);
+    }
+    if (!span_days(span, &s, &e)
+        || !compare_days(q->period, s, e, q->compare_to, &q->cs, &q->ce)) {
+        return "Matomo did not tell the site's today: give date as "
+               "YYYY-MM-DD to compare";
+    }
+    return put_figures(result, answers[0].json, goals, q->table, q->period,
+                       &s, &e);
+}
+
+/* Conversions and revenue come from Goals.get: when it failed, the result
+ * says why instead of showing no goals. */
+static void note_missing_goals(apr_pool_t *p, const mcp_matomo_answer *goals,
+                               json_object *result)
+{
+    json_object_object_add(result, "note", json_object_new_string(
+        apr_pstrcat(p, "conversions and revenue unavailable: ",
+                    goals->message ? goals->message
+                                   : "Goals.get gave no figures",
+                    NULL)));
+}
+
+/* compare {period, metrics or columns/rows, change} into result. */
+static const char *summary_compare(apr_pool_t *p, const summary_query *q,
+                                   const mcp_matomo_answer *answers,
+                                   json_object *result)
+{
+    json_object *goals = goals_or_null(&answers[1]);
+    json_object *compare = json_object_new_object();
+    int several = q->table || !strcmp(q->period, "range");
+    const char *err;
+
+    json_object_object_add(result, "compare", compare);
+    json_object_object_add(compare, "period", mcp_span_days(
+        p, q->period, date_for(p, several, q->cs, q->ce), &q->cs, &q->ce));
+    if (q->window) {
+        err = put_figures(compare, answers[0].json, goals, q->table,
+                          q->period, &q->cs, &q->ce);
+    }
+    else if (answers[2].status != MCP_MATOMO_OK) {
+        return apr_pstrcat(p, "compare_to: Matomo did not answer for ",
+                           mcp_day_format(p, q->cs), " to ",
+                           mcp_day_format(p, q->ce), ": ",
+                           answers[2].message ? answers[2].message
+                                              : "no answer", NULL);
+    }
+    else {
+        err = put_figures(compare, answers[2].json,
+                          goals != NULL ? goals_or_null(&answers[3]) : NULL,
+                          q->table, q->period, NULL, NULL);
+    }
+    if (err == NULL && !q->table) {
+        json_object_object_add(compare, "change", change_of(
+            json_object_object_get(result, "metrics"),
+            json_object_object_get(compare, "metrics")));
+    }
+    return err;
+}
+
+void mcp_tool_traffic_summary(mcp_request *req, json_object *args,
+                              mcp_tool_result *res)
+{
+    apr_pool_t *p = req->pool;
     mcp_matomo_answer answers[4];
-    json_object *span = NULL, *result, *compare = NULL, *goals, *cgoals;
-    mcp_day s, e, cs, ce, d;
+    json_object *span = NULL, *result;
+    summary_query q;
 
-    if ((err = check_period_date(p, period, date)) != NULL) {
-        res->error = err;
+    summary_read(args, &q);
+    if ((res->error = mcp_period_check(p, "date", q.period, q.date,
+                                       MCP_COUNTS_PER_PERIOD)) != NULL
+        || (res->error = summary_plan(p, &q)) != NULL) {
         return;
     }
-    if (compare_to != NULL && strcmp(compare_to, "previous_period") != 0
-        && strcmp(compare_to, "previous_year") != 0
-        && !mcp_day_parse(compare_to, &d)) {
-        res->error = "compare_to: not a calendar day (previous_period, "
-                     "previous_year or YYYY-MM-DD)";
-        return;
-    }
-    /* The comparison's dates.  Absolute dates: computed here, and the
-     * comparison's calls ride in the same bulk request.  A relative date
-     * (today, yesterday, lastN, previousN) depends on the site's today,
-     * which Matomo only tells in the answer (mcp_call_dated asks for it in
-     * the same round trip); asking first and then comparing would be a
-     * second round trip.  So:
-     *   - compare_to a day: the comparison is absolute anyway (N periods
-     *     ending with the one holding that day);
-     *   - previous_period/previous_year: ask for one window of periods
-     *     ending with today's (date=lastK) that holds both the asked
-     *     periods and their comparison whatever today is, then pick both
-     *     out of it by their dates once today is known.  Exact Matomo
-     *     figures per period, one round trip; a previous_year window of
-     *     days is long (about 370 days) but still one request;
-     *   - a relative range (period range, lastN/previousN) is one
-     *     aggregate that no window can hold: refused, with the way out. */
-    if (compare_to != NULL) {
-        int n = table ? (count_of(date, "last") + count_of(date, "previous"))
-                      : 1;
-
-        if (!relative) {
-            mcp_period_resolve(period, date, &s, &e);
-            if (!compare_days(period, s, e, compare_to, &cs, &ce)) {
-                res->error = "compare_to: no comparison period for this date";
-                return;
-            }
-            cdate = date_for(p, !strcmp(period, "range"), cs, ce);
-        }
-        else if (!strcmp(period, "range")) {
-            res->error = "compare_to: with period range, give date as "
-                         "YYYY-MM-DD,YYYY-MM-DD (a lastN/previousN range "
-                         "ends on the site's today, unknown before the "
-                         "call; period day/week/month/year take lastN)";
-            return;
-        }
-        else if (mcp_day_parse(compare_to, &d)) {
-            periods_ending(period, d, n, &cs, &ce);
-            cdate = date_for(p, table, cs, ce);
-        }
-        else {
-            if ((err = check_window(p, period, date, n, compare_to))
-                != NULL) {
-                res->error = err;
-                return;
-            }
-            window = 1;
-            asked_date = apr_psprintf(p, "last%d",
-                                      window_size(period, date, n,
-                                                  compare_to));
-        }
-    }
-    calls[0] = dated_call(p, "VisitsSummary.get", id_site, period, asked_date,
-                          segment, NULL);
-    calls[1] = dated_call(p, "Goals.get", id_site, period, asked_date,
-                          segment, NULL);
-    if (cdate != NULL) {
-        calls[2] = dated_call(p, "VisitsSummary.get", id_site, period, cdate,
-                              segment, NULL);
-        calls[3] = dated_call(p, "Goals.get", id_site, period, cdate, segment,
-                              NULL);
-        ncalls = 4;
-    }
-    mcp_call_dated(req, id_site, period, date, calls, ncalls, answers, &span);
+    summary_call(req, &q, answers, &span);
     if (!mcp_answered(&answers[0], res)) {
         return;
     }
     result = mcp_json_pool_own(p, json_object_new_object());
-    json_object_object_add(result, "idSite", json_object_new_int(id_site));
+    json_object_object_add(result, "idSite", json_object_new_int(q.id_site));
     json_object_object_add(result, "period", json_object_get(span));
-    goals = goals_or_null(&answers[1]);
-    if (window) {
-        if (!span_days(span, &s, &e)
-            || !compare_days(period, s, e, compare_to, &cs, &ce)) {
-            res->error = "Matomo did not tell the site's today: give date as "
-                         "YYYY-MM-DD to compare";
-            return;
-        }
-        err = put_figures(result, answers[0].json, goals, table, period, &s,
-                          &e);
-    }
-    else {
-        err = put_figures(result, answers[0].json, goals, table, period, NULL,
-                          NULL);
-    }
-    if (err != NULL) {
-        res->error = err;
+    if ((res->error = summary_figures(&q, span, answers, result)) != NULL) {
         return;
     }
-    if (goals == NULL) {
-        json_object_object_add(result, "note", json_object_new_string(
-            apr_pstrcat(p, "conversions and revenue unavailable: ",
-                        answers[1].message ? answers[1].message
-                                           : "Goals.get gave no figures",
-                        NULL)));
+    if (goals_or_null(&answers[1]) == NULL) {
+        note_missing_goals(p, &answers[1], result);
     }
-    if (compare_to != NULL) {
-        int several = table || !strcmp(period, "range");
-
-        compare = json_object_new_object();
-        json_object_object_add(result, "compare", compare);
-        json_object_object_add(compare, "period", span_of(
-            p, period, date_for(p, several, cs, ce), cs, ce));
-        if (window) {
-            err = put_figures(compare, answers[0].json, goals, table, period,
-                              &cs, &ce);
-        }
-        else {
-            if (answers[2].status != MCP_MATOMO_OK) {
-                res->error = apr_pstrcat(
-                    p, "compare_to: Matomo did not answer for ",
-                    mcp_day_format(p, cs), " to ", mcp_day_format(p, ce),
-                    ": ", answers[2].message ? answers[2].message : "no answer",
-                    NULL);
-                return;
-            }
-            cgoals = goals_or_null(&answers[3]);
-            err = put_figures(compare, answers[2].json,
-                              goals != NULL ? cgoals : NULL, table, period,
-                              NULL, NULL);
-        }
-        if (err != NULL) {
-            res->error = err;
-            return;
-        }
-        if (!table) {
-            json_object_object_add(compare, "change", change_of(
-                json_object_object_get(result, "metrics"),
-                json_object_object_get(compare, "metrics")));
-        }
+    if (q.compare_to != NULL
+        && (res->error = summary_compare(p, &q, answers, result)) != NULL) {
+        return;
     }
     res->structured = result;
 }
-
-#define METRICS_TEXT                                                          \
-    "nb_visits, nb_uniq_visitors (left out for most ranges), nb_actions, "    \
-    "nb_actions_per_visit, bounce_rate, avg_time_on_site (seconds), "         \
-    "nb_conversions, conversion_rate, revenue (site currency)"
-
-const mcp_tool mcp_tool_traffic_summary = {
-    "matomo_traffic_summary",
-    "Traffic summary of a site",
-    "Headline figures of one site for a period: " METRICS_TEXT ". Rates are "
-    "fractions (0.06 is 6%). compare_to adds the same figures for another "
-    "period and their change, in the same call: previous_period (the period "
-    "before, e.g. last week for this week), previous_year (same day, the "
-    "week 52 weeks earlier, same month or previous year; a range's dates a "
-    "year earlier) or YYYY-MM-DD (the same kind of period holding that "
-    "day). Result: metrics {metric: value}, compare {period, metrics, "
-    "change {metric: {abs, pct}}} where pct is the change in percent of "
-    "the comparison (-57.8 means -57.8%; absent when the comparison is 0). "
-    "date lastN/previousN with period day/week/month/year gives a table "
-    "(columns, rows: one row per period, date first) instead of metrics, "
-    "and compare.rows for the comparison periods (Matomo gives at most "
-    "10 years, 120 months, 520 weeks in one call, and a relative date's "
-    "comparison rides in that call: with compare_to previous_period, "
-    "years take last5 at most); period range with "
-    "YYYY-MM-DD,YYYY-MM-DD (or lastN days) gives one aggregate. Dates are "
-    "in the site's timezone; 'today' is partial, so compare it with care. "
-    "segment narrows to matching visits. period tells the dates covered.",
-    "{\"type\":\"object\",\"properties\":{" MCP_PROP_ID_SITE ","
-    MCP_PROP_PERIOD "," MCP_PROP_DATE "," MCP_PROP_SEGMENT ","
-    "\"compare_to\":{\"type\":\"string\",\"maxLength\":15,\"pattern\":"
-    "\"^(previous_period|previous_year|[0-9]{4}-[0-9]{2}-[0-9]{2})$\","
-    "\"description\":\"previous_period, previous_year, or YYYY-MM-DD: a "
-    "day of the period to compare with\"}},"
-    "\"required\":[\"idSite\"],\"additionalProperties\":false}",
-    "{\"type\":\"object\",\"properties\":{"
-    "\"idSite\":{\"type\":\"integer\"},"
-    "\"period\":" MCP_SCHEMA_SPAN ","
-    "\"metrics\":{\"type\":\"object\"},"
-    "\"columns\":{\"type\":\"array\",\"items\":{\"type\":\"string\"}},"
-    "\"rows\":{\"type\":\"array\",\"items\":{\"type\":\"array\"}},"
-    "\"compare\":{\"type\":\"object\",\"properties\":{"
-    "\"period\":" MCP_SCHEMA_SPAN ","
-    "\"metrics\":{\"type\":\"object\"},"
-    "\"columns\":{\"type\":\"array\",\"items\":{\"type\":\"string\"}},"
-    "\"rows\":{\"type\":\"array\",\"items\":{\"type\":\"array\"}},"
-    "\"change\":{\"type\":\"object\",\"additionalProperties\":{"
-    "\"type\":\"object\",\"properties\":{\"abs\":{\"type\":\"number\"},"
-    "\"pct\":{\"type\":\"number\"}},\"required\":[\"abs\"]}}},"
-    "\"required\":[\"period\"]},"
-    "\"note\":{\"type\":\"string\"}},"
-    "\"required\":[\"idSite\",\"period\"]}",
-    run_traffic_summary
-};
 
 /* --- matomo_get_trend ------------------------------------------------ */
 
@@ -848,223 +790,225 @@ static const char *metric_names(apr_pool_t *p, json_object *metrics)
     return text;
 }
 
-static void run_get_trend(mcp_request *req, json_object *args,
-                          mcp_tool_result *res)
-{
-    apr_pool_t *p = req->pool;
-    int id_site = mcp_arg_int(args, "idSite", 0);
-    const char *period = mcp_arg_string(args, "period", "day");
-    const char *segment = mcp_arg_string(args, "segment", NULL);
-    const char *report = mcp_arg_string(args, "report", NULL);
-    const char *label = mcp_arg_string(args, "label", NULL);
-    int last = mcp_arg_int(args, "last", default_last(period));
-    const char *date = apr_psprintf(p, "last%d", last);
-    json_object *list = mcp_json_get_typed(args, "metrics", json_type_array);
+/* A get_trend question. */
+typedef struct {
+    int id_site;
+    const char *period, *segment;
+    const char *report, *label;    /* both or neither: a row evolution */
+    int last;
+    const char *date;              /* lastN */
     const char *names[MAX_TREND_METRICS];
-    const char *columns[N_SOURCES];
-    int which[MAX_TREND_METRICS], call_of[N_SOURCES];
-    int found[MAX_TREND_METRICS], data[MAX_TREND_METRICS];
-    mcp_matomo_request calls[N_SOURCES];
-    mcp_matomo_answer answers[N_SOURCES];
-    json_object *maps[N_SOURCES], *span = NULL, *result, *cols, *rows;
-    int n = 0, ncalls = 0, i, s;
+    int n;
+} trend_query;
 
+static const char *trend_read(apr_pool_t *p, json_object *args,
+                              trend_query *q)
+{
+    json_object *list = mcp_json_get_typed(args, "metrics", json_type_array);
+    const char *err;
+    int i;
+
+    q->id_site = mcp_arg_int(args, "idSite", 0);
+    q->period = mcp_arg_string(args, "period", "day");
+    q->segment = mcp_arg_string(args, "segment", NULL);
+    q->report = mcp_arg_string(args, "report", NULL);
+    q->label = mcp_arg_string(args, "label", NULL);
+    q->last = mcp_arg_int(args, "last", default_last(q->period));
+    q->date = apr_psprintf(p, "last%d", q->last);
+    q->n = 0;
     for (i = 0; list != NULL && i < (int)mcp_json_array_length(list)
                 && i < MAX_TREND_METRICS; i++) {
-        names[n++] = json_object_get_string(mcp_json_array_get(list, i));
+        q->names[q->n++] = json_object_get_string(mcp_json_array_get(list,
+                                                                     i));
     }
     if (list == NULL) {
-        names[n++] = "nb_visits";
+        q->names[q->n++] = "nb_visits";
     }
-    if (n == 0) {
-        res->error = "metrics: give at least one metric id, e.g. "
-                     "[\"nb_visits\"]";
+    if (q->n == 0) {
+        return "metrics: give at least one metric id, e.g. [\"nb_visits\"]";
+    }
+    if ((err = mcp_period_check_count(p, "last", q->period, q->last))
+        != NULL || (q->report == NULL) == (q->label == NULL)) {
+        return err;
+    }
+    return q->report == NULL
+               ? "report: label needs the report it is a row of (e.g. "
+                 "Actions_getPageUrls)"
+               : "label: report needs the label of the row to follow (as "
+                 "matomo_get_report shows it)";
+}
+
+/* NULL when every metric asked for is one the report has (its metadata
+ * lists them; a report without the list is taken at its word). */
+static const char *trend_row_metrics(apr_pool_t *p, const trend_query *q,
+                                     json_object *answer)
+{
+    json_object *meta = mcp_json_get_typed(
+        mcp_json_get_typed(answer, "metadata", json_type_object), "metrics",
+        json_type_object);
+    int i;
+
+    for (i = 0; meta != NULL && json_object_object_length(meta) > 0
+                && i < q->n; i++) {
+        if (!json_object_object_get_ex(meta, q->names[i], NULL)) {
+            return apr_psprintf(p, "metrics: '%s' is not a metric of this "
+                                "report (it has: %s)", q->names[i],
+                                metric_names(p, meta));
+        }
+    }
+    return NULL;
+}
+
+/* One row of a report over time: API.getRowEvolution.  Adds report and
+ * label to result; *rows are the periods. */
+static int trend_of_row(mcp_request *req, const trend_query *q,
+                        json_object *result, json_object **rows,
+                        json_object **span, mcp_tool_result *res)
+{
+    apr_pool_t *p = req->pool;
+    apr_array_header_t *params;
+    const char *module, *action;
+    mcp_matomo_request call;
+    mcp_matomo_answer a;
+    json_object *maps[1];
+    int which[MAX_TREND_METRICS] = { 0 };
+    int found[MAX_TREND_METRICS] = { 0 }, data[MAX_TREND_METRICS] = { 0 };
+
+    if (!report_parts(p, q->report, &module, &action)) {
+        res->error = "report: not a readable report id (matomo_list_reports "
+                     "lists them, e.g. Actions_getPageUrls)";
+        return 0;
+    }
+    params = dated_params(p, q->id_site, q->period, q->date, q->segment,
+                          NULL);
+    mcp_matomo_param_add(params, "apiModule", module);
+    mcp_matomo_param_add(params, "apiAction", action);
+    mcp_matomo_param_add(params, "label", q->label);
+    call.method = "API.getRowEvolution";
+    call.params = params;
+    mcp_call_dated(req, q->id_site, q->period, q->date, &call, 1, &a, span);
+    if (!mcp_answered(&a, res)) {
+        return 0;
+    }
+    maps[0] = mcp_json_get_typed(a.json, "reportData", json_type_object);
+    if (maps[0] == NULL) {
+        res->error = "Matomo's row evolution has no periods";
+        return 0;
+    }
+    if ((res->error = trend_row_metrics(p, q, a.json)) != NULL) {
+        return 0;
+    }
+    *rows = trend_rows(maps, which, q->n, q->names, found, data);
+    json_object_object_add(result, "report", json_object_new_string(
+                               apr_pstrcat(p, module, ".", action, NULL)));
+    if (mcp_json_get_string(a.json, "label") != NULL) {
+        json_object_object_add(result, "label", json_object_get(
+            json_object_object_get(a.json, "label")));
+    }
+    mcp_mark_untrusted(result);
+    return 1;
+}
+
+/* Each metric from the cheapest method that has it (trend_sources), one
+ * call per method used, showColumns keeping Matomo's answers small.
+ * call_of[s]: the call of source s, or -1.  The number of calls. */
+static int trend_calls(apr_pool_t *p, const trend_query *q,
+                       mcp_matomo_request *calls, int *call_of)
+{
+    const char *columns[N_SOURCES] = { NULL };
+    int i, s, ncalls = 0;
+
+    for (i = 0; i < q->n; i++) {
+        s = source_of(q->names[i]);
+        columns[s] = columns[s] ? apr_pstrcat(p, columns[s], ",",
+                                              q->names[i], NULL)
+                                : q->names[i];
+    }
+    /* API.get: with nb_visits alongside, a period with data always has a
+     * column, so a metric Matomo does not know is told apart from a
+     * period without data. */
+    if (columns[N_SOURCES - 1] != NULL) {
+        columns[N_SOURCES - 1] = apr_pstrcat(p, columns[N_SOURCES - 1],
+                                             ",nb_visits", NULL);
+    }
+    for (s = 0; s < N_SOURCES; s++) {
+        call_of[s] = columns[s] != NULL ? ncalls : -1;
+        if (columns[s] != NULL) {
+            calls[ncalls++] = dated_call(p, trend_sources[s].method,
+                                         q->id_site, q->period, q->date,
+                                         q->segment, columns[s]);
+        }
+    }
+    return ncalls;
+}
+
+/* Metrics of the site over time: *rows are the periods. */
+static int trend_of_metrics(mcp_request *req, const trend_query *q,
+                            json_object **rows, json_object **span,
+                            mcp_tool_result *res)
+{
+    apr_pool_t *p = req->pool;
+    mcp_matomo_request calls[N_SOURCES];
+    mcp_matomo_answer answers[N_SOURCES];
+    json_object *maps[N_SOURCES];
+    int call_of[N_SOURCES], which[MAX_TREND_METRICS] = { 0 };
+    int found[MAX_TREND_METRICS] = { 0 }, data[MAX_TREND_METRICS] = { 0 };
+    int i, ncalls = trend_calls(p, q, calls, call_of);
+
+    mcp_call_dated(req, q->id_site, q->period, q->date, calls, ncalls,
+                   answers, span);
+    for (i = 0; i < ncalls; i++) {
+        if (!mcp_answered(&answers[i], res)) {
+            return 0;
+        }
+        if (!json_object_is_type(answers[i].json, json_type_object)) {
+            res->error = "Matomo's evolution answer is not a date-keyed map";
+            return 0;
+        }
+        maps[i] = answers[i].json;
+    }
+    for (i = 0; i < q->n; i++) {
+        which[i] = call_of[source_of(q->names[i])];
+    }
+    *rows = trend_rows(maps, which, q->n, q->names, found, data);
+    for (i = 0; i < q->n; i++) {
+        if (data[i] && !found[i]) {
+            json_object_put(*rows);
+            res->error = apr_psprintf(
+                p, "metrics: Matomo has no metric '%s' for this site (e.g. "
+                "nb_visits, nb_uniq_visitors, nb_actions, bounce_rate, "
+                "avg_time_on_site, nb_conversions, conversion_rate, revenue, "
+                "nb_pageviews, avg_page_load_time)", q->names[i]);
+            return 0;
+        }
+    }
+    return 1;
+}
+
+void mcp_tool_get_trend(mcp_request *req, json_object *args,
+                        mcp_tool_result *res)
+{
+    apr_pool_t *p = req->pool;
+    json_object *result, *cols, *rows = NULL, *span = NULL;
+    trend_query q;
+    int i;
+
+    if ((res->error = trend_read(p, args, &q)) != NULL) {
         return;
     }
-    if ((res->error = mcp_check_count(p, "last", period, last)) != NULL) {
-        return;
-    }
-    if ((report == NULL) != (label == NULL)) {
-        res->error = report == NULL
-                         ? "report: label needs the report it is a row of "
-                           "(e.g. Actions_getPageUrls)"
-                         : "label: report needs the label of the row to "
-                           "follow (as matomo_get_report shows it)";
-        return;
-    }
-    memset(found, 0, sizeof(found));
-    memset(data, 0, sizeof(data));
     result = mcp_json_pool_own(p, json_object_new_object());
-    json_object_object_add(result, "idSite", json_object_new_int(id_site));
-
-    if (report != NULL) {
-        /* One row of a report over time: API.getRowEvolution. */
-        apr_array_header_t *params;
-        const char *module, *action;
-        json_object *ev, *meta;
-
-        if (!report_parts(p, report, &module, &action)) {
-            res->error = "report: not a readable report id (matomo_list_"
-                         "reports lists them, e.g. Actions_getPageUrls)";
-            return;
-        }
-        params = dated_params(p, id_site, period, date, segment, NULL);
-        mcp_matomo_param_add(params, "apiModule", module);
-        mcp_matomo_param_add(params, "apiAction", action);
-        mcp_matomo_param_add(params, "label", label);
-        calls[0].method = "API.getRowEvolution";
-        calls[0].params = params;
-        mcp_call_dated(req, id_site, period, date, calls, 1, answers, &span);
-        if (!mcp_answered(&answers[0], res)) {
-            return;
-        }
-        ev = mcp_json_get_typed(answers[0].json, "reportData",
-                                json_type_object);
-        if (ev == NULL) {
-            res->error = "Matomo's row evolution has no periods";
-            return;
-        }
-        meta = mcp_json_get_typed(mcp_json_get_typed(answers[0].json,
-                                                     "metadata",
-                                                     json_type_object),
-                                  "metrics", json_type_object);
-        for (i = 0; meta != NULL && json_object_object_length(meta) > 0
-                    && i < n; i++) {
-            if (!json_object_object_get_ex(meta, names[i], NULL)) {
-                res->error = apr_psprintf(
-                    p, "metrics: '%s' is not a metric of this report (it "
-                    "has: %s)", names[i], metric_names(p, meta));
-                return;
-            }
-        }
-        maps[0] = ev;
-        memset(which, 0, sizeof(which));
-        rows = trend_rows(maps, which, n, names, found, data);
-        json_object_object_add(result, "report", json_object_new_string(
-                                                     apr_pstrcat(p, module,
-                                                                 ".", action,
-                                                                 NULL)));
-        if (mcp_json_get_string(answers[0].json, "label") != NULL) {
-            json_object_object_add(result, "label", json_object_get(
-                json_object_object_get(answers[0].json, "label")));
-        }
-        mcp_mark_untrusted(result);
-    }
-    else {
-        /* Each metric from the cheapest method that has it, all in one
-         * round trip; showColumns keeps Matomo's answers small. */
-        for (s = 0; s < N_SOURCES; s++) {
-            columns[s] = NULL;
-            call_of[s] = -1;
-        }
-        for (i = 0; i < n; i++) {
-            s = source_of(names[i]);
-            columns[s] = columns[s] ? apr_pstrcat(p, columns[s], ",",
-                                                  names[i], NULL)
-                                    : names[i];
-        }
-        /* API.get: with nb_visits alongside, a period with data always has
-         * a column, so a metric Matomo does not know is told apart from a
-         * period without data. */
-        if (columns[N_SOURCES - 1] != NULL) {
-            columns[N_SOURCES - 1] = apr_pstrcat(p, columns[N_SOURCES - 1],
-                                                 ",nb_visits", NULL);
-        }
-        for (s = 0; s < N_SOURCES; s++) {
-            if (columns[s] != NULL) {
-                call_of[s] = ncalls;
-                calls[ncalls++] = dated_call(p, trend_sources[s].method,
-                                             id_site, period, date, segment,
-                                             columns[s]);
-            }
-        }
-        mcp_call_dated(req, id_site, period, date, calls, ncalls, answers,
-                       &span);
-        for (s = 0; s < ncalls; s++) {
-            if (!mcp_answered(&answers[s], res)) {
-                return;
-            }
-            if (!json_object_is_type(answers[s].json, json_type_object)) {
-                res->error = "Matomo's evolution answer is not a date-keyed "
-                             "map";
-                return;
-            }
-            maps[s] = answers[s].json;
-        }
-        for (i = 0; i < n; i++) {
-            which[i] = call_of[source_of(names[i])];
-        }
-        rows = trend_rows(maps, which, n, names, found, data);
-        for (i = 0; i < n; i++) {
-            if (data[i] && !found[i]) {
-                json_object_put(rows);
-                res->error = apr_psprintf(
-                    p, "metrics: Matomo has no metric '%s' for this site "
-                    "(e.g. nb_visits, nb_uniq_visitors, nb_actions, "
-                    "bounce_rate, avg_time_on_site, nb_conversions, "
-                    "conversion_rate, revenue, nb_pageviews, "
-                    "avg_page_load_time)", names[i]);
-                return;
-            }
-        }
+    json_object_object_add(result, "idSite", json_object_new_int(q.id_site));
+    if (q.report != NULL ? !trend_of_row(req, &q, result, &rows, &span, res)
+                         : !trend_of_metrics(req, &q, &rows, &span, res)) {
+        return;
     }
     json_object_object_add(result, "period", json_object_get(span));
     cols = json_object_new_array();
     json_object_array_add(cols, json_object_new_string("date"));
-    for (i = 0; i < n; i++) {
-        json_object_array_add(cols, json_object_new_string(names[i]));
+    for (i = 0; i < q.n; i++) {
+        json_object_array_add(cols, json_object_new_string(q.names[i]));
     }
     json_object_object_add(result, "columns", cols);
     json_object_object_add(result, "rows", rows);
     res->structured = result;
 }
-
-const mcp_tool mcp_tool_get_trend = {
-    "matomo_get_trend",
-    "Trend of metrics over time",
-    "Metrics of one site over the last N periods ending with the current "
-    "one (today's, which is partial): a table with columns [date, "
-    "metrics...] and one row per period, oldest first (a period without "
-    "data shows 0). metrics are Matomo metric ids: nb_visits, "
-    "nb_uniq_visitors, nb_actions, bounce_rate, avg_time_on_site, "
-    "nb_actions_per_visit, nb_conversions, conversion_rate, revenue, "
-    "nb_pageviews, nb_downloads, avg_page_load_time, ... (rates are "
-    "fractions: 0.06 is 6%). With report and label, the metrics of one row "
-    "of a report over time (row evolution), e.g. report "
-    "Actions_getPageUrls and label /shipping with metrics [\"nb_hits\", "
-    "\"nb_visits\"]; the report's metric ids are those matomo_list_reports "
-    "shows. last defaults to 14 days, 8 weeks, 12 months or 5 years; "
-    "Matomo gives at most 120 months or 10 years in one call, so a larger "
-    "last is refused rather than cut. Dates are in the site's timezone; "
-    "period tells the dates covered. For one aggregate over a span use "
-    "matomo_traffic_summary with period range.",
-    "{\"type\":\"object\",\"properties\":{" MCP_PROP_ID_SITE ","
-    "\"metrics\":{\"type\":\"array\",\"minItems\":1,\"maxItems\":10,"
-    "\"items\":{\"type\":\"string\",\"maxLength\":64,\"pattern\":"
-    "\"^[A-Za-z0-9_]+$\"},\"default\":[\"nb_visits\"],\"description\":"
-    "\"metric ids, e.g. [\\\"nb_visits\\\",\\\"conversion_rate\\\"]\"},"
-    "\"period\":{\"type\":\"string\",\"enum\":[\"day\",\"week\",\"month\","
-    "\"year\"],\"default\":\"day\"},"
-    "\"last\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":365,"
-    "\"description\":\"how many periods, ending with the current one "
-    "(default 14 days, 8 weeks, 12 months, 5 years; at most 120 months, "
-    "10 years)\"},"
-    MCP_PROP_SEGMENT ","
-    "\"report\":{\"type\":\"string\",\"maxLength\":120,\"pattern\":"
-    "\"^[A-Z][A-Za-z0-9]*[._]get[A-Za-z0-9]*$\",\"description\":\"with "
-    "label: a report id from matomo_list_reports, e.g. "
-    "Actions_getPageUrls\"},"
-    "\"label\":{\"type\":\"string\",\"minLength\":1,\"maxLength\":1000,"
-    "\"description\":\"with report: the row's label as matomo_get_report "
-    "shows it\"}},"
-    "\"required\":[\"idSite\"],\"additionalProperties\":false}",
-    "{\"type\":\"object\",\"properties\":{"
-    "\"idSite\":{\"type\":\"integer\"},"
-    "\"period\":" MCP_SCHEMA_SPAN ","
-    "\"report\":{\"type\":\"string\"},\"label\":{\"type\":\"string\"},"
-    "\"columns\":{\"type\":\"array\",\"items\":{\"type\":\"string\"}},"
-    "\"rows\":{\"type\":\"array\",\"items\":{\"type\":\"array\"}},"
-    "\"note\":{\"type\":\"string\"}},"
-    "\"required\":[\"idSite\",\"period\",\"columns\",\"rows\"]}",
-    run_get_trend
-};

@@ -202,8 +202,13 @@ sub col {
     for my $case (
         [{ compare_dates => ['2026-11-18'], compare_periods => ['week', 'month'] },
          qr/^compare_periods: /, 'compare_periods not matching compare_dates'],
-        [{ compare_dates => ['2026-11-18,2026-11-20'] }, qr/^compare_dates: /,
+        [{ compare_dates => ['2026-11-18,2026-11-20'] },
+         qr/^compare_dates\[0\]: YYYY-MM-DD,YYYY-MM-DD needs period range/,
          'a date pair without period range'],
+        [{ compare_dates => ['2026-11-31'] }, qr/^compare_dates\[0\]: not a calendar day/,
+         'a compared day that is no calendar day'],
+        [{ compare_dates => ['2026-11-18', '2026-11-20,2026-11-19'], compare_periods => ['day', 'range'] },
+         qr/^compare_dates\[1\]: the range must be two calendar days/, 'a compared range backwards'],
         [{ compare_dates => ['yesterday'] }, qr/^compare_dates\[0\]: /, 'a relative date'],
         [{ compare_dates => ['2026-11-18', '2026-11-11'],
            compare_segments => ['a==1', 'b==2', 'c==3'] }, qr/at most 4/, 'five comparisons'],
@@ -248,8 +253,17 @@ sub col {
          qr/^date: 'last0' is not valid: .*N from 1/, 'last0'],
         [{ idSite => 1, report => 'Actions_getPageUrls', period => 'range', date => 'previous0' },
          qr/^date: 'previous0' is not valid: /, 'previous0'],
+        # One table per call: lastN of days, weeks... would be one per
+        # period (Matomo's answer could not be shown), whatever N.
         [{ idSite => 1, report => 'Actions_getPageUrls', period => 'month', date => 'last121' },
-         qr/^date: with period month Matomo gives at most 120 months/, 'last121 months'],
+         qr/^date: lastN\/previousN with period month would give one entry per period; use period range/,
+         'last121 months'],
+        [{ idSite => 1, report => 'Actions_getPageUrls', period => 'day', date => 'last7' },
+         qr/^date: lastN\/previousN with period day would give one entry per period/, 'last7 days'],
+        [{ idSite => 1, report => 'Actions_getPageUrls', period => 'week', date => '2026-11-20,2026-11-26' },
+         qr/^date: YYYY-MM-DD,YYYY-MM-DD needs period range/, 'a date pair with period week'],
+        [{ idSite => 1, report => 'Actions_getPageUrls', period => 'day', date => '2026-02-29' },
+         qr/^date: not a calendar day/, '29 February of a common year'],
     ) {
         my $mark = fake_log_mark();
         my $r = call('matomo_get_report', $case->[0]);

@@ -12,7 +12,7 @@
 // A listed tool without samples fails this file.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
@@ -265,6 +265,76 @@ for (const tool of raw) {
     assert.equal(a.destructiveHint, false, `${name}: destructiveHint`);
     assert.equal(a.idempotentHint, true, `${name}: idempotentHint`);
     assert.equal(a.openWorldHint, false, `${name}: openWorldHint`);
+  });
+}
+
+// --- the definition files (src/tools/) -------------------------------------
+//
+// Each tool is defined in src/tools/<name>.json, the pieces tools share in
+// src/tools/_shared.json, referenced with "$ref".  Here ajv reads the files
+// as they are, resolving the references itself, and the files must say
+// exactly what tools/list says.
+
+const TOOLS_DIR = new URL('../../src/tools/', import.meta.url);
+const SHARED = JSON.parse(readFileSync(new URL('_shared.json', TOOLS_DIR), 'utf8'));
+const DEFINITIONS = new Map(readdirSync(TOOLS_DIR)
+  .filter((f) => f.endsWith('.json') && f !== '_shared.json')
+  .map((f) => [f.replace(/\.json$/, ''), JSON.parse(readFileSync(new URL(f, TOOLS_DIR), 'utf8'))]));
+const fileAjv = new Ajv2020({ allErrors: true, strict: true, strictTypes: false,
+                              strictTuple: false, validateFormats: true });
+addFormats(fileAjv);
+fileAjv.addSchema(SHARED, '_shared.json');
+
+// The module's reading of a reference, written again here: the members of
+// the piece it names stand where "$ref" stood; "$comment" is left out.
+function resolved(value, inShared = false) {
+  if (Array.isArray(value)) return value.map((v) => resolved(v, inShared));
+  if (!value || typeof value !== 'object') return value;
+  const out = {};
+  for (const [k, v] of Object.entries(value)) {
+    if (k === '$comment') continue;
+    if (k !== '$ref') { out[k] = resolved(v, inShared); continue; }
+    const m = /^(_shared\.json)?#\/\$defs\/([A-Za-z0-9_]+)$/.exec(v);
+    assert.ok(m && (m[1] || inShared), `unknown reference ${v}`);
+    Object.assign(out, resolved(SHARED.$defs[m[2]], true));
+  }
+  return out;
+}
+
+test('src/tools: one definition file per listed tool, and no other', () => {
+  assert.deepEqual([...DEFINITIONS.keys()].sort(), raw.map((t) => t.name).sort());
+});
+
+for (const [name, def] of DEFINITIONS) {
+  test(`src/tools/${name}.json: its schemas compile as written (ajv resolves the references)`, () => {
+    for (const field of ['inputSchema', 'outputSchema']) {
+      assert.doesNotThrow(() => fileAjv.compile(def[field]), `${name}: ${field} does not compile`);
+    }
+  });
+
+  test(`src/tools/${name}.json: tools/list shows exactly it, byte for byte`, () => {
+    const served = rawByName.get(name);
+    assert.ok(served, `${name} is not in tools/list`);
+    // matomoMethods is the module's own business (what the tool may call).
+    const { annotations, matomoMethods, ...rest } = def;
+    assert.ok(Array.isArray(matomoMethods) && matomoMethods.length > 0, `${name}: no matomoMethods`);
+    const expected = { ...resolved(rest), annotations: { title: def.title, ...annotations } };
+    // Member order counts too: what a client caches or hashes is the text.
+    assert.equal(JSON.stringify(served), JSON.stringify(expected));
+  });
+
+  test(`src/tools/${name}.json: the file's inputSchema and the served one judge every sample alike`, () => {
+    const asWritten = fileAjv.compile(def.inputSchema);
+    const served = inputValidator(name);
+    for (const args of SAMPLES[name] ?? []) {
+      assert.equal(asWritten(args), served(args), `${name}: ${short(args)}`);
+    }
+    // And a few arguments that break the shared pieces' rules.
+    for (const bad of [{ idSite: 0 }, { date: 'tomorrow' }, { period: 'hour' },
+                       { segment: 'x' }, { offset: -1 }]) {
+      const args = { ...(SAMPLES[name]?.[0] ?? {}), ...bad };
+      assert.equal(asWritten(args), served(args), `${name}: ${short(args)}`);
+    }
   });
 }
 

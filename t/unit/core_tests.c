@@ -373,19 +373,43 @@ static void run_fail(mcp_request *req, json_object *args,
 
 #define OBJ "{\"type\":\"object\",\"additionalProperties\":false}"
 
+/* k's bounds come from the shared file, as a tool's idSite does. */
 #define K_SCHEMA                                                            \
-    "{\"type\":\"object\",\"properties\":{\"k\":{\"type\":\"integer\","       \
-    "\"minimum\":0,\"maximum\":9},\"p\":{\"type\":\"string\",\"enum\":"      \
+    "{\"type\":\"object\",\"properties\":{\"k\":{\"$ref\":"                \
+    "\"_shared.json#/$defs/k\"},\"p\":{\"type\":\"string\",\"enum\":"      \
     "[\"day\",\"week\"]},\"d\":{\"type\":\"string\",\"pattern\":"           \
     "\"^[0-9]{4}-[0-9]{2}-[0-9]{2}$\",\"description\":\"YYYY-MM-DD\"}},"      \
     "\"required\":[\"k\"],\"additionalProperties\":false}"
 
-static const mcp_tool t1 = { "t1", "T1", "first", K_SCHEMA, OBJ, run_echo };
-static const mcp_tool t2 = { "t2", "T2", "second", OBJ, NULL, run_fail };
-static const mcp_tool t3 = { "t3", "T3", "third", OBJ, NULL, run_echo };
-static const mcp_tool t4 = { "t4", "T4", "fourth", OBJ, NULL, run_echo };
-static const mcp_tool t5 = { "t5", "T5", "fifth", OBJ, NULL, run_echo };
-static const mcp_tool *const five_tools[] = { &t1, &t2, &t3, &t4, &t5 };
+#define SHARED_TEXT                                                         \
+    "{\"$comment\":\"for the tests\",\"$defs\":{"                           \
+    "\"bounds\":{\"minimum\":0,\"maximum\":9},"                             \
+    "\"k\":{\"type\":\"integer\",\"$ref\":\"#/$defs/bounds\"},"             \
+    "\"loop\":{\"$ref\":\"#/$defs/loop\"}}}"
+
+/* A definition file's text: name, title, description, schemas, hints,
+ * Matomo methods. */
+#define DEF_CALLING(name, in, out, methods)                                 \
+    "{\"name\":\"" name "\",\"title\":\"T " name "\",\"description\":"      \
+    "\"about " name "\",\"inputSchema\":" in ",\"outputSchema\":" out ","    \
+    "\"annotations\":{\"readOnlyHint\":true,\"openWorldHint\":false},"       \
+    "\"matomoMethods\":" methods "}"
+#define DEF(name, in, out)                                                  \
+    DEF_CALLING(name, in, out, "[\"VisitsSummary.get\"]")
+
+static const mcp_tool_file shared_file = { "t/_shared.json", SHARED_TEXT };
+static const mcp_tool_file five_files[] = {
+    { "t/t1.json", DEF("t1", K_SCHEMA, OBJ) },
+    { "t/t2.json", DEF("t2", OBJ, OBJ) },
+    { "t/t3.json", DEF("t3", OBJ, OBJ) },
+    { "t/t4.json", DEF("t4", OBJ, OBJ) },
+    { "t/t5.json", DEF("t5", OBJ, OBJ) },
+};
+static const mcp_tool_defs five_defs = { &shared_file, five_files, 5 };
+static const mcp_tool five_tools[] = {
+    { "t1", run_echo }, { "t2", run_fail }, { "t3", run_echo },
+    { "t4", run_echo }, { "t5", run_echo },
+};
 
 static json_object *parsed(const char *s)
 {
@@ -395,34 +419,183 @@ static json_object *parsed(const char *s)
     return obj;
 }
 
+/* The error of one definition text read as file path, or NULL; *tool gets
+ * the tool as tools/list shows it. */
+static const char *definition(const char *path, const char *text,
+                              const char **tool)
+{
+    mcp_tool_file f;
+    json_object *out = NULL;
+    const char *err;
+
+    f.path = path;
+    f.text = text;
+    err = mcp_tool_definition(pool, &shared_file, &f, &out, NULL);
+    if (tool != NULL) {
+        *tool = out ? mcp_json_to_string(pool, out, NULL) : NULL;
+    }
+    return err;
+}
+
+/* err names the file and says what (a fragment of the message). */
+static int refused_with(const char *err, const char *path, const char *what)
+{
+    return err != NULL && strncmp(err, path, strlen(path)) == 0
+           && strstr(err, what) != NULL;
+}
+
+static void test_tool_definitions(void)
+{
+    const char *tool = NULL, *err;
+
+    CHECK(definition("t/x.json", DEF("x", "{\"type\":\"object\","
+                     "\"properties\":{\"k\":{\"$comment\":\"why\","
+                     "\"description\":\"d\",\"$ref\":"
+                     "\"_shared.json#/$defs/k\",\"default\":1}}}", OBJ),
+                     &tool) == NULL
+              && tool != NULL
+              && !strcmp(tool, "{\"name\":\"x\",\"title\":\"T x\","
+                         "\"description\":\"about x\",\"inputSchema\":{"
+                         "\"type\":\"object\",\"properties\":{\"k\":{"
+                         "\"description\":\"d\",\"type\":\"integer\","
+                         "\"minimum\":0,\"maximum\":9,\"default\":1}}},"
+                         "\"outputSchema\":" OBJ ",\"annotations\":{"
+                         "\"title\":\"T x\",\"readOnlyHint\":true,"
+                         "\"openWorldHint\":false}}"),
+          "a reference is replaced where it stands, nested ones too; "
+          "$comment is left out; annotations get the title first (%s)",
+          tool ? tool : "(none)");
+    err = definition("t/x.json", "{\"name\":\"x\"", NULL);
+    CHECK(refused_with(err, "t/x.json", "not a JSON object"),
+          "a definition that is not JSON is refused, naming the file (%s)",
+          err ? err : "accepted");
+    err = definition("t/x.json", DEF("x", "{\"type\":\"object\","
+                     "\"properties\":{\"k\":{\"$ref\":"
+                     "\"_shared.json#/$defs/kk\"}}}", OBJ), NULL);
+    CHECK(refused_with(err, "t/x.json", "unknown reference "
+                       "_shared.json#/$defs/kk"),
+          "an unknown reference is refused (%s)", err ? err : "accepted");
+    err = definition("t/x.json", DEF("x", "{\"type\":\"object\","
+                     "\"properties\":{\"k\":{\"$ref\":\"#/$defs/k\"}}}",
+                     OBJ), NULL);
+    CHECK(refused_with(err, "t/x.json", "unknown reference #/$defs/k"),
+          "a tool file cannot use the shared file's short references (%s)",
+          err ? err : "accepted");
+    err = definition("t/x.json", DEF("x", "{\"type\":\"object\","
+                     "\"properties\":{\"k\":{\"maximum\":3,\"$ref\":"
+                     "\"_shared.json#/$defs/k\"}}}", OBJ), NULL);
+    CHECK(refused_with(err, "t/x.json", "\"maximum\" is both given and "
+                       "referenced"),
+          "a member both given and referenced is refused (%s)",
+          err ? err : "accepted");
+    err = definition("t/x.json", DEF("x", "{\"type\":\"object\","
+                     "\"properties\":{\"k\":{\"$ref\":"
+                     "\"_shared.json#/$defs/loop\"}}}", OBJ), NULL);
+    CHECK(refused_with(err, "t/x.json", "nested deeper"),
+          "a reference cycle is refused (%s)", err ? err : "accepted");
+    err = definition("t/y.json", DEF("x", OBJ, OBJ), NULL);
+    CHECK(refused_with(err, "t/y.json", "differs from the file name"),
+          "a name other than the file's is refused (%s)",
+          err ? err : "accepted");
+    err = definition("t/x y.json", DEF("x y", OBJ, OBJ), NULL);
+    CHECK(refused_with(err, "t/x y.json", "name must be"),
+          "a name with a space is refused (%s)", err ? err : "accepted");
+    err = definition("t/x.json", DEF("x", "{\"type\":\"string\"}", OBJ),
+                     NULL);
+    CHECK(refused_with(err, "t/x.json", "inputSchema must be"),
+          "an input schema not of type object is refused (%s)",
+          err ? err : "accepted");
+    err = definition("t/x.json", "{\"name\":\"x\",\"title\":\"X\","
+                     "\"description\":\"d\",\"inputSchema\":" OBJ ","
+                     "\"annotations\":{},\"matomoMethods\":[\"API.get\"]}",
+                     NULL);
+    CHECK(refused_with(err, "t/x.json", "outputSchema is missing"),
+          "a definition without outputSchema is refused (%s)",
+          err ? err : "accepted");
+    err = definition("t/x.json", DEF_CALLING("x", OBJ, OBJ, "[]"), NULL);
+    CHECK(refused_with(err, "t/x.json", "matomoMethods must list"),
+          "a tool without Matomo methods is refused (%s)",
+          err ? err : "accepted");
+    err = definition("t/x.json", DEF_CALLING("x", OBJ, OBJ,
+                                             "[\"API.get\",\"api.get\"]"),
+                     NULL);
+    CHECK(refused_with(err, "t/x.json", "matomoMethods/1: not a Matomo "
+                       "method name"),
+          "a method name not shaped Module.method is refused (%s)",
+          err ? err : "accepted");
+    err = definition("t/x.json", DEF_CALLING("x", OBJ, OBJ,
+                                             "[\"API.get\",\"API.get\"]"),
+                     NULL);
+    CHECK(refused_with(err, "t/x.json", "API.get is listed twice"),
+          "a method listed twice is refused (%s)", err ? err : "accepted");
+    err = definition("t/x.json", "{\"name\":\"x\",\"titel\":\"X\","
+                     "\"description\":\"d\",\"inputSchema\":" OBJ ","
+                     "\"outputSchema\":" OBJ ",\"annotations\":{}}", NULL);
+    CHECK(refused_with(err, "t/x.json", "unknown member \"titel\""),
+          "a misspelt member is refused (%s)", err ? err : "accepted");
+    err = definition("t/x.json", "{\"name\":\"x\",\"title\":\"\","
+                     "\"description\":\"d\",\"inputSchema\":" OBJ ","
+                     "\"outputSchema\":" OBJ ",\"annotations\":{},"
+                     "\"matomoMethods\":[\"API.get\"]}", NULL);
+    CHECK(refused_with(err, "t/x.json", "title must be"),
+          "an empty title is refused (%s)", err ? err : "accepted");
+    err = definition("t/x.json", "{\"name\":\"x\",\"title\":\"X\","
+                     "\"description\":\"d\",\"inputSchema\":" OBJ ","
+                     "\"outputSchema\":" OBJ ",\"annotations\":{"
+                     "\"readOnlyHint\":\"yes\"},\"matomoMethods\":"
+                     "[\"API.get\"]}", NULL);
+    CHECK(refused_with(err, "t/x.json", "annotations"),
+          "a hint that is no boolean is refused (%s)",
+          err ? err : "accepted");
+}
+
 static void test_catalog(void)
 {
     mcp_catalog *c = NULL;
-    static const mcp_tool spaced = { "no spaces", "x", "x", OBJ, NULL,
-                                     run_echo };
-    static const mcp_tool stringy = { "x", "x", "x", "{\"type\":\"string\"}",
-                                      NULL, run_echo };
-    static const mcp_tool broken = { "x", "x", "x", "{", NULL, run_echo };
-    static const mcp_tool x1 = { "x", "x", "x", OBJ, NULL, run_echo };
-    static const mcp_tool x2 = { "x", "y", "y", OBJ, NULL, run_echo };
-    const mcp_tool *const bad_name[] = { &spaced };
-    const mcp_tool *const bad_schema[] = { &stringy };
-    const mcp_tool *const broken_json[] = { &broken };
-    const mcp_tool *const twice[] = { &x1, &x2 };
+    static const mcp_tool_file one_file[] = {
+        { "t/x.json", DEF("x", OBJ, OBJ) }
+    };
+    static const mcp_tool_file bad_file[] = {
+        { "t/x.json", DEF("x", "{", OBJ) }
+    };
+    static const mcp_tool_defs one = { &shared_file, one_file, 1 };
+    static const mcp_tool_defs bad = { &shared_file, bad_file, 1 };
+    static const mcp_tool_defs none = { &shared_file, one_file, 0 };
+    static const mcp_tool x[] = { { "x", run_echo } };
+    static const mcp_tool y[] = { { "y", run_echo } };
+    static const mcp_tool twice[] = { { "x", run_echo }, { "x", run_echo } };
+    static const mcp_tool no_run[] = { { "x", NULL } };
     json_object *page, *tool, *ann;
+    const char *err;
 
-    CHECK(mcp_catalog_build(pool, mcp_tools, mcp_tools_count, 50, &c) == NULL,
+    CHECK(mcp_catalog_build(pool, &mcp_tool_definitions, mcp_tools,
+                            mcp_tools_count, 50, &c) == NULL,
           "the module's own catalog builds");
-    CHECK(mcp_catalog_build(pool, bad_name, 1, 50, &c) != NULL,
-          "a tool name with a space is refused");
-    CHECK(mcp_catalog_build(pool, bad_schema, 1, 50, &c) != NULL,
-          "an input schema that is not type object is refused");
-    CHECK(mcp_catalog_build(pool, broken_json, 1, 50, &c) != NULL,
-          "a schema that is not JSON is refused");
-    CHECK(mcp_catalog_build(pool, twice, 2, 50, &c) != NULL,
-          "a name listed twice is refused");
+    CHECK(mcp_catalog_build(pool, &one, x, 1, 50, &c) == NULL,
+          "one definition and its tool");
+    CHECK(mcp_catalog_build(pool, &bad, x, 1, 50, &c) != NULL,
+          "a definition that is not JSON is refused");
+    err = mcp_catalog_build(pool, &one, twice, 2, 50, &c);
+    CHECK(err != NULL && strstr(err, "listed twice") != NULL,
+          "a name listed twice is refused (%s)", err ? err : "accepted");
+    err = mcp_catalog_build(pool, &one, y, 1, 50, &c);
+    CHECK(err != NULL && strstr(err, "tool y: no definition") != NULL,
+          "a tool without a definition is refused (%s)",
+          err ? err : "accepted");
+    err = mcp_catalog_build(pool, &none, x, 1, 50, &c);
+    CHECK(err != NULL && strstr(err, "tool x: no definition") != NULL,
+          "... also with no definitions at all (%s)",
+          err ? err : "accepted");
+    err = mcp_catalog_build(pool, &one, x, 0, 50, &c);
+    CHECK(err != NULL && strstr(err, "t/x.json: no tool") != NULL,
+          "a definition no tool runs is refused (%s)",
+          err ? err : "accepted");
+    err = mcp_catalog_build(pool, &one, no_run, 1, 50, &c);
+    CHECK(err != NULL && strstr(err, "run function") != NULL,
+          "a tool without a run function is refused (%s)",
+          err ? err : "accepted");
 
-    CHECK(mcp_catalog_build(pool, five_tools, 5, 2, &c) == NULL
+    CHECK(mcp_catalog_build(pool, &five_defs, five_tools, 5, 2, &c) == NULL
               && c->npages == 3,
           "five tools, two per page: three pages");
     page = parsed(mcp_catalog_page(c, NULL));
@@ -447,8 +620,8 @@ static void test_catalog(void)
         const char *cursor = NULL;
         int seen = 0, annotated = 0, schemas = 0, pages = 0;
 
-        CHECK(mcp_catalog_build(pool, mcp_tools, mcp_tools_count, 3, &own)
-                  == NULL,
+        CHECK(mcp_catalog_build(pool, &mcp_tool_definitions, mcp_tools,
+                                mcp_tools_count, 3, &own) == NULL,
               "the module's catalog builds in pages of three");
         do {
             const char *json = own ? mcp_catalog_page(own, cursor) : NULL;
@@ -497,7 +670,7 @@ static void test_catalog(void)
               "every tool lists its input and output schemas (%d of %d)",
               schemas, mcp_tools_count);
     }
-    CHECK(mcp_catalog_find(c, "t4") == &t4
+    CHECK(mcp_catalog_find(c, "t4") == &five_tools[3]
               && mcp_catalog_find(c, "t9") == NULL,
           "lookup by name");
 }
@@ -1361,6 +1534,77 @@ static const char *rel(const char *period, const char *date)
                : "none";
 }
 
+/* The one set of period/date rules: each case's message starts with want
+ * (NULL: accepted). */
+static void test_period_rules(void)
+{
+    static const struct {
+        mcp_count_use use;
+        const char *period, *date, *want;
+    } cases[] = {
+        { MCP_COUNTS_PER_PERIOD, "day", "2026-11-26", NULL },
+        { MCP_COUNTS_PER_PERIOD, "week", "today", NULL },
+        { MCP_COUNTS_PER_PERIOD, "month", "last120", NULL },
+        { MCP_COUNTS_PER_PERIOD, "month", "previous121",
+          "date: with period month Matomo gives at most 120 months" },
+        { MCP_COUNTS_PER_PERIOD, "year", "last11",
+          "date: with period year Matomo gives at most 10 years" },
+        { MCP_COUNTS_PER_PERIOD, "range", "last999", NULL },
+        { MCP_COUNTS_PER_PERIOD, "range", "2026-11-01,2026-11-26", NULL },
+        { MCP_COUNTS_PER_PERIOD, "range", "2026-11-26,2026-11-26", NULL },
+        { MCP_COUNTS_PER_PERIOD, "range", "2026-11-26,2026-11-01",
+          "date: the range must be two calendar days, the first not after" },
+        { MCP_COUNTS_PER_PERIOD, "range", "2026-02-01,2026-02-29",
+          "date: the range must be two calendar days" },
+        { MCP_COUNTS_PER_PERIOD, "range", "2026-11-26",
+          "date: period range takes YYYY-MM-DD,YYYY-MM-DD or lastN/" },
+        { MCP_COUNTS_PER_PERIOD, "range", "yesterday",
+          "date: period range takes" },
+        { MCP_COUNTS_PER_PERIOD, "day", "2026-11-01,2026-11-26",
+          "date: YYYY-MM-DD,YYYY-MM-DD needs period range" },
+        { MCP_COUNTS_PER_PERIOD, "day", "2026-13-01",
+          "date: not a calendar day (YYYY-MM-DD)" },
+        { MCP_COUNTS_PER_PERIOD, "day", "2024-02-29", NULL },
+        { MCP_COUNTS_PER_PERIOD, "day", "1990-12-31",
+          "date: not a calendar day" },
+        { MCP_COUNTS_PER_PERIOD, "day", "last0", "date: 'last0' is not a date" },
+        { MCP_COUNTS_PER_PERIOD, "day", "last1000",
+          "date: 'last1000' is not a date" },
+        { MCP_COUNTS_PER_PERIOD, "day", "tomorrow",
+          "date: 'tomorrow' is not a date" },
+        { MCP_COUNTS_REFUSED, "day", "last7",
+          "date: lastN/previousN with period day would give one entry per "
+          "period; use period range" },
+        { MCP_COUNTS_REFUSED, "range", "previous7", NULL },
+        { MCP_COUNTS_REFUSED, "month", "yesterday", NULL },
+        { MCP_COUNTS_LIVE_DAYS, "day", "last7", NULL },
+        { MCP_COUNTS_LIVE_DAYS, "range", "last7", NULL },
+        { MCP_COUNTS_LIVE_DAYS, "week", "last7",
+          "date: Matomo's visitor log reads lastN as the last N days "
+          "whatever the period" },
+        { MCP_COUNTS_LIVE_DAYS, "range", "previous7",
+          "date: Matomo's visitor log reads previousN with no end" },
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        const char *err = mcp_period_check(pool, "date", cases[i].period,
+                                           cases[i].date, cases[i].use);
+
+        CHECK(cases[i].want == NULL
+                  ? err == NULL
+                  : err != NULL && strncmp(err, cases[i].want,
+                                           strlen(cases[i].want)) == 0,
+              "period %s, date %s (use %d): %s", cases[i].period,
+              cases[i].date, (int)cases[i].use, err ? err : "accepted");
+    }
+    CHECK_STR(mcp_period_check(pool, "compare_dates[2]", "week",
+                               "2026-11-01,2026-11-26",
+                               MCP_COUNTS_REFUSED),
+              "compare_dates[2]: YYYY-MM-DD,YYYY-MM-DD needs period range",
+              "the message names the argument it is about");
+}
+
 static void test_periods(void)
 {
     /* Today is Thursday 2026-11-26, as in the recorded Matomo. */
@@ -1463,6 +1707,102 @@ static const char *check_args(const mcp_catalog *c, const char *tool,
                             parsed(args));
 }
 
+/* What the model reads about dates (the shared date piece). */
+static const char *date_description(const mcp_catalog *c)
+{
+    json_object *props = json_object_object_get(
+        mcp_catalog_input_schema(c, mcp_catalog_find(
+                                        c, "matomo_traffic_summary")),
+        "properties");
+    const char *text = mcp_json_get_string(json_object_object_get(props,
+                                                                  "date"),
+                                           "description");
+
+    return text ? text : "";
+}
+
+/* A tool that calls VisitsSummary.get alone, then with Goals.get in one
+ * bulk request; its definition lists only the first. */
+static void run_calling(mcp_request *req, json_object *args,
+                        mcp_tool_result *res)
+{
+    mcp_matomo_request calls[2];
+    mcp_matomo_answer one, two[2];
+
+    (void)args;
+    calls[0].method = "VisitsSummary.get";
+    calls[0].params = NULL;
+    calls[1].method = "Goals.get";
+    calls[1].params = NULL;
+    mcp_server_call_matomo(req, "VisitsSummary.get", NULL, &one);
+    mcp_server_call_matomo_bulk(req, calls, 2, two);
+    res->structured = mcp_json_pool_own(req->pool, json_object_new_object());
+    json_object_object_add(res->structured, "one", json_object_new_string(
+                                                       one.message
+                                                       ? one.message : ""));
+    json_object_object_add(res->structured, "bulk", json_object_new_string(
+                                                        two[1].message
+                                                        ? two[1].message : ""));
+    json_object_object_add(res->structured, "refused",
+                           json_object_new_boolean(
+                               two[0].status == MCP_MATOMO_REFUSED
+                               && two[1].status == MCP_MATOMO_REFUSED));
+}
+
+static void test_tool_methods(void)
+{
+    static const mcp_tool_file files[] = {
+        { "t/t6.json", DEF("t6", OBJ, OBJ) }
+    };
+    static const mcp_tool_defs defs = { &shared_file, files, 1 };
+    static const mcp_tool tools[] = { { "t6", run_calling } };
+    const mcp_catalog *saved = five_catalog;
+    mcp_catalog *c = NULL;
+    json_object *r, *sc;
+    int status, i, j, listed = 0, allowed = 0;
+
+    CHECK(mcp_catalog_build(pool, &defs, tools, 1, 50, &c) == NULL,
+          "a catalog of a tool that calls Matomo");
+    five_catalog = c;
+    r = handle("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\","
+               "\"params\":{\"name\":\"t6\",\"arguments\":{}}}", &status);
+    five_catalog = saved;
+    sc = path(r, "result", "structuredContent");
+    CHECK(strstr(json_object_get_string(json_object_object_get(sc, "one")),
+                 "matomoMethods") == NULL,
+          "a method the definition lists goes on (%s)",
+          json_object_get_string(json_object_object_get(sc, "one")));
+    CHECK(json_object_get_boolean(json_object_object_get(sc, "refused"))
+              && strstr(json_object_get_string(json_object_object_get(
+                            sc, "bulk")),
+                        "Goals.get is not among the Matomo methods") != NULL,
+          "a bulk request holding a method it does not list is refused as a "
+          "whole, never sent (%s)",
+          json_object_get_string(json_object_object_get(sc, "bulk")));
+
+    /* The module's tools: every method listed is a read-only one. */
+    CHECK(mcp_catalog_build(pool, &mcp_tool_definitions, mcp_tools,
+                            mcp_tools_count, 50, &c) == NULL,
+          "the module's catalog builds");
+    for (i = 0; c != NULL && i < mcp_tools_count; i++) {
+        const apr_array_header_t *m = mcp_catalog_methods(c, &mcp_tools[i]);
+
+        for (j = 0; m != NULL && j < m->nelts; j++) {
+            const char *name = APR_ARRAY_IDX(m, j, const char *);
+
+            listed++;
+            allowed += mcp_matomo_method_allowed(name);
+            if (!mcp_matomo_method_allowed(name)) {
+                printf("# %s lists %s, not read-only\n", mcp_tools[i].name,
+                       name);
+            }
+        }
+    }
+    CHECK(listed >= mcp_tools_count && allowed == listed,
+          "every Matomo method a tool lists is on the read-only allow-list "
+          "(%d of %d)", allowed, listed);
+}
+
 static void test_module_catalog(void)
 {
     mcp_catalog *c = NULL;
@@ -1484,7 +1824,8 @@ static void test_module_catalog(void)
     };
     size_t i;
 
-    mcp_catalog_build(pool, mcp_tools, mcp_tools_count, 50, &c);
+    mcp_catalog_build(pool, &mcp_tool_definitions, mcp_tools,
+                      mcp_tools_count, 50, &c);
     for (i = 0; i < sizeof(good_dates) / sizeof(good_dates[0]); i++) {
         CHECK(check_args(c, "matomo_traffic_summary", apr_psprintf(pool,
               "{\"idSite\":1,\"date\":\"%s\"}", good_dates[i])) == NULL,
@@ -1544,7 +1885,7 @@ static void test_module_catalog(void)
                   != NULL,
               "visitor_log: previousN refused (Matomo's Live reads it with "
               "no end)");
-        CHECK(strstr(MCP_DATE_COUNT_TEXT, apr_psprintf(
+        CHECK(strstr(date_description(c), apr_psprintf(
                   pool, "%d days, %d weeks, %d months or %d years",
                   mcp_period_max_n("day"), mcp_period_max_n("week"),
                   mcp_period_max_n("month"), mcp_period_max_n("year")))
@@ -1876,13 +2217,15 @@ int main(void)
     test_json_set_text();
     test_jsonrpc_classify();
     test_jsonrpc_write();
+    test_tool_definitions();
     test_catalog();
-    mcp_catalog_build(pool, five_tools, 5, 2, &c);
+    mcp_catalog_build(pool, &five_defs, five_tools, 5, 2, &c);
     five_catalog = c;
     test_dispatch_lifecycle();
     test_dispatch_modern();
     test_dispatch_batch();
     test_dispatch_tools();
+    test_tool_methods();
     test_auth();
     test_matomo_allow_list();
     test_matomo_answers();
@@ -1891,6 +2234,7 @@ int main(void)
     test_shape_numbers();
     test_shape_last_action();
     test_periods();
+    test_period_rules();
     test_prompts();
     test_guard();
     test_throttle();
