@@ -56,6 +56,7 @@ CORE_SRC  := src/mcp_json.c src/mcp_jsonrpc.c src/mcp_server.c src/mcp_tools.c \
              src/tool_reports.c src/tool_context.c src/tool_health.c \
              src/mcp_resources.c src/mcp_prompts.c src/mcp_era.c \
              src/mcp_guard.c src/mcp_throttle.c src/mcp_stats.c src/mcp_apps.c \
+             src/mcp_charts.c \
              $(TOOL_DEFS) $(APP_HTML_C)
 HTTPD_SRC := src/mod_matomo_mcp_config.c src/mod_matomo_mcp_transport.c \
              src/mod_matomo_mcp_status.c src/mod_matomo_mcp_notes.c

@@ -44,20 +44,3 @@ json_object *mcp_apps_read(const char *uri)
     json_object_object_add(result, "contents", contents);
     return result;
 }
-
-void mcp_apps_declare(json_object *tool)
-{
-    json_object *meta = NULL, *ui;
-
-    if (!json_object_object_get_ex(tool, "_meta", &meta)
-        || !json_object_is_type(meta, json_type_object)) {
-        meta = json_object_new_object();
-        json_object_object_add(tool, "_meta", meta);
-    }
-    ui = json_object_new_object();
-    json_object_object_add(ui, "resourceUri",
-                           json_object_new_string(MCP_APP_CHART_URI));
-    json_object_object_add(meta, "ui", ui);
-    json_object_object_add(meta, "ui/resourceUri",
-                           json_object_new_string(MCP_APP_CHART_URI));
-}

@@ -20,10 +20,4 @@
  * object: contents with the HTML as text), else NULL. */
 json_object *mcp_apps_read(const char *uri);
 
-/* Declares the view on a tool definition's _meta, as the extension
- * reads it: _meta.ui.resourceUri, and the flat _meta["ui/resourceUri"]
- * that hosts of the extension's first drafts read (the extension's own
- * SDK, registerAppTool, writes both). */
-void mcp_apps_declare(json_object *tool);
-
 #endif

@@ -23,12 +23,17 @@ static const char *const report_modules[] = {
     "VisitsSummary", NULL
 };
 
+/* Draws a report as a PNG: read-only, but no JSON call, so only
+ * mcp_matomo_chart asks it (call_query refuses it). */
+#define CHART_METHOD "ImageGraph.get"
+
 /* Single read methods of modules that also write or hold secrets. */
 static const char *const read_methods[] = {
     "API.get", "API.getMatomoVersion", "API.getProcessedReport",
     "API.getReportMetadata", "API.getReportPagesMetadata",
     "API.getRowEvolution", "API.getSegmentsMetadata",
     "API.getSuggestedValuesForSegment", "Annotations.getAll",
+    CHART_METHOD,
     "Live.getCounters", "Live.getLastVisitsDetails", "SegmentEditor.getAll",
     "SitesManager.getSiteFromId", "SitesManager.getSitesIdWithAtLeastViewAccess",
     "SitesManager.getSitesWithAtLeastViewAccess", NULL
@@ -130,7 +135,7 @@ static const char *call_query(apr_pool_t *p, const char *method,
     const char *q;
     int i;
 
-    if (!mcp_matomo_method_allowed(method)) {
+    if (!mcp_matomo_method_allowed(method) || !strcmp(method, CHART_METHOD)) {
         return NULL;
     }
     q = apr_pstrcat(p, "method=", method, NULL);
@@ -862,12 +867,13 @@ const char *mcp_matomo_chart_form(apr_pool_t *p,
 {
     const char *module = param_value(params, "apiModule");
     const char *action = param_value(params, "apiAction");
-    const char *form = "module=API&method=ImageGraph.get";
+    const char *form = "module=API&method=" CHART_METHOD;
     int i;
 
     /* The renderer runs the report it is named: only a report a tool could
      * read itself. */
     if (module == NULL || action == NULL || strchr(module, '.') != NULL
+        || !strcmp(module, "ImageGraph")
         || !mcp_matomo_method_allowed(apr_pstrcat(p, module, ".", action,
                                                   NULL))
         || !mcp_matomo_graph_type_known(param_value(params, "graphType"))

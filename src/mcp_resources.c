@@ -283,7 +283,7 @@ void mcp_resources_read(mcp_request *req, json_object *params,
                         mcp_outcome *out)
 {
     const char *uri = mcp_json_get_string(params, "uri");
-    mcp_tool_result res = { NULL, NULL, 0 };
+    mcp_tool_result res = { NULL, NULL, 0, NULL, 0, NULL };
     json_object *result, *contents, *content;
     int id_site = 0, kind = 0;
 

@@ -5,6 +5,7 @@
 
 #include <string.h>
 
+#include <apr_base64.h>
 #include <apr_strings.h>
 
 /* How often a caller whose token nobody asked progress for is still
@@ -417,14 +418,16 @@ void mcp_server_call_matomo_chart(mcp_request *req,
 {
     apr_time_t started = apr_time_now();
 
-    if (no_backend(req, answer) || !slot_taken(req, answer)) {
-        return;
+    if (listed_for_tool(req, "ImageGraph.get", answer)
+        && !no_backend(req, answer) && slot_taken(req, answer)) {
+        mcp_matomo_chart(req->conn, watch_for(req), req->pool, req->backend,
+                         &req->credential, params, answer);
+        tally_round_trip(req, answer, 1, started);
+        slot_free(req, answer);
+        note_answer(req, answer);
+        round_trip_done(req, answer, started);
     }
-    mcp_matomo_chart(req->conn, watch_for(req), req->pool, req->backend,
-                     &req->credential, params, answer);
-    slot_free(req, answer);
-    note_answer(req, answer);
-    round_trip_done(req, answer, started);
+    tally_answer(req, answer);
 }
 
 void mcp_server_call_matomo_bulk(mcp_request *req,
@@ -704,6 +707,36 @@ static void do_tools_list(mcp_request *req, json_object *params,
     out->result = page;
 }
 
+/* A chart asked for: Matomo's PNG as an image block, or a second text
+ * block saying why there is none.  The first text block and
+ * structuredContent are the same as without a chart. */
+static void add_chart(apr_pool_t *p, const mcp_tool_result *r,
+                      json_object *content)
+{
+    json_object *block;
+
+    if (r->chart == NULL && r->chart_note == NULL) {
+        return;
+    }
+    block = json_object_new_object();
+    if (r->chart != NULL) {
+        int n = apr_base64_encode_len((int)r->chart_len);
+        char *b64 = apr_palloc(p, (apr_size_t)n);
+
+        apr_base64_encode_binary(b64, r->chart, (int)r->chart_len);
+        json_object_object_add(block, "type", json_object_new_string("image"));
+        json_object_object_add(block, "data", json_object_new_string(b64));
+        json_object_object_add(block, "mimeType",
+                               json_object_new_string("image/png"));
+    }
+    else {
+        json_object_object_add(block, "type", json_object_new_string("text"));
+        json_object_object_add(block, "text",
+                               json_object_new_string(r->chart_note));
+    }
+    json_object_array_add(content, block);
+}
+
 /* A tools/call result: structuredContent plus the same JSON as text, or a
  * text-only error with isError. */
 static const char *tool_result_json(apr_pool_t *p, const mcp_tool_result *r)
@@ -729,6 +762,7 @@ static const char *tool_result_json(apr_pool_t *p, const mcp_tool_result *r)
         mcp_json_set_text(p, r->structured, body, len);
         json_object_object_add(result, "structuredContent",
                                json_object_get(r->structured));
+        add_chart(p, r, content);
     }
     return mcp_json_to_string(p, result, NULL);
 }
@@ -790,7 +824,7 @@ static void do_tools_call(mcp_request *req, json_object *params,
     const char *name = mcp_json_get_string(params, "name");
     json_object *args = NULL;
     const mcp_tool *tool;
-    mcp_tool_result r = { NULL, NULL, 0 };
+    mcp_tool_result r = { NULL, NULL, 0, NULL, 0, NULL };
 
     if (name == NULL) {
         mcp_outcome_fail(out, MCP_JSONRPC_INVALID_PARAMS,

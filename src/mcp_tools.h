@@ -26,6 +26,11 @@ typedef struct {
     json_object *structured;   /* owned by the request pool */
     const char *error;         /* non-NULL makes the result an error */
     int refused;               /* the error is Matomo refusing the site */
+    /* A chart asked with the chart argument (src/mcp_charts.c): the PNG
+     * Matomo drew, or why there is none; both NULL when none was asked. */
+    const unsigned char *chart;
+    apr_size_t chart_len;
+    const char *chart_note;
 } mcp_tool_result;
 
 typedef void mcp_tool_run_fn(struct mcp_request *req, json_object *arguments,
@@ -75,7 +80,8 @@ extern const int mcp_tools_count;
  * both given and referenced is an error), and checks the result: exactly
  * name (the file's base name), title, description, inputSchema and
  * outputSchema (object schemas), annotations (boolean hints) and
- * matomoMethods (distinct Module.method names).  Sets *out to the tool as
+ * matomoMethods (distinct Module.method names), and optionally _meta (an
+ * object; a ui:// view it declares, src/mcp_apps.c).  Sets *out to the tool as
  * tools/list shows it (annotations.title is the title; matomoMethods is
  * the module's own business) and *methods, when not NULL, to the methods
  * (const char *), all owned by p; or returns what is wrong, naming the

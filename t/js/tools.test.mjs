@@ -316,9 +316,11 @@ for (const [name, def] of DEFINITIONS) {
     const served = rawByName.get(name);
     assert.ok(served, `${name} is not in tools/list`);
     // matomoMethods is the module's own business (what the tool may call).
-    const { annotations, matomoMethods, ...rest } = def;
+    const { annotations, matomoMethods, _meta, ...rest } = def;
     assert.ok(Array.isArray(matomoMethods) && matomoMethods.length > 0, `${name}: no matomoMethods`);
-    const expected = { ...resolved(rest), annotations: { title: def.title, ...annotations } };
+    // _meta (the MCP App a tool declares) comes after the annotations.
+    const expected = { ...resolved(rest), annotations: { title: def.title, ...annotations },
+                       ...(_meta === undefined ? {} : { _meta }) };
     // Member order counts too: what a client caches or hashes is the text.
     assert.equal(JSON.stringify(served), JSON.stringify(expected));
   });

@@ -15,6 +15,7 @@
 #include <apr_file_io.h>
 #include <apr_strings.h>
 
+#include "../../src/mcp_apps.h"
 #include "../../src/mcp_auth.h"
 #include "../../src/mcp_json.h"
 #include "../../src/mcp_matomo.h"
@@ -1414,6 +1415,13 @@ static void test_matomo_charts(void)
     APR_ARRAY_IDX(params, 2, mcp_param).value = "getUsers";
     CHECK(mcp_matomo_chart_form(pool, params) == NULL,
           "a report no tool may read is never drawn");
+    APR_ARRAY_IDX(params, 1, mcp_param).value = "ImageGraph";
+    APR_ARRAY_IDX(params, 2, mcp_param).value = "get";
+    CHECK(mcp_matomo_chart_form(pool, params) == NULL,
+          "no chart of the chart method itself");
+    CHECK(mcp_matomo_form(pool, "ImageGraph.get", NULL) == NULL,
+          "ImageGraph.get, read-only, is never a JSON call (its answer is a "
+          "PNG): only mcp_matomo_chart asks it");
     APR_ARRAY_IDX(params, 1, mcp_param).value = "Referrers";
     APR_ARRAY_IDX(params, 2, mcp_param).value = "getReferrerType";
     mcp_matomo_param_add(params, "format", "JSON");
@@ -1797,6 +1805,25 @@ static void test_tool_methods(void)
                        name);
             }
         }
+    }
+    /* A view a tool declares (_meta.ui.resourceUri) is one the module
+     * serves. */
+    for (i = 0; i < mcp_tool_definitions.count; i++) {
+        json_object *t = NULL, *ui, *read;
+        const char *uri;
+
+        mcp_tool_definition(pool, mcp_tool_definitions.shared,
+                            &mcp_tool_definitions.files[i], &t, NULL);
+        ui = mcp_json_get_typed(mcp_json_get_typed(t, "_meta",
+                                                   json_type_object),
+                                "ui", json_type_object);
+        uri = mcp_json_get_string(ui, "resourceUri");
+        read = uri ? mcp_apps_read(uri) : NULL;
+        if (uri != NULL) {
+            CHECK(read != NULL, "%s declares %s, which resources/read serves",
+                  mcp_tool_definitions.files[i].path, uri);
+        }
+        json_object_put(read);
     }
     CHECK(listed >= mcp_tools_count && allowed == listed,
           "every Matomo method a tool lists is on the read-only allow-list "
