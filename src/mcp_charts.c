@@ -13,17 +13,10 @@
 
 const char *mcp_chart_asked(json_object *args, const char *fits)
 {
-    json_object *v = NULL;
+    const char *v = mcp_json_get_string(args, "chart");
 
-    if (!json_object_object_get_ex(args, "chart", &v)) {
-        return NULL;
-    }
-    if (json_object_is_type(v, json_type_boolean)) {
-        return json_object_get_boolean(v) ? fits : NULL;
-    }
-    /* The input schema let only the four names through. */
-    return json_object_is_type(v, json_type_string)
-               ? json_object_get_string(v) : NULL;
+    /* The input schema let only auto and the four names through. */
+    return v != NULL && !strcmp(v, "auto") ? fits : v;
 }
 
 /* Why Matomo could not draw it, or NULL. */

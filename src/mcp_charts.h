@@ -37,8 +37,8 @@ typedef struct {
     int dimension;                /* 1: the report has rows (a dimension) */
 } mcp_chart_spec;
 
-/* The graph type the chart argument asks for: NULL when none (absent or
- * false), fits for true, else the type named. */
+/* The graph type the chart argument asks for: NULL when none, fits for
+ * "auto", else the type named. */
 const char *mcp_chart_asked(json_object *args, const char *fits);
 
 /* Draws spec as graph_type into res (res->chart, or res->chart_note with

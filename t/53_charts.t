@@ -48,7 +48,7 @@ sub charts_in { my ($lines) = @_; return grep { ($_->{method} // '') eq 'ImageGr
 sub has_chart {
     my ($tool, $args, $recording, $what, %o) = @_;
     my ($plain) = call_tool($tool, $args, %o);
-    my ($r, $lines) = call_tool($tool, { %$args, chart => $o{chart} // JSON::PP::true }, %o);
+    my ($r, $lines) = call_tool($tool, { %$args, chart => $o{chart} // 'auto' }, %o);
     ok(!$r->{isError}, "$what: data") or diag(JSON::PP->new->encode($r->{content}));
     is(scalar @{ $r->{content} // [] }, 2, "$what: two content blocks");
     is_deeply($r->{content}[0], $plain->{content}[0], "$what: the text block is as without chart");
@@ -72,7 +72,7 @@ sub has_chart {
 sub no_chart {
     my ($tool, $args, $what, %o) = @_;
     my ($plain) = call_tool($tool, $args, %o);
-    my ($r, $lines) = call_tool($tool, { %$args, chart => $o{chart} // JSON::PP::true }, %o);
+    my ($r, $lines) = call_tool($tool, { %$args, chart => $o{chart} // 'auto' }, %o);
     ok(!$r->{isError}, "$what: data all the same");
     is_deeply($r->{content}[0], $plain->{content}[0], "$what: the text block is as without chart");
     is_deeply($r->{structuredContent}, $plain->{structuredContent}, "$what: structuredContent too");
@@ -105,7 +105,7 @@ has_chart('matomo_get_report', { idSite => 1, report => 'UserCountry_getCountry'
 sub asked_chart {
     my ($tool, $args, $what) = @_;
     my ($plain) = call_tool($tool, $args);
-    my ($r, $lines) = call_tool($tool, { %$args, chart => JSON::PP::true });
+    my ($r, $lines) = call_tool($tool, { %$args, chart => 'auto' });
     ok(!$r->{isError}, "$what: data");
     is_deeply($r->{structuredContent}, $plain->{structuredContent}, "$what: structuredContent as without chart");
     like($r->{content}[1]{text} // '', qr/^No chart: Matomo answered: fake Matomo 5\.1\.2: no recorded answer for ImageGraph\.get/,
@@ -141,7 +141,7 @@ like(no_chart('matomo_get_report', { idSite => 1, report => 'UserCountry_getCoun
      qr/larger than the 4096 bytes allowed/, '... the cap named');
 
 # --- bad chart values are the model's to fix --------------------------------
-for my $bad ('spiral', 'Pie', 1, 'true', [ 'pie' ]) {
+for my $bad ('spiral', 'Pie', 1, JSON::PP::true, 'true', [ 'pie' ]) {
     my ($r, $lines) = call_tool('matomo_get_trend', { idSite => 1, chart => $bad });
     ok($r->{isError}, 'chart ' . JSON::PP->new->allow_nonref->encode($bad) . ': a tool error');
     is(scalar @$lines, 0, '... before any Matomo call');
@@ -152,9 +152,9 @@ for my $bad ('spiral', 'Pie', 1, 'true', [ 'pie' ]) {
     my (undef, $body) = rpc_body('/mcp', 2, 'tools/list', {}, Authorization => "Bearer $SUPER");
     my %tool = map { $_->{name} => $_ } @{ $body->{result}{tools} // [] };
     for my $name (qw(matomo_get_trend matomo_get_report matomo_traffic_summary)) {
-        is_deeply($tool{$name}{inputSchema}{properties}{chart}{enum},
-                  [ JSON::PP::false, JSON::PP::true, qw(evolution horizontalBar verticalBar pie) ],
-                  "$name: chart is false, true or a graph type");
+        is_deeply([ @{ $tool{$name}{inputSchema}{properties}{chart} // {} }{qw(type enum)} ],
+                  [ 'string', [ qw(auto evolution horizontalBar verticalBar pie) ] ],
+                  "$name: chart is auto or a graph type, a string");
     }
     for my $name (qw(matomo_get_trend matomo_get_report)) {
         is_deeply($tool{$name}{_meta}, { ui => { resourceUri => 'ui://matomo/chart' },
