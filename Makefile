@@ -55,11 +55,12 @@ CORE_SRC  := src/mcp_json.c src/mcp_jsonrpc.c src/mcp_server.c src/mcp_tools.c \
              src/mcp_toolkit.c src/tool_sites.c src/tool_traffic.c \
              src/tool_reports.c src/tool_context.c src/tool_health.c \
              src/mcp_resources.c src/mcp_prompts.c src/mcp_era.c \
-             src/mcp_guard.c src/mcp_throttle.c src/mcp_stats.c src/mcp_apps.c \
-             src/mcp_charts.c \
+             src/mcp_guard.c src/mcp_throttle.c src/mcp_stats.c src/mcp_cache.c \
+             src/mcp_budget.c src/mcp_apps.c src/mcp_charts.c \
              $(TOOL_DEFS) $(APP_HTML_C)
 HTTPD_SRC := src/mod_matomo_mcp_config.c src/mod_matomo_mcp_transport.c \
-             src/mod_matomo_mcp_status.c src/mod_matomo_mcp_notes.c
+             src/mod_matomo_mcp_status.c src/mod_matomo_mcp_notes.c \
+             src/mod_matomo_mcp_cache.c
 SOURCES   := mod_matomo_mcp.c $(HTTPD_SRC) $(CORE_SRC)
 # src/mcp_version.h is generated from debian/changelog (below).
 HEADERS   := $(filter-out src/mcp_version.h,$(wildcard src/*.h)) src/mcp_version.h
@@ -76,6 +77,7 @@ MODULE    := .libs/mod_matomo_mcp.so
 
 SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEB_PKGS  := apache2 apache2-dev libapache2-mod-perl2 libcurl4-openssl-dev \
+             redis-server memcached \
              libjson-c-dev libapr1-dev libaprutil1-dev pkg-config gcc make \
              $(DEBUILD_PKGS)
 # make deb (and t/60_deb.t, which builds, installs and purges the package).

@@ -14,6 +14,7 @@
 
 #include <curl/curl.h>
 
+#include "src/mod_matomo_mcp_cache.h"
 #include "src/mod_matomo_mcp_config.h"
 #include "src/mcp_json.h"
 #include "src/mcp_server.h"
@@ -76,6 +77,15 @@ static int mcp_check_config(apr_pool_t *pconf, apr_pool_t *plog,
     return OK;
 }
 
+static int mcp_pre_config(apr_pool_t *pconf, apr_pool_t *plog,
+                          apr_pool_t *ptemp)
+{
+    (void)plog;
+    (void)ptemp;
+    mcp_cache_pre_config(pconf);
+    return OK;
+}
+
 static apr_status_t curl_cleanup(void *unused)
 {
     (void)unused;
@@ -107,6 +117,11 @@ static int mcp_post_config(apr_pool_t *pconf, apr_pool_t *plog,
     apr_pool_cleanup_register(pconf, NULL, curl_cleanup,
                               apr_pool_cleanup_null);
     process.catalog = built;
+    err = mcp_cache_post_config(pconf, s);
+    if (err != NULL) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "%s", err);
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
     return OK;
 }
 
@@ -123,6 +138,8 @@ static void mcp_child_init(apr_pool_t *pchild, server_rec *s)
         process.verdicts = NULL;
     }
     process.pool = pchild;
+    process.cache = mcp_cache_child_init(pchild, s);
+    mcp_cache_ttls(&process.cache_ttl);
     process.protections = apr_hash_make(pchild);
     rv = apr_thread_mutex_create(&process.lock, APR_THREAD_MUTEX_DEFAULT,
                                  pchild);
@@ -145,6 +162,7 @@ static void mcp_child_init(apr_pool_t *pchild, server_rec *s)
 
 static void mcp_register_hooks(apr_pool_t *p)
 {
+    ap_hook_pre_config(mcp_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_check_config(mcp_check_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(mcp_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(mcp_child_init, NULL, NULL, APR_HOOK_MIDDLE);
@@ -160,6 +178,9 @@ static const mcp_size_limit max_request_body = {
     (apr_off_t)1024 * 1024 * 1024
 }, max_chart = {
     APR_OFFSETOF(mcp_dir_conf, max_chart), 1024, 16 * 1024 * 1024
+}, result_budget = {
+    /* Below 4K not even an error message with its note would fit. */
+    APR_OFFSETOF(mcp_dir_conf, result_budget), 4096, 64 * 1024 * 1024
 };
 
 static const mcp_timeout_limit connect_timeout = {
@@ -170,6 +191,10 @@ static const mcp_timeout_limit connect_timeout = {
     APR_OFFSETOF(mcp_dir_conf, progress_interval), apr_time_from_sec(300)
 }, listen_timeout = {
     APR_OFFSETOF(mcp_dir_conf, listen_timeout), apr_time_from_sec(3600)
+};
+
+static const mcp_size_limit cache_max_entry = {
+    APR_OFFSETOF(mcp_cache_conf, max_entry), 1024, 64 * 1024 * 1024
 };
 
 /* OR_FILEINFO: like SetHandler, these work in the server configuration,
@@ -198,6 +223,15 @@ static const command_rec mcp_directives[] = {
                   "Largest chart (a PNG Matomo draws) put in a tool result, "
                   "in bytes (default 1M, never above "
                   "MatomoMcpMaxBackendResponse)"),
+    AP_INIT_ITERATE("MatomoMcpTools", mcp_config_add_tools, NULL,
+                    OR_FILEINFO,
+                    "The tools this endpoint offers: tool names or groups "
+                    "(traffic, reports, technical); default every tool"),
+    AP_INIT_TAKE1("MatomoMcpResultBudget", mcp_config_set_size,
+                  (void *)&result_budget, OR_FILEINFO,
+                  "Largest tool result, in bytes of JSON: more rows are "
+                  "left for a next page (default 32K, under the smallest "
+                  "known client limit)"),
     AP_INIT_TAKE1("MatomoMcpProgressInterval", mcp_config_set_timeout,
                   (void *)&progress_interval, OR_FILEINFO,
                   "Heartbeat period of progress notifications while Matomo "
@@ -263,6 +297,25 @@ static const command_rec mcp_directives[] = {
                    RSRC_CONF | ACCESS_CONF,
                    "Failures in a row that pause calls to Matomo, and the "
                    "longest pause, or Off (default 5 60s)"),
+    /* The shared cache: server-wide (the main server configuration
+     * only), as httpd's socache users are. */
+    AP_INIT_TAKE1("MatomoMcpCache", mcp_cache_set_provider, NULL, RSRC_CONF,
+                  "Shared cache of Matomo answers and token verdicts: an "
+                  "socache provider and its arguments (shmcb:/path(SIZE), "
+                  "redis:host:port, memcache:host:port) or none"),
+    AP_INIT_TAKE_ARGV("MatomoMcpCacheTTL", mcp_cache_set_ttl, NULL,
+                      RSRC_CONF,
+                      "How long answers are cached: complete past periods, "
+                      "periods that may include today, per-site facts "
+                      "(default 1h 60s 5mi; 0: not cached)"),
+    AP_INIT_TAKE1("MatomoMcpCacheMaxEntry", mcp_cache_set_max_entry,
+                  (void *)&cache_max_entry, RSRC_CONF,
+                  "Largest answer stored in the cache (default 512K)"),
+    AP_INIT_TAKE1("MatomoMcpCacheSecret", mcp_cache_set_secret, NULL,
+                  RSRC_CONF,
+                  "Salt of the token hashes in cache keys: the same on "
+                  "every node sharing the cache (default: made up at "
+                  "start-up, per Apache)"),
     { NULL }
 };
 

@@ -8,6 +8,8 @@
  */
 #include "mcp_toolkit.h"
 
+#include <string.h>
+
 const mcp_tool mcp_tools[] = {
     { "matomo_list_sites", mcp_tool_list_sites },
     { "matomo_sites_overview", mcp_tool_sites_overview },
@@ -24,3 +26,60 @@ const mcp_tool mcp_tools[] = {
 };
 
 const int mcp_tools_count = (int)(sizeof(mcp_tools) / sizeof(mcp_tools[0]));
+
+/* Groups for MatomoMcpTools.  Every group has matomo_list_sites: every
+ * other tool needs an idSite, which a model finds there. */
+const mcp_tool_group mcp_tool_groups[] = {
+    { "traffic", "matomo_list_sites matomo_sites_overview "
+                 "matomo_traffic_summary matomo_get_trend "
+                 "matomo_annotations" },
+    { "reports", "matomo_list_sites matomo_list_reports matomo_get_report "
+                 "matomo_list_goals matomo_list_segments "
+                 "matomo_visitor_log" },
+    { "technical", "matomo_list_sites matomo_page_performance "
+                   "matomo_tracking_health" },
+};
+
+const int mcp_tool_groups_count =
+    (int)(sizeof(mcp_tool_groups) / sizeof(mcp_tool_groups[0]));
+
+static int tool_index(const char *name, size_t len)
+{
+    int i;
+
+    for (i = 0; i < mcp_tools_count && i < MCP_TOOL_SET_MAX; i++) {
+        if (strlen(mcp_tools[i].name) == len
+            && !strncmp(mcp_tools[i].name, name, len)) {
+            return i;
+        }
+    }
+    return -1;
+}
+
+int mcp_tool_set_add(const char *word, mcp_tool_set *set)
+{
+    int i = tool_index(word, strlen(word)), g;
+
+    if (i >= 0) {
+        *set |= (mcp_tool_set)1 << i;
+        return 1;
+    }
+    for (g = 0; g < mcp_tool_groups_count; g++) {
+        const char *s = mcp_tool_groups[g].tools;
+
+        if (strcmp(mcp_tool_groups[g].name, word) != 0) {
+            continue;
+        }
+        while (*s != '\0') {
+            size_t len = strcspn(s, " ");
+
+            if ((i = tool_index(s, len)) >= 0) {
+                *set |= (mcp_tool_set)1 << i;
+            }
+            s += len;
+            s += strspn(s, " ");
+        }
+        return 1;
+    }
+    return 0;
+}

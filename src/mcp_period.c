@@ -95,6 +95,24 @@ static mcp_day from_days(long z)
     return d;
 }
 
+long mcp_day_diff(mcp_day a, mcp_day b)
+{
+    return to_days(b) - to_days(a);
+}
+
+int mcp_period_partial(mcp_day start, mcp_day end, mcp_day today,
+                       double *share)
+{
+    long days = to_days(end) - to_days(start) + 1;
+
+    if (!valid(today) || to_days(today) < to_days(start)
+        || to_days(today) > to_days(end) || days < 1) {
+        return 0;
+    }
+    *share = (double)(to_days(today) - to_days(start)) / (double)days;
+    return 1;
+}
+
 int mcp_period_bounds(const char *period, mcp_day day, mcp_day *start,
                       mcp_day *end)
 {

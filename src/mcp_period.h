@@ -109,6 +109,17 @@ int mcp_period_count(const char *date);
  * there is no cap (period range: N days, any N). */
 int mcp_period_max_n(const char *period);
 
+/* 1 when today lies within [start, end], a period still in progress, and
+ * then *share is the part of it already over: its days before today over
+ * all its days (0 for a period of today alone).  Today itself is not
+ * counted, as the module knows the site's date but not its hour: the
+ * share is what is certainly over.  0 otherwise. */
+int mcp_period_partial(mcp_day start, mcp_day end, mcp_day today,
+                       double *share);
+
+/* The number of days from a to b (b - a; negative when b is earlier). */
+long mcp_day_diff(mcp_day a, mcp_day b);
+
 /* The day n periods after day (n may be negative). */
 mcp_day mcp_period_shift(const char *period, mcp_day day, int n);
 

@@ -117,12 +117,28 @@ static const prompt prompts[] = {
 };
 #define NPROMPTS ((int)(sizeof(prompts) / sizeof(prompts[0])))
 
-static const prompt *find_prompt(const char *name)
+/* 1 when the endpoint offers every tool the prompt's message calls for
+ * (MatomoMcpTools): a prompt that leads to a tool not offered is not
+ * offered either. */
+static int prompt_offered(const mcp_request *req, const prompt *pr)
+{
+    int i;
+
+    for (i = 0; i < req->catalog->count; i++) {
+        if (!mcp_tool_set_has(req->tools_offered, i)
+            && strstr(pr->text, req->catalog->tools[i].name) != NULL) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static const prompt *find_prompt(const mcp_request *req, const char *name)
 {
     int i;
 
     for (i = 0; name != NULL && i < NPROMPTS; i++) {
-        if (!strcmp(prompts[i].name, name)) {
+        if (!strcmp(prompts[i].name, name) && prompt_offered(req, &prompts[i])) {
             return &prompts[i];
         }
     }
@@ -138,8 +154,13 @@ void mcp_prompts_list(mcp_request *req, json_object *params, mcp_outcome *out)
 
     (void)params;
     for (i = 0; i < NPROMPTS; i++) {
-        json_object *pr = json_object_new_object();
-        json_object *args = json_object_new_array();
+        json_object *pr, *args;
+
+        if (!prompt_offered(req, &prompts[i])) {
+            continue;
+        }
+        pr = json_object_new_object();
+        args = json_object_new_array();
 
         for (a = 0; a < prompts[i].nargs; a++) {
             json_object *arg = json_object_new_object();
@@ -248,7 +269,7 @@ static const char *check_args(apr_pool_t *p, const prompt *pr,
 
 void mcp_prompts_get(mcp_request *req, json_object *params, mcp_outcome *out)
 {
-    const prompt *pr = find_prompt(mcp_json_get_string(params, "name"));
+    const prompt *pr = find_prompt(req, mcp_json_get_string(params, "name"));
     json_object *args = mcp_json_get_typed(params, "arguments",
                                            json_type_object);
     json_object *result, *messages, *msg, *content;
@@ -385,7 +406,8 @@ static const char *const date_values[] = {
 
 /* 1 when ref names a prompt argument or a resource template variable this
  * server has. */
-static int known_ref(json_object *ref, const char *arg)
+static int known_ref(const mcp_request *req, json_object *ref,
+                     const char *arg)
 {
     const char *type = mcp_json_get_string(ref, "type");
     const prompt *pr;
@@ -398,7 +420,8 @@ static int known_ref(json_object *ref, const char *arg)
                && !strcmp(arg, "idSite");
     }
     if (type == NULL || strcmp(type, "ref/prompt") != 0
-        || (pr = find_prompt(mcp_json_get_string(ref, "name"))) == NULL) {
+        || (pr = find_prompt(req, mcp_json_get_string(ref, "name")))
+               == NULL) {
         return 0;
     }
     for (a = 0; a < pr->nargs; a++) {
@@ -432,7 +455,7 @@ void mcp_completion_complete(mcp_request *req, json_object *params,
     m.pool = req->pool;
     m.typed = value;
     m.values = mcp_json_pool_own(req->pool, json_object_new_array());
-    if (known_ref(ref, name)) {
+    if (known_ref(req, ref, name)) {
         if (!strcmp(name, "idSite")) {
             complete_sites(req, &m);
         }

@@ -1,4 +1,5 @@
 #include "mcp_server.h"
+#include "mcp_budget.h"
 #include "mcp_json.h"
 #include "mcp_jsonrpc.h"
 #include "mcp_schema.h"
@@ -69,12 +70,66 @@ static const char *verdict_scope(const mcp_request *req)
                         (int)req->backend->forwarding);
 }
 
+/* The caller's token as the shared cache knows it (a salted hash). */
+static const unsigned char *token_key(mcp_request *req)
+{
+    if (!req->token_key_set) {
+        mcp_cache_token_key(req->cache, verdict_scope(req),
+                            req->credential.token, req->token_key);
+        req->token_key_set = 1;
+    }
+    return req->token_key;
+}
+
+/* A verdict goes to this process's memory and to the shared cache, so
+ * that no other child or node checks the token again meanwhile (a
+ * refused one included: nobody spends budget on it). */
 static void remember(mcp_request *req, mcp_verdict v)
 {
     if (req->verdicts != NULL) {
         mcp_verdict_cache_put(req->verdicts, verdict_scope(req),
                               req->credential.token, v, apr_time_now());
     }
+    if (req->cache != NULL) {
+        mcp_cache_verdict_put(req->cache, req->pool, token_key(req), v,
+                              req->cache_ttl.verdict);
+    }
+}
+
+/* What this process, then the shared cache, holds on the token. */
+static mcp_verdict recall(mcp_request *req)
+{
+    mcp_verdict v = MCP_VERDICT_UNKNOWN;
+
+    if (req->verdicts != NULL) {
+        v = mcp_verdict_cache_get(req->verdicts, verdict_scope(req),
+                                  req->credential.token, apr_time_now());
+    }
+    if (v == MCP_VERDICT_UNKNOWN && req->cache != NULL) {
+        apr_time_t given = 0;
+
+        v = mcp_cache_verdict_get(req->cache, req->pool, token_key(req),
+                                  &given);
+        /* Kept here too, as old as it is: it expires when the shared one
+         * does, never later. */
+        if (v != MCP_VERDICT_UNKNOWN && req->verdicts != NULL) {
+            mcp_verdict_cache_put(req->verdicts, verdict_scope(req),
+                                  req->credential.token, v, given);
+        }
+    }
+    return v;
+}
+
+/* A token Matomo accepted within the last day, here or elsewhere. */
+static int known_good(mcp_request *req)
+{
+    return (req->verdicts != NULL
+            && mcp_verdict_cache_known_good(req->verdicts, verdict_scope(req),
+                                            req->credential.token,
+                                            apr_time_now()))
+           || (req->cache != NULL
+               && mcp_cache_known_good(req->cache, req->pool,
+                                       token_key(req)));
 }
 
 /* Matomo's lock-out, met by any call: whose it is (src/mcp_guard.h), and
@@ -399,19 +454,6 @@ static int listed_for_tool(const mcp_request *req, const char *method,
     return 0;
 }
 
-void mcp_server_call_matomo(mcp_request *req, const char *method,
-                            const apr_array_header_t *params,
-                            mcp_matomo_answer *answer)
-{
-    apr_time_t started = apr_time_now();
-
-    if (listed_for_tool(req, method, answer)
-        && call_quietly(req, method, params, answer)) {
-        round_trip_done(req, answer, started);
-    }
-    tally_answer(req, answer);
-}
-
 void mcp_server_call_matomo_chart(mcp_request *req,
                                   const apr_array_header_t *params,
                                   mcp_matomo_answer *answer)
@@ -430,34 +472,30 @@ void mcp_server_call_matomo_chart(mcp_request *req,
     tally_answer(req, answer);
 }
 
-void mcp_server_call_matomo_bulk(mcp_request *req,
-                                 const mcp_matomo_request *calls, int n,
-                                 mcp_matomo_answer *answers)
+/* Matomo's answers to calls, no cache involved: one call alone, or
+ * several (bulk: even one) in one API.getBulkRequest. */
+static void fetch(mcp_request *req, const mcp_matomo_request *calls, int n,
+                  int bulk, mcp_matomo_answer *answers)
 {
     apr_time_t started = apr_time_now();
     int i, missing = 0;
 
-    for (i = 0; i < n; i++) {
-        if (!listed_for_tool(req, calls[i].method, &answers[0])) {
-            /* The whole request or none of it. */
-            for (i = 1; i < n; i++) {
-                answers[i] = answers[0];
-            }
-            return;
+    if (!bulk) {
+        if (call_quietly(req, calls[0].method, calls[0].params, answers)) {
+            round_trip_done(req, answers, started);
         }
+        return;
     }
     for (i = 0; i < n; i++) {
         missing = no_backend(req, &answers[i]);
     }
     if (missing) {
-        tally_answer(req, &answers[0]);
         return;
     }
     if (!slot_taken(req, &answers[0])) {
         for (i = 1; i < n; i++) {
             answers[i] = answers[0];
         }
-        tally_answer(req, &answers[0]);
         return;
     }
     mcp_matomo_bulk(req->conn, watch_for(req), req->pool, req->backend,
@@ -468,9 +506,177 @@ void mcp_server_call_matomo_bulk(mcp_request *req,
      * may have broken the handle. */
     for (i = 0; i < n; i++) {
         note_answer(req, &answers[i]);
-        tally_answer(req, &answers[i]);
     }
     round_trip_done(req, &answers[0], started);
+}
+
+/* --- the shared cache (src/mcp_cache.h) ---------------------------- */
+
+/* The flight of a set of missing calls: the hash of their keys. */
+static void flight_key(const unsigned char (*keys)[MCP_CACHE_KEY_SIZE],
+                       const int *which, int m,
+                       unsigned char out[MCP_CACHE_KEY_SIZE])
+{
+    apr_sha1_ctx_t ctx;
+    int i;
+
+    apr_sha1_init(&ctx);
+    for (i = 0; i < m; i++) {
+        apr_sha1_update_binary(&ctx, keys[which[i]], MCP_CACHE_KEY_SIZE);
+    }
+    apr_sha1_final(out, &ctx);
+}
+
+/* The missing calls from Matomo, once per process for identical
+ * concurrent misses (the others wait for the first one's answers, at
+ * most the backend timeout); then stored. */
+static void fetch_missing(mcp_request *req, const mcp_matomo_request *calls,
+                          const unsigned char (*keys)[MCP_CACHE_KEY_SIZE],
+                          const apr_interval_time_t *ttls, const int *which,
+                          int m, int bulk, mcp_matomo_answer *got)
+{
+    mcp_matomo_request *sub = apr_palloc(req->pool,
+                                         sizeof(*sub) * (apr_size_t)m);
+    unsigned char fkey[MCP_CACHE_KEY_SIZE];
+    mcp_cache_flight *flight;
+    int i, leader = 1;
+
+    for (i = 0; i < m; i++) {
+        sub[i] = calls[which[i]];
+    }
+    flight_key(keys, which, m, fkey);
+    flight = mcp_cache_flight_join(req->cache, fkey, &leader);
+    if (flight != NULL && !leader) {
+        if (mcp_cache_flight_wait(req->cache, flight, req->pool,
+                                  req->backend->timeout, got, m)) {
+            req->from_matomo += m;
+            return;
+        }
+        flight = NULL;      /* the leader's call was dropped: ours */
+    }
+    fetch(req, sub, m, bulk, got);
+    if (flight != NULL) {
+        mcp_cache_flight_land(req->cache, flight, got, m);
+    }
+    for (i = 0; i < m; i++) {
+        mcp_cache_answer_put(req->cache, req->pool, keys[which[i]], &got[i],
+                             ttls[which[i]]);
+    }
+    req->from_matomo += m;
+}
+
+/* calls answered from the shared cache where it can, the rest from
+ * Matomo (in one bulk request when bulk).  Only a verified token gets
+ * here with a cache: no outage, no lock-out, no cancellation. */
+static void call_cached(mcp_request *req, const mcp_matomo_request *calls,
+                        int n, int bulk, mcp_matomo_answer *answers)
+{
+    apr_pool_t *p = req->pool;
+    unsigned char (*keys)[MCP_CACHE_KEY_SIZE];
+    apr_interval_time_t *ttls;
+    mcp_matomo_answer *got;
+    apr_time_t now = apr_time_now();
+    int *which, i, m = 0, uncacheable = 0;
+    const char *scope;
+
+    if (req->cache == NULL || req->cancelled || req->outage != NULL
+        || req->backend == NULL || req->conn == NULL) {
+        req->result_ttl = 0;
+        fetch(req, calls, n, bulk, answers);
+        return;
+    }
+    keys = apr_palloc(p, sizeof(*keys) * (apr_size_t)n);
+    ttls = apr_palloc(p, sizeof(*ttls) * (apr_size_t)n);
+    which = apr_palloc(p, sizeof(*which) * (apr_size_t)n);
+    scope = verdict_scope(req);
+    for (i = 0; i < n; i++) {
+        apr_time_t at;
+
+        ttls[i] = mcp_cache_ttl_for(&req->cache_ttl, calls[i].method,
+                                    calls[i].params, now);
+        if (req->result_ttl < 0 || ttls[i] < req->result_ttl) {
+            req->result_ttl = ttls[i];
+        }
+        if (ttls[i] > 0) {
+            mcp_cache_answer_key(p, scope, token_key(req), calls[i].method,
+                                 calls[i].params, keys[i]);
+            if (mcp_cache_answer_get(req->cache, p, keys[i], &answers[i],
+                                     &at)) {
+                mcp_stats_cache(req->stats, 1);
+                req->from_cache++;
+                if (req->cached_at == 0 || at < req->cached_at) {
+                    req->cached_at = at;
+                }
+                continue;
+            }
+            mcp_stats_cache(req->stats, 0);
+        }
+        uncacheable += ttls[i] <= 0;
+        which[m++] = i;
+    }
+    if (m == 0) {
+        return;
+    }
+    got = apr_pcalloc(p, sizeof(*got) * (apr_size_t)m);
+    if (uncacheable > 0) {
+        mcp_matomo_request *sub = apr_palloc(p, sizeof(*sub) * (apr_size_t)m);
+
+        for (i = 0; i < m; i++) {
+            sub[i] = calls[which[i]];
+        }
+        fetch(req, sub, m, bulk, got);
+        for (i = 0; i < m; i++) {
+            mcp_cache_answer_put(req->cache, p, keys[which[i]], &got[i],
+                                 ttls[which[i]]);
+        }
+        req->from_matomo += m;
+    }
+    else {
+        fetch_missing(req, calls, (const unsigned char (*)[MCP_CACHE_KEY_SIZE])
+                      keys, ttls, which, m, bulk, got);
+    }
+    for (i = 0; i < m; i++) {
+        answers[which[i]] = got[i];
+        if (got[i].status != MCP_MATOMO_OK) {
+            req->result_ttl = 0;    /* a result built on an error: not kept */
+        }
+    }
+}
+
+void mcp_server_call_matomo(mcp_request *req, const char *method,
+                            const apr_array_header_t *params,
+                            mcp_matomo_answer *answer)
+{
+    mcp_matomo_request call;
+
+    call.method = method;
+    call.params = params;
+    if (listed_for_tool(req, method, answer)) {
+        call_cached(req, &call, 1, 0, answer);
+    }
+    tally_answer(req, answer);
+}
+
+void mcp_server_call_matomo_bulk(mcp_request *req,
+                                 const mcp_matomo_request *calls, int n,
+                                 mcp_matomo_answer *answers)
+{
+    int i;
+
+    for (i = 0; i < n; i++) {
+        if (!listed_for_tool(req, calls[i].method, &answers[0])) {
+            /* The whole request or none of it, from the cache or not. */
+            for (i = 1; i < n; i++) {
+                answers[i] = answers[0];
+            }
+            tally_answer(req, &answers[0]);
+            return;
+        }
+    }
+    call_cached(req, calls, n, 1, answers);
+    for (i = 0; i < n; i++) {
+        tally_answer(req, &answers[i]);
+    }
 }
 
 /* The longest a check waits for others in flight to settle (each takes a
@@ -511,12 +717,7 @@ static void check_token(mcp_request *req, mcp_matomo_answer *answer)
 {
     int admitted = 0;
 
-    if (req->guard != NULL
-        && !(req->verdicts != NULL
-             && mcp_verdict_cache_known_good(req->verdicts,
-                                             verdict_scope(req),
-                                             req->credential.token,
-                                             apr_time_now()))) {
+    if (req->guard != NULL && !known_good(req)) {
         if (!check_admitted(req)) {
             if (req->outage != NULL) {
                 *answer = *req->outage;
@@ -543,6 +744,49 @@ static void check_token(mcp_request *req, mcp_matomo_answer *answer)
     }
 }
 
+/* A verdict of Matomo's on the token (not an outage, not the module's
+ * own refusal to ask). */
+static int is_verdict(const mcp_matomo_answer *a)
+{
+    return a->status == MCP_MATOMO_OK || a->status == MCP_MATOMO_BAD_TOKEN
+           || a->status == MCP_MATOMO_DENIED;
+}
+
+/* The token check, once per process for concurrent requests with the same
+ * unknown token (a client that opens several connections at once): the
+ * others wait for the first one's verdict (at most the backend timeout).
+ * A first check that got no verdict (an outage, a budget spent) decides
+ * nothing for the others: each then checks as it would have. */
+static void check_token_once(mcp_request *req, mcp_matomo_answer *answer)
+{
+    unsigned char key[MCP_CACHE_KEY_SIZE];
+    apr_sha1_ctx_t ctx;
+    mcp_cache_flight *flight;
+    int leader = 1;
+
+    if (req->cache == NULL) {
+        check_token(req, answer);
+        return;
+    }
+    apr_sha1_init(&ctx);
+    apr_sha1_update_binary(&ctx, (const unsigned char *)"check", 6);
+    apr_sha1_update_binary(&ctx, token_key(req), MCP_CACHE_KEY_SIZE);
+    apr_sha1_final(key, &ctx);
+    flight = mcp_cache_flight_join(req->cache, key, &leader);
+    if (flight != NULL && !leader) {
+        if (mcp_cache_flight_wait(req->cache, flight, req->pool,
+                                  req->backend->timeout, answer, 1)
+            && is_verdict(answer)) {
+            return;
+        }
+        flight = NULL;
+    }
+    check_token(req, answer);
+    if (flight != NULL) {
+        mcp_cache_flight_land(req->cache, flight, answer, 1);
+    }
+}
+
 /* Asks Matomo whether it knows the caller's token, once per token and
  * endpoint for a while, so that a client meets 401 on its first request
  * (initialize) rather than broken tool calls.  API.getMatomoVersion
@@ -555,15 +799,12 @@ static void verify_token(mcp_request *req)
     mcp_verdict v = MCP_VERDICT_UNKNOWN;
     mcp_matomo_answer answer;
 
-    if (req->verdicts != NULL) {
-        v = mcp_verdict_cache_get(req->verdicts, verdict_scope(req),
-                                  req->credential.token, apr_time_now());
-    }
+    v = recall(req);
     if (v != MCP_VERDICT_UNKNOWN) {
         mcp_stats_token(req->stats, MCP_TOKEN_REMEMBERED);
     }
     else {
-        check_token(req, &answer);
+        check_token_once(req, &answer);
         if (answer.status == MCP_MATOMO_TIMEOUT
             || answer.status == MCP_MATOMO_UNREACHABLE
             || answer.status == MCP_MATOMO_LOCKED_OUT
@@ -696,9 +937,10 @@ static void do_tools_list(mcp_request *req, json_object *params,
                          "cursor must be a string");
         return;
     }
-    page = mcp_catalog_page(req->catalog, cursor != NULL
-                                              ? json_object_get_string(cursor)
-                                              : NULL);
+    page = mcp_catalog_page_of(req->pool, req->catalog, req->tools_offered,
+                               cursor != NULL
+                                   ? json_object_get_string(cursor)
+                                   : NULL);
     if (page == NULL) {
         mcp_outcome_fail(out, MCP_JSONRPC_INVALID_PARAMS,
              "Invalid cursor: use a nextCursor from an earlier tools/list");
@@ -737,34 +979,163 @@ static void add_chart(apr_pool_t *p, const mcp_tool_result *r,
     json_object_array_add(content, block);
 }
 
-/* A tools/call result: structuredContent plus the same JSON as text, or a
- * text-only error with isError. */
-static const char *tool_result_json(apr_pool_t *p, const mcp_tool_result *r)
+/* A tools/call result: structuredContent (which serialises as text) plus
+ * the same JSON as text, or, without structured, a text-only result
+ * (isError when error); with structured, the chart of chart_of when it
+ * asked for one (NULL: none). */
+static const char *tool_result_json(apr_pool_t *p, json_object *structured,
+                                    const char *text, apr_size_t len,
+                                    int error, const mcp_tool_result *chart_of)
 {
     json_object *result = mcp_json_pool_own(p, json_object_new_object());
     json_object *content = json_object_new_array();
-    json_object *text = json_object_new_object();
-    apr_size_t len = 0;
-    const char *body = r->error != NULL
-                           ? r->error
-                           : mcp_json_to_string(p, r->structured, &len);
+    json_object *block = json_object_new_object();
 
-    json_object_object_add(text, "type", json_object_new_string("text"));
-    json_object_object_add(text, "text", json_object_new_string(body));
-    json_object_array_add(content, text);
+    json_object_object_add(block, "type", json_object_new_string("text"));
+    json_object_object_add(block, "text",
+                           json_object_new_string_len(text, (int)len));
+    json_object_array_add(content, block);
     json_object_object_add(result, "content", content);
-    if (r->error != NULL) {
+    if (error) {
         json_object_object_add(result, "isError", json_object_new_boolean(1));
     }
-    else if (r->structured != NULL) {
+    else if (structured != NULL) {
         /* The text block already holds structuredContent's serialisation;
          * the result's reuses it (2-3 us per kB of answer). */
-        mcp_json_set_text(p, r->structured, body, len);
+        mcp_json_set_text(p, structured, text, len);
         json_object_object_add(result, "structuredContent",
-                               json_object_get(r->structured));
-        add_chart(p, r, content);
+                               json_object_get(structured));
+        if (chart_of != NULL) {
+            add_chart(p, chart_of, content);
+        }
     }
     return mcp_json_to_string(p, result, NULL);
+}
+
+/* A result built on answers from the shared cache says so, and how old
+ * the oldest of them is: {"cache": {"from_cache": true, "age_seconds":
+ * 42, "answers_from_cache": 2, "answers_from_matomo": 1}}, added to the
+ * serialised structuredContent (an object).  Without it, every answer
+ * came from Matomo just now. */
+/* Its largest size: the fixed text and three numbers (at most 19, 11 and
+ * 11 digits); a result budget keeps room for it. */
+#define CACHE_NOTE_MAX 160
+
+static const char *with_cache_note(mcp_request *req, const char *text,
+                                   apr_size_t *len)
+{
+    apr_time_t age = apr_time_now() - req->cached_at;
+    const char *note;
+
+    if (req->from_cache == 0 || *len < 2 || text[*len - 1] != '}') {
+        return text;
+    }
+    note = apr_psprintf(req->pool, "%s\"cache\":{\"from_cache\":true,"
+                        "\"age_seconds\":%" APR_TIME_T_FMT ","
+                        "\"answers_from_cache\":%d,"
+                        "\"answers_from_matomo\":%d}}",
+                        *len > 2 ? "," : "", apr_time_sec(age > 0 ? age : 0),
+                        req->from_cache, req->from_matomo);
+    text = apr_pstrcat(req->pool, apr_pstrmemdup(req->pool, text, *len - 1),
+                       note, NULL);
+    *len = strlen(text);
+    return text;
+}
+
+/* The chart counts toward the endpoint's result budget: base64, beside
+ * the data's text twice (the text block and structuredContent).  One that
+ * does not fit is left out, saying so; the data stay. */
+static void chart_within_budget(mcp_request *req, apr_size_t data_len,
+                                mcp_tool_result *r)
+{
+    apr_size_t b64;
+
+    if (r->chart == NULL || req->result_budget == 0) {
+        return;
+    }
+    b64 = (apr_size_t)apr_base64_encode_len((int)r->chart_len);
+    if (2 * data_len + b64 + CACHE_NOTE_MAX > req->result_budget) {
+        r->chart_note = apr_psprintf(
+            req->pool, "No chart: the chart (%" APR_SIZE_T_FMT " bytes as "
+            "base64) does not fit this endpoint's result budget of %"
+            APR_SIZE_T_FMT " bytes beside the data (MatomoMcpResultBudget)",
+            b64, req->result_budget);
+        r->chart = NULL;
+    }
+}
+
+/* --- whole results in the shared cache ------------------------------ */
+
+/* A tool's result depends on its name, its arguments, the caller and
+ * Matomo's answers, and on this module's way of shaping them: the
+ * module's version is part of the key, and the endpoint's result budget
+ * (a result cut to one endpoint's budget must not answer another's). */
+static void result_key(mcp_request *req, const mcp_tool *tool,
+                       json_object *args,
+                       unsigned char out[MCP_CACHE_KEY_SIZE])
+{
+    mcp_cache_result_key(req->pool, apr_psprintf(req->pool, "%s|%s|%"
+                                                 APR_SIZE_T_FMT,
+                                                 verdict_scope(req),
+                                                 MCP_SERVER_VERSION,
+                                                 req->result_budget),
+                         token_key(req), tool->name,
+                         mcp_json_to_string(req->pool, args, NULL), out);
+}
+
+/* The result of the same call by the same caller, when the cache has it
+ * (then *out is set). */
+static int cached_result(mcp_request *req, const mcp_tool *tool,
+                         json_object *args, mcp_outcome *out)
+{
+    unsigned char key[MCP_CACHE_KEY_SIZE];
+    const char *text;
+    apr_size_t len;
+    apr_time_t origin;
+    int answers;
+
+    /* A result with a chart is never kept (keep_result), so never found:
+     * the cache holds the data, not the picture. */
+    if (req->cache == NULL || req->outage != NULL
+        || json_object_object_get_ex(args, "chart", NULL)) {
+        return 0;
+    }
+    result_key(req, tool, args, key);
+    if (!mcp_cache_result_get(req->cache, req->pool, key, &text, &len,
+                              &origin, &answers)) {
+        return 0;
+    }
+    req->from_cache = answers;
+    req->from_matomo = 0;
+    req->cached_at = origin;
+    /* Counted as the answers it stands for, each a hit. */
+    while (answers-- > 0) {
+        mcp_stats_cache(req->stats, 1);
+    }
+    text = with_cache_note(req, text, &len);
+    out->result = tool_result_json(req->pool, mcp_json_pool_own(
+                                       req->pool, json_object_new_object()),
+                                   text, len, 0, NULL);
+    return 1;
+}
+
+/* Stores a result made of whole answers that may all be kept, for as
+ * long as the shortest-lived of them, counted from the oldest. */
+static void keep_result(mcp_request *req, const mcp_tool *tool,
+                        json_object *args, const char *text, apr_size_t len)
+{
+    unsigned char key[MCP_CACHE_KEY_SIZE];
+    apr_time_t origin = req->cached_at != 0 ? req->cached_at : req->called_at;
+
+    if (req->cache == NULL || req->result_ttl <= 0
+        || req->from_cache + req->from_matomo == 0
+        || json_object_object_get_ex(args, "chart", NULL)) {
+        return;
+    }
+    result_key(req, tool, args, key);
+    mcp_cache_result_put(req->cache, req->pool, key, text, len, origin,
+                         req->from_cache + req->from_matomo,
+                         origin + req->result_ttl - apr_time_now());
 }
 
 /* _meta.progressToken: a string or an integer (basic/patterns/progress). */
@@ -837,7 +1208,15 @@ static void do_tools_call(mcp_request *req, json_object *params,
              "params.arguments must be an object");
         return;
     }
-    if ((tool = mcp_catalog_find(req->catalog, name)) == NULL) {
+    tool = mcp_catalog_find(req->catalog, name);
+    /* A tool this endpoint does not offer is unknown here, word for word
+     * (MatomoMcpTools). */
+    if (tool != NULL
+        && !mcp_tool_set_has(req->tools_offered,
+                             mcp_catalog_index(req->catalog, tool))) {
+        tool = NULL;
+    }
+    if (tool == NULL) {
         mcp_outcome_fail(out, MCP_JSONRPC_INVALID_PARAMS,
              "Unknown tool: call tools/list for the available tools");
         out->error_data = mcp_json_pool_own(req->pool,
@@ -855,15 +1234,47 @@ static void do_tools_call(mcp_request *req, json_object *params,
     r.error = mcp_schema_check(req->pool,
                                mcp_catalog_input_schema(req->catalog, tool),
                                args);
-    if (r.error == NULL) {
-        req->tool_methods = mcp_catalog_methods(req->catalog, tool);
-        tally_tool_run(req, tool, args, &r);
-        req->tool_methods = NULL;
+    if (r.error != NULL) {
+        tally_tool(req, tool, &r, 0, 0, "arguments");
+        out->result = tool_result_json(req->pool, NULL, r.error,
+                                       strlen(r.error), 1, NULL);
+        return;
+    }
+    if (cached_result(req, tool, args, out)) {
+        tally_tool(req, tool, &r, 0, 0, NULL);
+        return;
+    }
+    req->from_cache = req->from_matomo = 0;
+    req->cached_at = 0;
+    req->called_at = apr_time_now();
+    req->result_ttl = -1;
+    req->tool_methods = mcp_catalog_methods(req->catalog, tool);
+    tally_tool_run(req, tool, args, &r);
+    req->tool_methods = NULL;
+    /* Within the endpoint's budget before the cache keeps it; the cache's
+     * own member, added later, has room kept for it. */
+    if (r.error == NULL && r.structured != NULL) {
+        r.error = mcp_budget_fit(
+            req->pool, r.structured,
+            mcp_catalog_input_schema(req->catalog, tool), args,
+            req->result_budget, CACHE_NOTE_MAX);
+    }
+    if (r.error != NULL) {
+        out->result = tool_result_json(req->pool, NULL, r.error,
+                                       strlen(r.error), 1, NULL);
     }
     else {
-        tally_tool(req, tool, &r, 0, 0, "arguments");
+        apr_size_t len = 0;
+        const char *text = mcp_json_to_string(req->pool, r.structured, &len);
+
+        if (r.structured != NULL) {
+            keep_result(req, tool, args, text, len);
+            text = with_cache_note(req, text, &len);
+        }
+        chart_within_budget(req, len, &r);
+        out->result = tool_result_json(req->pool, r.structured, text, len,
+                                       0, &r);
     }
-    out->result = tool_result_json(req->pool, &r);
 }
 
 static json_object *subscription_meta(json_object *id)

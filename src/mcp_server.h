@@ -16,6 +16,7 @@
 #include <json-c/json.h>
 
 #include "mcp_auth.h"
+#include "mcp_cache.h"
 #include "mcp_era.h"
 #include "mcp_guard.h"
 #include "mcp_throttle.h"
@@ -57,12 +58,16 @@ typedef struct mcp_request {
     const char *website_url;        /* serverInfo.websiteUrl */
     mcp_channel *channel;           /* may be NULL */
     apr_interval_time_t progress_interval;  /* heartbeats while waiting */
+    apr_size_t result_budget;       /* largest tool result; 0: no limit */
+    mcp_tool_set tools_offered;     /* MatomoMcpTools; 0: every tool */
 
     /* The Matomo side: where, as whom, over which connection. */
     const mcp_matomo_backend *backend;
     mcp_credential credential;      /* the caller's; token never logged */
     mcp_matomo_conn *conn;          /* this thread's */
     mcp_verdict_cache *verdicts;    /* per process; may be NULL */
+    mcp_cache *cache;               /* MatomoMcpCache; NULL: none */
+    mcp_cache_ttl cache_ttl;
     int conn_broken;                /* set: the glue drops the connection */
     const mcp_matomo_answer *outage; /* Matomo unreachable or too slow */
     int token_rejected;             /* set: answer 401 invalid_token */
@@ -88,6 +93,19 @@ typedef struct mcp_request {
     int progress;                   /* notifications sent for it */
     apr_time_t progress_at;         /* when the last one went */
     int round_trips;                /* Matomo answers so far */
+
+    /* Where this request's answers came from (the result says it). */
+    int from_cache;                 /* answers the cache gave */
+    int from_matomo;                /* answers Matomo gave (or another
+                                     * request's identical call) */
+    apr_time_t cached_at;           /* when the oldest cached one was
+                                     * Matomo's answer */
+    apr_time_t called_at;           /* when the tool started */
+    apr_interval_time_t result_ttl; /* how long its result may be kept:
+                                     * its shortest-lived answer's TTL
+                                     * (0: not at all; -1: no answer yet) */
+    int token_key_set;
+    unsigned char token_key[MCP_CACHE_KEY_SIZE];
 
     /* What the administrator sees (src/mcp_stats.h): this process's
      * counters (NULL: none kept) and this request's access-log notes. */

@@ -1,10 +1,13 @@
 #include "mcp_toolkit.h"
 #include "mcp_json.h"
 #include "mcp_period.h"
+#include "mcp_shape.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include <apr_strings.h>
+#include <apr_time.h>
 
 int mcp_arg_int(json_object *args, const char *name, int fallback)
 {
@@ -63,10 +66,52 @@ int mcp_answered(const mcp_matomo_answer *a, mcp_tool_result *res)
 }
 
 
+void mcp_note_add(json_object *result, const char *text)
+{
+    json_object *old = NULL;
+    const char *before;
+    char *joined;
+    size_t n, m;
+
+    if (!json_object_object_get_ex(result, "note", &old)
+        || (before = json_object_get_string(old)) == NULL
+        || before[0] == '\0') {
+        json_object_object_add(result, "note", json_object_new_string(text));
+        return;
+    }
+    /* No pool here: json-c copies the joined text, which is freed now. */
+    n = strlen(before);
+    m = strlen(text);
+    joined = malloc(n + 2 + m + 1);
+    if (joined == NULL) {
+        return;
+    }
+    memcpy(joined, before, n);
+    memcpy(joined + n, "; ", 2);
+    memcpy(joined + n + 2, text, m + 1);
+    json_object_object_add(result, "note", json_object_new_string(joined));
+    free(joined);
+}
+
 void mcp_mark_untrusted(json_object *result)
 {
-    json_object_object_add(result, "note",
-                           json_object_new_string(MCP_UNTRUSTED_NOTE));
+    mcp_note_add(result, MCP_UNTRUSTED_NOTE);
+}
+
+json_object *mcp_change_pct(double now, double before)
+{
+    return before != 0 ? mcp_shape_rounded((now - before) / before * 100.0,
+                                           1)
+                       : NULL;
+}
+
+void mcp_note_zero_baseline(apr_pool_t *p, json_object *result,
+                            const char *figures)
+{
+    mcp_note_add(result, apr_pstrcat(
+        p, "the change in percent is null for ", figures,
+        ": the previous period had no data for it, and a change from zero "
+        "is undefined (compare the figures themselves)", NULL));
 }
 
 /* The site's today: the later key of VisitsSummary.get for the last two
@@ -130,6 +175,23 @@ json_object *mcp_span_days(apr_pool_t *p, const char *period,
     return span;
 }
 
+void mcp_span_partial_share(json_object *span, double share)
+{
+    json_object_object_add(span, "partial", json_object_new_boolean(1));
+    json_object_object_add(span, "elapsed_share",
+                           mcp_shape_rounded(share, 3));
+}
+
+void mcp_span_partial(json_object *span, mcp_day start, mcp_day end,
+                      mcp_day today)
+{
+    double share;
+
+    if (mcp_period_partial(start, end, today, &share)) {
+        mcp_span_partial_share(span, share);
+    }
+}
+
 json_object *mcp_span_json(apr_pool_t *p, const char *period,
                            const char *date, const mcp_day *today)
 {
@@ -137,9 +199,28 @@ json_object *mcp_span_json(apr_pool_t *p, const char *period,
     mcp_day none = { 0, 0, 0 };
     int known = mcp_period_span(period, date, today ? *today : none, &start,
                                 &end);
+    json_object *span = mcp_span_days(p, period, date, known ? &start : NULL,
+                                      known ? &end : NULL);
 
-    return mcp_span_days(p, period, date, known ? &start : NULL,
-                         known ? &end : NULL);
+    if (known && today != NULL) {
+        mcp_span_partial(span, start, end, *today);
+    }
+    return span;
+}
+
+int mcp_span_may_hold_today(const char *period, const char *date)
+{
+    apr_time_exp_t now;
+    mcp_day utc, start, end;
+
+    if (!mcp_period_resolve(period, date, &start, &end)
+        || apr_time_exp_gmt(&now, apr_time_now()) != APR_SUCCESS) {
+        return 0;
+    }
+    utc.y = now.tm_year + 1900;
+    utc.m = now.tm_mon + 1;
+    utc.d = now.tm_mday;
+    return mcp_day_diff(utc, end) >= -1 && mcp_day_diff(start, utc) >= -1;
 }
 
 void mcp_call_dated(mcp_request *req, int id_site, const char *period,
@@ -149,7 +230,7 @@ void mcp_call_dated(mcp_request *req, int id_site, const char *period,
     apr_pool_t *p = req->pool;
     mcp_day today;
 
-    if (!mcp_period_is_relative(date)) {
+    if (!mcp_period_is_relative(date) && !mcp_span_may_hold_today(period, date)) {
         if (n == 1) {
             mcp_server_call_matomo(req, calls[0].method, calls[0].params,
                                    &answers[0]);

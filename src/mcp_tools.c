@@ -454,6 +454,24 @@ const char *mcp_tool_definition(apr_pool_t *p, const mcp_tool_file *shared,
     return NULL;
 }
 
+int mcp_tool_set_has(mcp_tool_set set, int i)
+{
+    return set == 0
+           || (i >= 0 && i < MCP_TOOL_SET_MAX && (set >> i & 1) != 0);
+}
+
+int mcp_catalog_index(const mcp_catalog *catalog, const mcp_tool *tool)
+{
+    int i;
+
+    for (i = 0; i < catalog->count; i++) {
+        if (&catalog->tools[i] == tool) {
+            return i;
+        }
+    }
+    return -1;
+}
+
 static const char *build_page(apr_pool_t *p, const mcp_catalog *c,
                               json_object **tool_json, int page,
                               const char **out)
@@ -556,6 +574,9 @@ const char *mcp_catalog_build(apr_pool_t *p, const mcp_tool_defs *defs,
     if (page_size < 1) {
         return "catalog page size must be at least 1";
     }
+    if (count > MCP_TOOL_SET_MAX) {
+        return "more tools than a tool set holds (MCP_TOOL_SET_MAX)";
+    }
     c->tools = tools;
     c->count = count;
     c->page_size = page_size;
@@ -570,6 +591,11 @@ const char *mcp_catalog_build(apr_pool_t *p, const mcp_tool_defs *defs,
         || (err = pair_tools(p, c, defs, file_json, file_methods, tool_json))
                != NULL) {
         return err;
+    }
+    c->tool_texts = apr_pcalloc(p, sizeof(*c->tool_texts)
+                                       * (apr_size_t)(count + 1));
+    for (page = 0; page < count; page++) {
+        c->tool_texts[page] = mcp_json_to_string(p, tool_json[page], NULL);
     }
     for (page = 0; page < c->npages; page++) {
         if ((err = build_page(p, c, tool_json, page, &c->pages[page]))
@@ -619,24 +645,62 @@ const mcp_tool *mcp_catalog_find(const mcp_catalog *catalog, const char *name)
     return NULL;
 }
 
-const char *mcp_catalog_page(const mcp_catalog *catalog, const char *cursor)
+/* The page a cursor names: 0 for none, -1 for one the catalog never
+ * issues. */
+static int cursor_page(const char *cursor)
 {
     const char *digits;
-    int page = 0;
 
     if (cursor == NULL) {
-        return catalog->pages[0];
+        return 0;
     }
     if (strncmp(cursor, CURSOR_PREFIX, strlen(CURSOR_PREFIX)) != 0) {
-        return NULL;
+        return -1;
     }
     digits = cursor + strlen(CURSOR_PREFIX);
     /* Only the canonical spelling the catalog issued: no sign, no leading
      * zero, no overflow. */
     if (*digits == '\0' || *digits == '0' || strlen(digits) > 6
         || strspn(digits, "0123456789") != strlen(digits)) {
+        return -1;
+    }
+    return atoi(digits);
+}
+
+const char *mcp_catalog_page(const mcp_catalog *catalog, const char *cursor)
+{
+    int page = cursor_page(cursor);
+
+    return page >= 0 && page < catalog->npages ? catalog->pages[page]
+                                               : NULL;
+}
+
+const char *mcp_catalog_page_of(apr_pool_t *p, const mcp_catalog *catalog,
+                                mcp_tool_set set, const char *cursor)
+{
+    int page = cursor_page(cursor), i, n = 0, first;
+    const char *out = "{\"tools\":[";
+
+    if (set == 0) {
+        return mcp_catalog_page(catalog, cursor);
+    }
+    first = page * catalog->page_size;
+    for (i = 0; i < catalog->count; i++) {
+        if (!mcp_tool_set_has(set, i)) {
+            continue;
+        }
+        if (n >= first && n < first + catalog->page_size) {
+            out = apr_pstrcat(p, out, n > first ? "," : "",
+                              catalog->tool_texts[i], NULL);
+        }
+        n++;
+    }
+    /* Page 0 always exists (an endpoint offers at least one tool). */
+    if (page < 0 || (page > 0 && first >= n)) {
         return NULL;
     }
-    page = atoi(digits);
-    return page < catalog->npages ? catalog->pages[page] : NULL;
+    return first + catalog->page_size < n
+               ? apr_psprintf(p, "%s],\"nextCursor\":\"" CURSOR_PREFIX
+                              "%d\"}", out, page + 1)
+               : apr_pstrcat(p, out, "]}", NULL);
 }

@@ -55,10 +55,36 @@ typedef struct {
     int count;
 } mcp_tool_defs;
 
+/* A set of the catalog's tools: bit i is mcp_tools[i].  0 stands for
+ * every tool (the default, and what a request built without an endpoint's
+ * configuration offers). */
+typedef apr_uint64_t mcp_tool_set;
+#define MCP_TOOL_SET_MAX 64
+
+/* A named group of tools for MatomoMcpTools (src/mcp_catalog.c): the
+ * names, space-separated. */
+typedef struct {
+    const char *name;
+    const char *tools;
+} mcp_tool_group;
+
+extern const mcp_tool_group mcp_tool_groups[];
+extern const int mcp_tool_groups_count;
+
+/* Adds to *set the tool called word, or a group's tools; 0 when word is
+ * neither (tools and groups of mcp_tools/mcp_tool_groups). */
+int mcp_tool_set_add(const char *word, mcp_tool_set *set);
+
+/* 1 when set offers the tool at index i of mcp_tools. */
+int mcp_tool_set_has(mcp_tool_set set, int i);
+
 typedef struct {
     const mcp_tool *tools;
     int count;
     int page_size;
+    /* Each tool as tools/list shows it, serialised, by index (for the
+     * lists of an endpoint that offers some of them). */
+    const char **tool_texts;
     /* Serialised tools/list results, one per page, built once. */
     const char **pages;
     int npages;
@@ -114,5 +140,13 @@ const apr_array_header_t *mcp_catalog_methods(const mcp_catalog *catalog,
 /* The serialised tools/list result for cursor (NULL: the first page), or
  * NULL when the cursor is not one this catalog issued. */
 const char *mcp_catalog_page(const mcp_catalog *catalog, const char *cursor);
+
+/* The same for an endpoint offering set (0: all, the pages built once;
+ * else built in p, pages of page_size over the tools offered). */
+const char *mcp_catalog_page_of(apr_pool_t *p, const mcp_catalog *catalog,
+                                mcp_tool_set set, const char *cursor);
+
+/* The index of tool in catalog, or -1. */
+int mcp_catalog_index(const mcp_catalog *catalog, const mcp_tool *tool);
 
 #endif

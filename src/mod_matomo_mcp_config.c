@@ -1,4 +1,5 @@
 #include "mod_matomo_mcp_config.h"
+#include "mcp_budget.h"
 
 #include <apr_lib.h>
 #include <apr_strings.h>
@@ -33,6 +34,7 @@ void *mcp_config_create_dir(apr_pool_t *p, char *dir)
     conf->backend_queue = -1;
     conf->breaker_failures = -1;
     conf->breaker_max_open = -1;
+    conf->result_budget = -1;
     return conf;
 }
 
@@ -70,6 +72,9 @@ void *mcp_config_merge_dir(apr_pool_t *p, void *basev, void *addv)
     conf->backend_queue = MERGE_NUM(backend_queue);
     conf->breaker_failures = MERGE_NUM(breaker_failures);
     conf->breaker_max_open = MERGE_NUM(breaker_max_open);
+    conf->result_budget = MERGE_NUM(result_budget);
+    conf->tools_offered = add->tools_offered != 0 ? add->tools_offered
+                                                  : base->tools_offered;
     return conf;
 }
 
@@ -89,6 +94,12 @@ apr_interval_time_t mcp_config_connect_timeout(const mcp_dir_conf *conf)
 apr_interval_time_t mcp_config_progress_interval(const mcp_dir_conf *conf)
 {
     return OR_DEFAULT(conf->progress_interval, MCP_DEFAULT_PROGRESS_INTERVAL);
+}
+
+apr_size_t mcp_config_result_budget(const mcp_dir_conf *conf)
+{
+    return (apr_size_t)OR_DEFAULT(conf->result_budget,
+                                  MCP_DEFAULT_RESULT_BUDGET);
 }
 
 apr_interval_time_t mcp_config_listen_timeout(const mcp_dir_conf *conf)
@@ -650,6 +661,25 @@ static const char *host_entry(apr_pool_t *p, const char *directive,
         return host_refused(p, directive, arg);
     }
     return NULL;
+}
+
+const char *mcp_config_add_tools(cmd_parms *cmd, void *dconf,
+                                const char *arg)
+{
+    mcp_dir_conf *conf = dconf;
+    const char *known = "";
+    int i;
+
+    if (mcp_tool_set_add(arg, &conf->tools_offered)) {
+        return NULL;
+    }
+    for (i = 0; i < mcp_tool_groups_count; i++) {
+        known = apr_pstrcat(cmd->pool, known, i ? ", " : "",
+                            mcp_tool_groups[i].name, NULL);
+    }
+    return apr_psprintf(cmd->pool, "%s: '%s' is neither a tool (matomo_..., "
+                        "as tools/list names them) nor a group (%s)",
+                        cmd->cmd->name, arg, known);
 }
 
 const char *mcp_config_add_host(cmd_parms *cmd, void *dconf, const char *arg)

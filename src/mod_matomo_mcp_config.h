@@ -12,6 +12,7 @@
 #include "mcp_guard.h"
 #include "mcp_matomo.h"
 #include "mcp_throttle.h"
+#include "mcp_tools.h"
 
 #define MCP_HANDLER_NAME "matomo-mcp"
 
@@ -72,6 +73,8 @@ typedef struct {
     apr_interval_time_t backend_queue;     /* -1: unset */
     int breaker_failures;           /* 0: off; -1: unset */
     apr_interval_time_t breaker_max_open;  /* -1: unset */
+    apr_off_t result_budget;        /* MatomoMcpResultBudget; -1: unset */
+    mcp_tool_set tools_offered;     /* MatomoMcpTools; 0: unset (all) */
 } mcp_dir_conf;
 
 #define MCP_DEFAULT_RESOURCE_NAME "Matomo analytics"
@@ -111,6 +114,8 @@ const char *mcp_config_set_breaker(cmd_parms *cmd, void *dconf,
                                    const char *max_open);
 const char *mcp_config_add_origin(cmd_parms *cmd, void *dconf,
                                   const char *arg);
+const char *mcp_config_add_tools(cmd_parms *cmd, void *dconf,
+                                const char *arg);
 const char *mcp_config_add_host(cmd_parms *cmd, void *dconf,
                                 const char *arg);
 const char *mcp_config_set_website_url(cmd_parms *cmd, void *dconf,
@@ -137,6 +142,7 @@ apr_interval_time_t mcp_config_backend_timeout(const mcp_dir_conf *conf);
 apr_off_t mcp_config_max_backend_response(const mcp_dir_conf *conf);
 apr_off_t mcp_config_max_chart(const mcp_dir_conf *conf);
 apr_interval_time_t mcp_config_progress_interval(const mcp_dir_conf *conf);
+apr_size_t mcp_config_result_budget(const mcp_dir_conf *conf);
 apr_interval_time_t mcp_config_listen_timeout(const mcp_dir_conf *conf);
 int mcp_config_listen_max(const mcp_dir_conf *conf);
 

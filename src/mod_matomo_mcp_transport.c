@@ -707,6 +707,10 @@ static int hold_listen_stream(answer_stream *as, const mcp_dir_conf *conf,
             return OK;
         }
     }
+    /* The slot frees before the closing result goes out, not when the
+     * request's pool goes: a client that reads the result and listens
+     * again at once may reach this process before that pool is gone. */
+    apr_pool_cleanup_run(r->pool, NULL, release_listen_slot);
     write_event(as, reply->body, reply->len);
     return OK;
 }
@@ -758,6 +762,8 @@ static void describe_request(request_rec *r, const mcp_dir_conf *conf,
     req->pool = r->pool;
     req->catalog = proc->catalog;
     req->verdicts = proc->verdicts;
+    req->cache = proc->cache;
+    req->cache_ttl = proc->cache_ttl;
     req->headers.protocol = apr_table_get(r->headers_in,
                                           "MCP-Protocol-Version");
     req->headers.method = apr_table_get(r->headers_in, "Mcp-Method");
@@ -766,6 +772,8 @@ static void describe_request(request_rec *r, const mcp_dir_conf *conf,
                            ? conf->website_url
                            : ap_construct_url(r->pool, "/", r);
     req->progress_interval = mcp_config_progress_interval(conf);
+    req->result_budget = mcp_config_result_budget(conf);
+    req->tools_offered = conf->tools_offered;
     req->client_address = r->useragent_ip;
     req->guard = pr->guard;
     req->throttle = pr->throttle;

@@ -14,6 +14,7 @@
 #include <apr_hash.h>
 #include <apr_thread_mutex.h>
 
+#include "mcp_cache.h"
 #include "mcp_guard.h"
 #include "mcp_throttle.h"
 #include "mcp_tools.h"
@@ -23,6 +24,8 @@
 typedef struct {
     const mcp_catalog *catalog;
     mcp_verdict_cache *verdicts;
+    mcp_cache *cache;           /* MatomoMcpCache; NULL: none */
+    mcp_cache_ttl cache_ttl;
     /* What protects each Matomo this process calls (a token-check budget,
      * a load limit), by backend URL: endpoints calling the same Matomo
      * share them.  NULL lock: none (no threads). */

@@ -55,11 +55,6 @@ static apr_array_header_t *site_params(apr_pool_t *p, int id_site)
     return params;
 }
 
-static void add_note(json_object *result, const char *note)
-{
-    json_object_object_add(result, "note", json_object_new_string(note));
-}
-
 /* --- matomo_list_goals ---------------------------------------------- */
 
 static const mcp_column goal_columns[] = {
@@ -141,7 +136,7 @@ void mcp_tool_list_goals(mcp_request *req, json_object *args,
         goal_columns, NCOLS(goal_columns), live, 0,
         mcp_json_array_length(live)));
     json_object_object_add(result, "ecommerce", ecommerce_of(a[1].json));
-    add_note(result, USER_TEXT_NOTE);
+    mcp_note_add(result, USER_TEXT_NOTE);
     res->structured = result;
 }
 
@@ -389,7 +384,7 @@ void mcp_tool_list_segments(mcp_request *req, json_object *args,
         json_object_object_add(result, "suggested",
                                suggested_of(dimension, a[2].json));
     }
-    add_note(result, USER_TEXT_NOTE);
+    mcp_note_add(result, USER_TEXT_NOTE);
     res->structured = result;
 }
 
@@ -461,7 +456,7 @@ void mcp_tool_annotations(mcp_request *req, json_object *args,
     json_object_object_add(result, "annotations", mcp_shape_table(
         annotation_columns, NCOLS(annotation_columns), notes, offset, limit));
     mcp_shape_page(result, mcp_json_array_length(notes), offset, limit);
-    add_note(result, USER_TEXT_NOTE);
+    mcp_note_add(result, USER_TEXT_NOTE);
     res->structured = result;
 }
 

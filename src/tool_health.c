@@ -408,6 +408,9 @@ static void health_spans(apr_pool_t *p, const char *period, const char *date,
 
     *now = mcp_span_days(p, period, date, known ? &s : NULL,
                          known ? &e : NULL);
+    if (known && today != NULL) {
+        mcp_span_partial(*now, s, e, *today);
+    }
     if (known) {
         known = mcp_period_bounds(period, mcp_period_shift(period, s, -1),
                                   &ps, &pe);
@@ -523,11 +526,18 @@ static const char *site_today(apr_pool_t *p, const health_query *q,
                               const mcp_matomo_answer **a, mcp_day *today,
                               int *which)
 {
+    int known;
+
     *which = 0;
     if (!s->today_call) {
         return NULL;
     }
-    if (!mcp_today_from(*a, today)) {
+    known = mcp_today_from(*a, today);
+    if (!known && !q->relative) {
+        /* Asked only to tell a period in progress: dates do without */
+        today->y = today->m = today->d = 0;
+    }
+    else if (!known) {
         return (*a)->status != MCP_MATOMO_OK
                    ? (*a)->message
                    : "Matomo did not tell the site's current day";
@@ -694,8 +704,9 @@ static int health_calls(apr_pool_t *p, const health_query *q,
     *calls = apr_pcalloc(p, sizeof(**calls) * (apr_size_t)(4 * nsites + 1));
     for (i = 0; i < nsites; i++) {
         sites[i].first = n;
-        sites[i].today_call = q->relative;
-        if (q->relative) {
+        sites[i].today_call = q->relative
+                              || mcp_span_may_hold_today(q->period, q->date);
+        if (sites[i].today_call) {
             (*calls)[n++] = mcp_today_call(p, sites[i].id);
         }
         (*calls)[n++] = pages_call(p, sites[i].id, q->period, q->date);

@@ -70,22 +70,25 @@ void mcp_tool_list_sites(mcp_request *req, json_object *args,
 typedef struct {
     const char *name;
     const char *field;
-    int percent;   /* Matomo's fraction shown in percent, 1 decimal */
+    /* Set for a change: Matomo's fraction shown in percent, 1 decimal;
+     * the field of the previous figure it is a change from. */
+    const char *base;
 } overview_column;
 
 static const overview_column overview_columns[] = {
-    { "idSite", "idsite", 0 },
-    { "name", "label", 0 },
-    { "visits", "nb_visits", 0 },
-    { "visits_previous", "previous_nb_visits", 0 },
-    { "visits_change_pct", "visits_evolution", 1 },
-    { "pageviews", "nb_pageviews", 0 },
-    { "pageviews_previous", "previous_Actions_nb_pageviews", 0 },
-    { "pageviews_change_pct", "pageviews_evolution", 1 },
-    { "revenue", "revenue", 0 },
-    { "revenue_previous", "previous_Goal_revenue", 0 },
-    { "revenue_change_pct", "revenue_evolution", 1 },
-    { "currency", "currencySymbol", 0 },
+    { "idSite", "idsite", NULL },
+    { "name", "label", NULL },
+    { "visits", "nb_visits", NULL },
+    { "visits_previous", "previous_nb_visits", NULL },
+    { "visits_change_pct", "visits_evolution", "previous_nb_visits" },
+    { "pageviews", "nb_pageviews", NULL },
+    { "pageviews_previous", "previous_Actions_nb_pageviews", NULL },
+    { "pageviews_change_pct", "pageviews_evolution",
+      "previous_Actions_nb_pageviews" },
+    { "revenue", "revenue", NULL },
+    { "revenue_previous", "previous_Goal_revenue", NULL },
+    { "revenue_change_pct", "revenue_evolution", "previous_Goal_revenue" },
+    { "currency", "currencySymbol", NULL },
 };
 #define N_OVERVIEW_COLUMNS                                                    \
     (sizeof(overview_columns) / sizeof(overview_columns[0]))
@@ -106,8 +109,30 @@ static json_object *percent_of(json_object *v)
     return mcp_shape_rounded(d, 1);
 }
 
-static json_object *overview_rows(json_object *sites, size_t limit)
+/* 1 when the previous figure a change is from is 0 (or missing): Matomo
+ * then says +100 % (or 0 % from 0 to 0), where the change is undefined. */
+static int from_zero(json_object *site, const char *base)
 {
+    json_object *v = NULL, *n;
+    int zero;
+
+    if (!json_object_object_get_ex(site, base, &v) || v == NULL) {
+        return 1;
+    }
+    n = mcp_shape_number(v);
+    zero = n == NULL || ((json_object_is_type(n, json_type_int)
+                          || json_object_is_type(n, json_type_double))
+                         && json_object_get_double(n) == 0);
+    json_object_put(n);
+    return zero;
+}
+
+/* The rows; *zeros names the change columns that are null because their
+ * previous figure is 0 in some row. */
+static json_object *overview_rows(apr_pool_t *p, json_object *sites,
+                                  size_t limit, const char **zeros)
+{
+    int zero_in[N_OVERVIEW_COLUMNS] = { 0 };
     json_object *rows = json_object_new_array();
     size_t i, c;
 
@@ -122,13 +147,27 @@ static json_object *overview_rows(json_object *sites, size_t limit)
                                            &v) || v == NULL) {
                 json_object_array_add(row, NULL);
             }
+            else if (overview_columns[c].base == NULL) {
+                json_object_array_add(row, mcp_shape_number(v));
+            }
+            else if (from_zero(site, overview_columns[c].base)) {
+                json_object_array_add(row, NULL);
+                zero_in[c] = 1;
+            }
             else {
-                json_object_array_add(row, overview_columns[c].percent
-                                               ? percent_of(v)
-                                               : mcp_shape_number(v));
+                json_object_array_add(row, percent_of(v));
             }
         }
         json_object_array_add(rows, row);
+    }
+    *zeros = NULL;
+    for (c = 0; c < N_OVERVIEW_COLUMNS; c++) {
+        if (zero_in[c]) {
+            *zeros = *zeros == NULL
+                         ? overview_columns[c].name
+                         : apr_pstrcat(p, *zeros, ", ",
+                                       overview_columns[c].name, NULL);
+        }
     }
     return rows;
 }
@@ -154,7 +193,8 @@ static apr_array_header_t *overview_params(apr_pool_t *p, const char *period,
     return params;
 }
 
-static json_object *overview_table(json_object *sites, size_t limit)
+static json_object *overview_table(apr_pool_t *p, json_object *sites,
+                                   size_t limit, const char **zeros)
 {
     json_object *table = json_object_new_object();
     json_object *cols = json_object_new_array();
@@ -165,12 +205,16 @@ static json_object *overview_table(json_object *sites, size_t limit)
                                         overview_columns[c].name));
     }
     json_object_object_add(table, "columns", cols);
-    json_object_object_add(table, "rows", overview_rows(sites, limit));
+    json_object_object_add(table, "rows",
+                           overview_rows(p, sites, limit, zeros));
     return table;
 }
 
 /* For a period still in progress Matomo compares with the previous period
- * scaled to the part elapsed (its "ratio"): the share, when it is one. */
+ * scaled to the part elapsed (its "ratio"): the share, when it is one,
+ * as elapsed_share (kept where it always was) and in the period, as every
+ * dated result states a period in progress.  Matomo's ratio counts the
+ * hours of today too, which the module cannot. */
 static void add_elapsed_share(json_object *result, json_object *sites)
 {
     json_object *first = mcp_json_array_get(sites, 0), *ratio = NULL;
@@ -180,6 +224,8 @@ static void add_elapsed_share(json_object *result, json_object *sites)
         && json_object_get_double(ratio) < 1) {
         json_object_object_add(result, "elapsed_share",
                                mcp_shape_number(ratio));
+        mcp_span_partial_share(json_object_object_get(result, "period"),
+                               json_object_get_double(ratio));
     }
 }
 
@@ -193,6 +239,7 @@ void mcp_tool_sites_overview(mcp_request *req, json_object *args,
     size_t offset = (size_t)mcp_arg_int(args, "offset", 0);
     json_object *result;
     mcp_matomo_answer a;
+    const char *zeros;
     size_t n;
 
     /* Across sites Matomo resolves relative dates in UTC, which no site's
@@ -217,8 +264,12 @@ void mcp_tool_sites_overview(mcp_request *req, json_object *args,
     result = mcp_json_pool_own(p, json_object_new_object());
     json_object_object_add(result, "period",
                            mcp_span_json(p, period, date, NULL));
-    json_object_object_add(result, "sites", overview_table(a.json, limit));
+    json_object_object_add(result, "sites",
+                           overview_table(p, a.json, limit, &zeros));
     mcp_paged_result(result, n, limit, offset);
+    if (zeros != NULL) {
+        mcp_note_zero_baseline(p, result, zeros);
+    }
     add_elapsed_share(result, a.json);
     res->structured = result;
 }

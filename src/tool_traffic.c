@@ -208,14 +208,17 @@ static json_object *summary_rows(json_object *vmap, json_object *gmap,
 }
 
 /* Per metric of now also in before: {"abs": now - before, "pct": the
- * change in percent of before (left out when before is 0)}; a metric
- * whose change is out of double range is left out, as a missing one. */
-static json_object *change_of(json_object *now, json_object *before)
+ * change in percent of before (null when before is 0, which *zeros then
+ * names, comma-separated)}; a metric whose change is out of double range
+ * is left out, as a missing one. */
+static json_object *change_of(apr_pool_t *p, json_object *now,
+                              json_object *before, const char **zeros)
 {
     json_object *out = json_object_new_object();
+    const char *found = NULL;
 
     json_object_object_foreach(now, key, val) {
-        json_object *prev = NULL, *c, *diff, *pct;
+        json_object *prev = NULL, *c, *diff;
         double a, b;
 
         if (!json_object_object_get_ex(before, key, &prev)
@@ -231,12 +234,14 @@ static json_object *change_of(json_object *now, json_object *before)
         }
         c = json_object_new_object();
         json_object_object_add(c, "abs", diff);
-        pct = b != 0 ? mcp_shape_rounded((a - b) / b * 100.0, 1) : NULL;
-        if (pct != NULL) {
-            json_object_object_add(c, "pct", pct);
+        json_object_object_add(c, "pct", mcp_change_pct(a, b));
+        if (b == 0) {
+            found = found == NULL ? apr_pstrdup(p, key)
+                                  : apr_pstrcat(p, found, ", ", key, NULL);
         }
         json_object_object_add(out, key, c);
     }
+    *zeros = found;
     return out;
 }
 
@@ -571,11 +576,12 @@ static const char *summary_figures(summary_query *q, json_object *span,
 static void note_missing_goals(apr_pool_t *p, const mcp_matomo_answer *goals,
                                json_object *result)
 {
-    json_object_object_add(result, "note", json_object_new_string(
-        apr_pstrcat(p, "conversions and revenue unavailable: ",
-                    goals->message ? goals->message
-                                   : "Goals.get gave no figures",
-                    NULL)));
+    mcp_note_add(result, apr_pstrcat(p, "conversions and revenue "
+                                         "unavailable: ",
+                                      goals->message
+                                          ? goals->message
+                                          : "Goals.get gave no figures",
+                                      NULL));
 }
 
 /* compare {period, metrics or columns/rows, change} into result. */
@@ -608,9 +614,14 @@ static const char *summary_compare(apr_pool_t *p, const summary_query *q,
                           q->table, q->period, NULL, NULL);
     }
     if (err == NULL && !q->table) {
+        const char *zeros;
+
         json_object_object_add(compare, "change", change_of(
-            json_object_object_get(result, "metrics"),
-            json_object_object_get(compare, "metrics")));
+            p, json_object_object_get(result, "metrics"),
+            json_object_object_get(compare, "metrics"), &zeros));
+        if (zeros != NULL) {
+            mcp_note_zero_baseline(p, result, zeros);
+        }
     }
     return err;
 }

@@ -11,7 +11,7 @@ use IO::Socket::INET ();
 use POSIX qw(WNOHANG);
 use Time::HiRes qw(sleep time);
 
-plan tests => 154 + 2 * 6 + 2 * 6 + 3 + 2 * 7 + 2;
+plan tests => 166 + 2 * 6 + 2 * 6 + 3 + 2 * 7 + 2;
 
 my $httpd  = Apache::Test::vars('httpd');
 my $root   = Apache::Test::vars('serverroot');          # t/
@@ -182,6 +182,12 @@ my @bad = (
     'MatomoMcpCircuitBreaker off 60',
     'MatomoMcpCircuitBreaker 5 0',
     'MatomoMcpForwardClientAddress maybe',
+    'MatomoMcpTools matomo_no_such_tool',         # unknown names: refused
+    'MatomoMcpTools traffic marketing',           # an unknown group
+    'MatomoMcpTools MATOMO_GET_REPORT',           # names are exact
+    'MatomoMcpResultBudget 1K',                   # below the minimum
+    'MatomoMcpResultBudget 65M',
+    'MatomoMcpResultBudget lots',
 );
 # One directive in an endpoint's <Location>, checked with "httpd -t":
 # (directive name, file, line of the directive, exit code, output).

@@ -168,6 +168,26 @@ for my $date ('2026-11-25', 'today') {
               '... figures of the 24th');
 }
 
+# A change from zero: November against an October with no data.  The
+# change in percent is undefined, so null, and the note names the metrics.
+{
+    my $oct = recorded('full/m-VisitsSummary.get-month-2026-10-26.json');
+    my ($sc, $err) = call('matomo_traffic_summary',
+        { idSite => 1, period => 'month', date => '2026-11-26',
+          compare_to => 'previous_period' });
+    ok(!$err, 'summary November vs October (no data)') or diag($err);
+    my $ch = $sc->{compare}{change};
+    my @zero = grep { exists $ch->{$_} && ($sc->{compare}{metrics}{$_} // 1) == 0 } sort keys %$ch;
+    ok(exists $oct->{nb_visits} && $oct->{nb_visits} == 0 && grep({ $_ eq 'nb_visits' } @zero),
+       '... October had no visits (m-VisitsSummary.get-month-2026-10-26.json)');
+    for my $k (@zero) {
+        ok(exists $ch->{$k}{pct} && !defined $ch->{$k}{pct}, "... change of $k from 0: pct null");
+        is($ch->{$k}{abs}, $sc->{metrics}{$k}, "... abs is the whole figure");
+    }
+    like($sc->{note} // '', qr/null for [^:]*\bnb_visits\b.*previous period had no data.*undefined/,
+         '... and the note says the previous period had no data');
+}
+
 # compare_to a date: the same kind of period holding it.
 {
     my ($sc, $err, $seen) = call('matomo_traffic_summary',
@@ -352,6 +372,12 @@ for my $case (
 
 # --- matomo_sites_overview ----------------------------------------------------
 
+# A change from a previous figure of 0 is undefined: null, whatever
+# Matomo's evolution says (it says 100% for 0 -> 390).
+sub change_from {
+    my ($s, $evolution, $previous) = @_;
+    return $s->{$previous} == 0 ? undef : 0 + sprintf('%.1f', $s->{$evolution} * 100);
+}
 sub overview_rows {
     my ($list, $by) = @_;
     my @sorted = sort { $b->{$by} <=> $a->{$by} } @$list;
@@ -359,11 +385,11 @@ sub overview_rows {
         my $s = $_;
         [ $s->{idsite}, $s->{label},
           map({ num($s->{$_}) } qw(nb_visits previous_nb_visits)),
-          0 + sprintf('%.1f', $s->{visits_evolution} * 100),
+          change_from($s, 'visits_evolution', 'previous_nb_visits'),
           map({ num($s->{$_}) } qw(nb_pageviews previous_Actions_nb_pageviews)),
-          0 + sprintf('%.1f', $s->{pageviews_evolution} * 100),
+          change_from($s, 'pageviews_evolution', 'previous_Actions_nb_pageviews'),
           map({ num($s->{$_}) } qw(revenue previous_Goal_revenue)),
-          0 + sprintf('%.1f', $s->{revenue_evolution} * 100),
+          change_from($s, 'revenue_evolution', 'previous_Goal_revenue'),
           $s->{currencySymbol} ]
     } @sorted ];
 }
@@ -402,6 +428,17 @@ for my $case (['month', '2026-10-26', '2026-10-01', '2026-10-31'],
     is_deeply(\%by_id, { map { $_->[0] => $_ } @{ overview_rows($all, 'nb_visits') } },
               '... figures, previous figures and changes as Matomo recorded them');
     is($sc->{has_more}, JSON::PP::false, '... nothing more');
+    my @from_zero = grep { $_->{previous_nb_visits} == 0 } @$all;
+    if (grep { $_->{previous_nb_visits} == 0 && $_->{nb_visits} > 0 } @$all) {
+        # The issue's case: November after an October with no data, where
+        # Matomo says visits_evolution 1 (100%).
+        like($sc->{note} // '', qr/null for visits_change_pct.*previous period had no data.*undefined/,
+             '... a change from a previous 0 is null, and the note says why');
+    }
+    if (!@from_zero && !grep { $_->{previous_Actions_nb_pageviews} == 0
+                               || $_->{previous_Goal_revenue} == 0 } @$all) {
+        ok(!exists $sc->{note}, '... every previous figure non-zero: no note');
+    }
     my $ratio = $all->[0]{ratio};
     if ($ratio < 1) {
         is($sc->{elapsed_share}, $ratio,

@@ -13,10 +13,13 @@
 #include <apr_base64.h>
 #include <apr_general.h>
 #include <apr_file_io.h>
+#include <apr_hash.h>
 #include <apr_strings.h>
 
 #include "../../src/mcp_apps.h"
 #include "../../src/mcp_auth.h"
+#include "../../src/mcp_budget.h"
+#include "../../src/mcp_cache.h"
 #include "../../src/mcp_json.h"
 #include "../../src/mcp_matomo.h"
 #include "../../src/mcp_period.h"
@@ -614,6 +617,63 @@ static void test_catalog(void)
     CHECK(mcp_catalog_page(c, "page:") == NULL, "empty cursor number");
     CHECK(mcp_catalog_page(c, "page:99999999999") == NULL, "huge cursor");
     CHECK(mcp_catalog_page(c, "") == NULL, "empty cursor");
+
+    /* An endpoint offering tools 0, 2 and 4 of the five (MatomoMcpTools):
+     * pages of two over those three, the same cursors. */
+    {
+        mcp_tool_set set = 1 | 4 | 16;
+        json_object *tools;
+
+        page = parsed(mcp_catalog_page_of(pool, c, set, NULL));
+        tools = json_object_object_get(page, "tools");
+        CHECK(json_object_array_length(tools) == 2
+                  && !strcmp(mcp_json_get_string(
+                                 json_object_array_get_idx(tools, 1), "name"),
+                             five_tools[2].name),
+              "a tool set's first page: tools 0 and 2");
+        CHECK_STR(mcp_json_get_string(page, "nextCursor"), "page:1",
+                  "... and a next page");
+        page = parsed(mcp_catalog_page_of(pool, c, set, "page:1"));
+        tools = json_object_object_get(page, "tools");
+        CHECK(json_object_array_length(tools) == 1
+                  && !strcmp(mcp_json_get_string(
+                                 json_object_array_get_idx(tools, 0), "name"),
+                             five_tools[4].name)
+                  && !json_object_object_get_ex(page, "nextCursor", NULL),
+              "... its last page: tool 4, no nextCursor");
+        CHECK(mcp_catalog_page_of(pool, c, set, "page:2") == NULL
+                  && mcp_catalog_page_of(pool, c, set, "page:01") == NULL,
+              "... no page past them, no odd cursor");
+        CHECK(mcp_catalog_page_of(pool, c, 0, "page:2")
+                  == mcp_catalog_page(c, "page:2"),
+              "set 0 is every tool: the pages built once");
+    }
+    /* Every group names tools of the catalog only. */
+    {
+        int g;
+
+        for (g = 0; g < mcp_tool_groups_count; g++) {
+            const char *t = mcp_tool_groups[g].tools;
+
+            while (*t != '\0') {
+                size_t len = strcspn(t, " ");
+                mcp_tool_set found = 0;
+                char *name = apr_pstrmemdup(pool, t, len);
+
+                CHECK(mcp_tool_set_add(name, &found) && found != 0,
+                      "group %s: %s is a tool", mcp_tool_groups[g].name,
+                      name);
+                t += len;
+                t += strspn(t, " ");
+            }
+        }
+        {
+            mcp_tool_set nothing = 0;
+
+            CHECK(!mcp_tool_set_add("matomo_nothing", &nothing) && nothing == 0,
+                  "an unknown name adds nothing");
+        }
+    }
 
     /* Every tool of the module's own catalog, page by page. */
     {
@@ -1640,6 +1700,28 @@ static void test_periods(void)
     CHECK_STR(rel("week", "2026-11-18"), "2026-11-16..2026-11-22",
               "absolute dates need no today");
     CHECK_STR(rel("day", "last0"), "none", "last0 is nothing");
+    {
+        /* A period in progress: its days before today over all its days
+         * (the week of Thursday 2026-11-26: Monday to Wednesday, 3 of 7). */
+        mcp_day mon = { 2026, 11, 23 }, sun = { 2026, 11, 29 };
+        mcp_day thu = { 2026, 11, 26 }, next_mon = { 2026, 11, 30 };
+        mcp_day none = { 0, 0, 0 };
+        double share = -1;
+
+        CHECK(mcp_period_partial(mon, sun, thu, &share)
+                  && share == 3.0 / 7.0,
+              "a week on its Thursday: partial, 3/7 over (got %f)", share);
+        CHECK(mcp_period_partial(thu, thu, thu, &share) && share == 0,
+              "today alone: partial, nothing certainly over");
+        CHECK(mcp_period_partial(mon, sun, sun, &share)
+                  && share == 6.0 / 7.0, "the week's last day: 6/7 over");
+        CHECK(!mcp_period_partial(mon, sun, next_mon, &share),
+              "a finished week is not partial");
+        CHECK(!mcp_period_partial(thu, sun, mon, &share),
+              "a period not begun is not partial");
+        CHECK(!mcp_period_partial(mon, sun, none, &share),
+              "today unknown: nothing said");
+    }
     /* Matomo 5.1.2 cuts N to its cap (Range::getMaxN) without a word. */
     CHECK(mcp_period_max_n("day") == 1825 && mcp_period_max_n("week") == 520
               && mcp_period_max_n("month") == 120
@@ -2100,6 +2182,247 @@ static void test_throttle(void)
     mcp_throttle_done(t, &lim, MCP_THROTTLE_NEITHER);
 }
 
+
+/* --- the shared cache (src/mcp_cache.h) over an in-memory store -------- */
+
+typedef struct {
+    apr_hash_t *entries;
+    int failing;            /* every operation fails */
+    int incidents, recoveries;
+} memory_store;
+
+static apr_status_t mem_get(void *baton, const unsigned char *id,
+                            unsigned int idlen, unsigned char *buf,
+                            unsigned int *len, apr_pool_t *p)
+{
+    memory_store *m = baton;
+    const char *v;
+
+    (void)p;
+    if (m->failing) {
+        return APR_ECONNREFUSED;
+    }
+    v = apr_hash_get(m->entries, id, idlen);
+    if (v == NULL) {
+        return APR_NOTFOUND;
+    }
+    if (*(const unsigned int *)v > *len) {
+        return APR_ENOSPC;
+    }
+    *len = *(const unsigned int *)v;
+    memcpy(buf, v + sizeof(unsigned int), *len);
+    return APR_SUCCESS;
+}
+
+static apr_status_t mem_put(void *baton, const unsigned char *id,
+                            unsigned int idlen, apr_time_t expiry,
+                            unsigned char *value, unsigned int len,
+                            apr_pool_t *p)
+{
+    memory_store *m = baton;
+    char *v;
+
+    (void)p;
+    (void)expiry;
+    if (m->failing) {
+        return APR_ECONNREFUSED;
+    }
+    v = apr_palloc(pool, sizeof(unsigned int) + len);
+    memcpy(v, &len, sizeof(len));
+    memcpy(v + sizeof(len), value, len);
+    apr_hash_set(m->entries, apr_pmemdup(pool, id, idlen), idlen, v);
+    return APR_SUCCESS;
+}
+
+static void mem_incident(void *baton, int down, const char *what,
+                         apr_status_t rv)
+{
+    memory_store *m = baton;
+
+    (void)what;
+    (void)rv;
+    if (down) {
+        m->incidents++;
+    }
+    else {
+        m->recoveries++;
+    }
+}
+
+/* A parameter list from "name", "value", ..., NULL. */
+static apr_array_header_t *params_of(const char *first, ...)
+{
+    apr_array_header_t *params = mcp_matomo_params(pool);
+    const char *name = first;
+    va_list ap;
+
+    va_start(ap, first);
+    while (name != NULL) {
+        mcp_matomo_param_add(params, name, va_arg(ap, const char *));
+        name = va_arg(ap, const char *);
+    }
+    va_end(ap);
+    return params;
+}
+
+static void test_cache(void)
+{
+    memory_store m = { apr_hash_make(pool), 0, 0, 0 };
+    mcp_cache_store store = { &m, mem_get, mem_put, mem_incident };
+    mcp_cache_ttl ttl = { 3600, 60, 300, 60 };
+    apr_time_t now;
+    unsigned char tok[MCP_CACHE_KEY_SIZE], tok2[MCP_CACHE_KEY_SIZE],
+        k1[MCP_CACHE_KEY_SIZE], k2[MCP_CACHE_KEY_SIZE];
+    mcp_cache *c = mcp_cache_create(pool, &store,
+                                    (const unsigned char *)"salt-salt-salt-1",
+                                    16, 2048);
+    mcp_cache *other = mcp_cache_create(pool, &store,
+                                        (const unsigned char *)"another-salt-22",
+                                        15, 2048);
+    mcp_matomo_answer a, got;
+    mcp_cache_stats st;
+    mcp_cache_flight *f1, *f2;
+    apr_time_t at = 0;
+    int leader1 = 0, leader2 = 1, i;
+
+    /* 2026-12-04 12:00 UTC */
+    apr_time_ansi_put(&now, 1796385600);
+    CHECK(mcp_cache_ttl_for(&ttl, "VisitsSummary.get", params_of(
+              "idSite", "1", "period", "week", "date", "2026-11-25", NULL),
+              now) == 3600,
+          "a week that ended days ago is past: the long TTL");
+    CHECK(mcp_cache_ttl_for(&ttl, "VisitsSummary.get", params_of(
+              "idSite", "1", "period", "day", "date", "2026-12-02", NULL),
+              now) == 3600,
+          "the day before yesterday (UTC) is over everywhere: past");
+    CHECK(mcp_cache_ttl_for(&ttl, "VisitsSummary.get", params_of(
+              "period", "day", "date", "2026-12-03", NULL), now) == 60,
+          "yesterday in UTC may still be today at UTC-12: recent");
+    CHECK(mcp_cache_ttl_for(&ttl, "VisitsSummary.get", params_of(
+              "period", "month", "date", "2026-11-01", NULL), now) == 3600
+              && mcp_cache_ttl_for(&ttl, "VisitsSummary.get", params_of(
+                     "period", "month", "date", "2026-12-01", NULL), now)
+                     == 60,
+          "last month is past, this month is not");
+    CHECK(mcp_cache_ttl_for(&ttl, "VisitsSummary.get", params_of(
+              "period", "range", "date", "2026-11-01,2026-12-04", NULL),
+              now) == 60,
+          "a range that runs to today is recent");
+    CHECK(mcp_cache_ttl_for(&ttl, "VisitsSummary.get", params_of(
+              "period", "day", "date", "yesterday", NULL), now) == 60
+              && mcp_cache_ttl_for(&ttl, "VisitsSummary.get", params_of(
+                     "period", "day", "date", "last7", NULL), now) == 60,
+          "relative dates move: recent");
+    CHECK(mcp_cache_ttl_for(&ttl, "Live.getLastVisitsDetails", params_of(
+              "period", "day", "date", "2026-11-01", NULL), now) == 0,
+          "the Live API is never cached, whatever the date");
+    CHECK(mcp_cache_ttl_for(&ttl, "API.getReportMetadata", params_of(
+              "idSite", "1", "period", "day", "date", "yesterday", NULL),
+              now) == 300,
+          "the report catalog is a per-site fact");
+
+    mcp_cache_token_key(c, "scope", "token-a", tok);
+    mcp_cache_token_key(c, "scope", "token-b", tok2);
+    CHECK(memcmp(tok, tok2, sizeof(tok)) != 0, "tokens get their own keys");
+    mcp_cache_token_key(other, "scope", "token-a", tok2);
+    CHECK(memcmp(tok, tok2, sizeof(tok)) != 0,
+          "another salt, another key for the same token");
+    mcp_cache_answer_key(pool, "scope", tok, "VisitsSummary.get", params_of(
+        "idSite", "1", "date", "2026-11-25", "period", "week", NULL), k1);
+    mcp_cache_answer_key(pool, "scope", tok, "VisitsSummary.get", params_of(
+        "period", "week", "idSite", "1", "date", "2026-11-25", NULL), k2);
+    CHECK(memcmp(k1, k2, sizeof(k1)) == 0,
+          "parameters in another order: the same request, the same key");
+    mcp_cache_answer_key(pool, "scope", tok, "VisitsSummary.get", params_of(
+        "period", "week", "idSite", "1", "date", "2026-11-2", "5", "", NULL),
+        k2);
+    CHECK(memcmp(k1, k2, sizeof(k1)) != 0,
+          "fields cannot run into each other");
+    mcp_cache_answer_key(pool, "scope", tok2, "VisitsSummary.get", params_of(
+        "idSite", "1", "date", "2026-11-25", "period", "week", NULL), k2);
+    CHECK(memcmp(k1, k2, sizeof(k1)) != 0, "another caller, another key");
+
+    memset(&a, 0, sizeof(a));
+    a.status = MCP_MATOMO_OK;
+    mcp_json_parse(pool, "{\"nb_visits\":42,\"x\":[1.5,\"\\u00e9\"]}", 35,
+                   16, &a.json);
+    CHECK(!mcp_cache_answer_get(c, pool, k1, &got, &at),
+          "nothing cached yet: a miss");
+    mcp_cache_answer_put(c, pool, k1, &a, 3600);
+    CHECK(mcp_cache_answer_get(c, pool, k1, &got, &at)
+              && got.status == MCP_MATOMO_OK
+              && !strcmp(json_object_to_json_string(got.json),
+                         json_object_to_json_string(a.json))
+              && at > 0 && at <= apr_time_now(),
+          "an answer comes back as it was stored, with when it was");
+    a.status = MCP_MATOMO_ERROR;
+    a.message = "Mysql error";
+    mcp_cache_answer_put(c, pool, k2, &a, 3600);
+    CHECK(!mcp_cache_answer_get(c, pool, k2, &got, &at),
+          "an error is never stored");
+    a.status = MCP_MATOMO_OK;
+    mcp_json_parse(pool, "[\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"]", 36, 4,
+                   &a.json);
+    for (i = 0; i < 12; i++) {
+        json_object_array_add(a.json, json_object_new_string(
+            "0123456789012345678901234567890123456789012345678901234567890"
+            "123456789012345678901234567890123456789012345678901234567890"
+            "123456789012345678901234567890123456789012345678901234567890"
+            "1234567890123456789012345678901234567890123456789012345678"));
+    }
+    mcp_cache_answer_put(c, pool, k2, &a, 3600);
+    i = mcp_cache_answer_get(c, pool, k2, &got, &at);
+    mcp_cache_stats_get(c, &st);
+    CHECK(!i && st.too_large == 1,
+          "an answer over the size cap is not stored, and counted");
+    CHECK(st.hits == 1 && st.misses == 3 && st.stores == 1,
+          "hits, misses and stores counted (1, 3, 1: got %u, %u, %u)",
+          st.hits, st.misses, st.stores);
+
+    CHECK(mcp_cache_verdict_get(c, pool, tok, &at) == MCP_VERDICT_UNKNOWN
+              && !mcp_cache_known_good(c, pool, tok),
+          "no verdict yet");
+    mcp_cache_verdict_put(c, pool, tok, MCP_VERDICT_VALID, 60);
+    CHECK(mcp_cache_verdict_get(c, pool, tok, &at) == MCP_VERDICT_VALID
+              && mcp_cache_known_good(c, pool, tok),
+          "a token accepted: valid, and known good");
+    mcp_cache_verdict_put(c, pool, tok, MCP_VERDICT_INVALID, 60);
+    CHECK(mcp_cache_verdict_get(c, pool, tok, &at) == MCP_VERDICT_INVALID
+              && !mcp_cache_known_good(c, pool, tok),
+          "then refused: invalid, and known good no more");
+
+    m.failing = 1;
+    for (i = 0; i < 5; i++) {
+        mcp_cache_answer_get(c, pool, k1, &got, &at);
+        mcp_cache_answer_put(c, pool, k1, &got, 3600);
+    }
+    CHECK(m.incidents == 1 && m.recoveries == 0,
+          "a store that fails ten times is one incident (got %d)",
+          m.incidents);
+    m.failing = 0;
+    CHECK(mcp_cache_answer_get(c, pool, k1, &got, &at) && m.recoveries == 1,
+          "the first success ends it, once");
+
+    f1 = mcp_cache_flight_join(c, k1, &leader1);
+    f2 = mcp_cache_flight_join(c, k1, &leader2);
+    CHECK(f1 != NULL && f1 == f2 && leader1 && !leader2,
+          "the first miss leads the flight, the second rides it");
+    a.status = MCP_MATOMO_OK;
+    mcp_cache_flight_land(c, f1, &a, 1);
+    CHECK(mcp_cache_flight_wait(c, f2, pool, apr_time_from_sec(1), &got, 1)
+              && got.status == MCP_MATOMO_OK
+              && !strcmp(json_object_to_json_string(got.json),
+                         json_object_to_json_string(a.json)),
+          "the rider gets the leader's answer, its own copy");
+    f1 = mcp_cache_flight_join(c, k1, &leader1);
+    CHECK(leader1, "a landed flight is gone: the next miss leads anew");
+    f2 = mcp_cache_flight_join(c, k1, &leader2);
+    a.status = MCP_MATOMO_CANCELLED;
+    mcp_cache_flight_land(c, f1, &a, 1);
+    CHECK(!mcp_cache_flight_wait(c, f2, pool, apr_time_from_sec(1), &got, 1),
+          "a leader whose client left leaves the riders to call themselves");
+}
+
 /* --- the status counters (src/mcp_stats.h) ------------------------- */
 
 static int nobody_alive(apr_uint32_t pid)
@@ -2232,6 +2555,79 @@ static void test_stats_slots(void)
           mcp_tools_count, mcp_server_method_count());
 }
 
+/* A table that does not page (a trend: no has_more of its own): over the
+ * budget it keeps its first rows, says has_more without next_offset, and
+ * names the narrowing arguments the tool takes; a single row too large is
+ * an error; a result within the budget is left alone. */
+static void test_budget(void)
+{
+    apr_pool_t *p;
+    json_object *schema, *result, *rows, *args = json_object_new_object();
+    const char *err;
+    size_t i, n = 0;
+
+    apr_pool_create(&p, NULL);
+    schema = json_tokener_parse("{\"properties\":{\"idSite\":{},"
+                                "\"metrics\":{},\"last\":{},"
+                                "\"period\":{}}}");
+    result = json_object_new_object();
+    rows = json_object_new_array();
+    for (i = 0; i < 1000; i++) {
+        json_object *row = json_object_new_array();
+
+        json_object_array_add(row, json_object_new_string("2026-11-26"));
+        json_object_array_add(row, json_object_new_int((int)i));
+        json_object_array_add(rows, row);
+    }
+    json_object_object_add(result, "columns", json_object_new_array());
+    json_object_object_add(result, "rows", rows);
+    err = mcp_budget_fit(p, result, schema, args, 4096, 0);
+    json_object_to_json_string_length(
+        result, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &n);
+    CHECK(err == NULL, "a table over the budget is cut, not refused");
+    CHECK(n <= 4096, "... to the budget (%lu bytes)", (unsigned long)n);
+    CHECK(mcp_json_array_length(rows) > 10
+              && mcp_json_array_length(rows) < 1000,
+          "... keeping some rows (%lu)",
+          (unsigned long)mcp_json_array_length(rows));
+    CHECK(json_object_get_int(mcp_json_array_get(
+              mcp_json_array_get(rows, mcp_json_array_length(rows) - 1), 1))
+              == (int)mcp_json_array_length(rows) - 1,
+          "... the first ones, in order");
+    CHECK(json_object_get_boolean(json_object_object_get(result, "has_more"))
+              && !json_object_object_get_ex(result, "next_offset", NULL),
+          "... has_more, no next_offset: the tool does not page");
+    CHECK(strstr(mcp_json_get_string(result, "note"),
+                 "narrow the question with metrics, last or period")
+              != NULL && strstr(mcp_json_get_string(result, "note"),
+                                "offset") == NULL,
+          "... the note names the tool's narrowing arguments: %s",
+          mcp_json_get_string(result, "note"));
+    CHECK(mcp_budget_fit(p, result, schema, args, 64 * 1024, 0) == NULL
+              && mcp_json_array_length(rows) < 1000,
+          "within the budget: left alone");
+    json_object_put(result);
+
+    result = json_object_new_object();
+    rows = json_object_new_array();
+    for (i = 0; i < 2; i++) {
+        char big[6000];
+
+        memset(big, 'x', sizeof(big) - 1);
+        big[sizeof(big) - 1] = '\0';
+        json_object_array_add(rows, json_object_new_string(big));
+    }
+    json_object_object_add(result, "rows", rows);
+    err = mcp_budget_fit(p, result, schema, args, 4096, 0);
+    CHECK(err != NULL && strstr(err, "Not one row") != NULL
+              && strstr(err, "metrics, last or period") != NULL,
+          "not one row fits: an error naming the arguments");
+    json_object_put(result);
+    json_object_put(schema);
+    json_object_put(args);
+    apr_pool_destroy(p);
+}
+
 int main(void)
 {
     mcp_catalog *c = NULL;
@@ -2261,10 +2657,12 @@ int main(void)
     test_shape_numbers();
     test_shape_last_action();
     test_periods();
+    test_budget();
     test_period_rules();
     test_prompts();
     test_guard();
     test_throttle();
+    test_cache();
     test_stats_latency();
     test_stats_slots();
 
