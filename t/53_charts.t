@@ -140,6 +140,10 @@ like(no_chart('matomo_get_report', { idSite => 1, report => 'UserCountry_getCoun
               'a chart over MatomoMcpMaxChartSize', path => '/mcp-small-chart', asked => 1),
      qr/larger than the 4096 bytes allowed/, '... the cap named');
 
+like(no_chart('matomo_get_report', { idSite => 1, report => 'UserCountry_getCountry', period => 'month', date => 'today' },
+              'a chart beyond MatomoMcpResultBudget', path => '/mcp-small-budget', asked => 1),
+     qr/does not fit this endpoint's result budget of 6144 bytes/, '... the budget named');
+
 # --- bad chart values are the model's to fix --------------------------------
 for my $bad ('spiral', 'Pie', 1, JSON::PP::true, 'true', [ 'pie' ]) {
     my ($r, $lines) = call_tool('matomo_get_trend', { idSite => 1, chart => $bad });
