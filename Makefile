@@ -54,6 +54,7 @@ CORE_SRC  := src/mcp_json.c src/mcp_jsonrpc.c src/mcp_server.c src/mcp_tools.c \
              src/mcp_shape.c src/mcp_catalog.c src/mcp_period.c \
              src/mcp_toolkit.c src/tool_sites.c src/tool_traffic.c \
              src/tool_reports.c src/tool_context.c src/tool_health.c \
+             src/tool_api.c \
              src/mcp_resources.c src/mcp_prompts.c src/mcp_era.c \
              src/mcp_guard.c src/mcp_throttle.c src/mcp_stats.c src/mcp_cache.c \
              src/mcp_budget.c src/mcp_apps.c src/mcp_charts.c \

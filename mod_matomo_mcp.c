@@ -26,10 +26,6 @@
  * httpd loads every module into one global symbol namespace. */
 extern module __attribute__((visibility("default"))) matomo_mcp_module;
 
-/* tools/list page size: the whole catalog fits on one page; cursors still
- * work for clients that follow them. */
-#define MCP_TOOLS_PAGE_SIZE 50
-
 /* Verdicts on tokens are remembered this long, per child process. */
 #define MCP_VERDICT_TTL      apr_time_from_sec(60)
 #define MCP_VERDICT_CAPACITY 256
@@ -107,6 +103,9 @@ static int mcp_post_config(apr_pool_t *pconf, apr_pool_t *plog,
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "%s", err);
         return HTTP_INTERNAL_SERVER_ERROR;
     }
+    /* tools/list pages built once for what most requests ask: the default
+     * set (every tool but those offered only on request). */
+    mcp_catalog_paginate(pconf, built, mcp_tool_set_default());
     /* libcurl's global set-up is not thread-safe: do it here, in the
      * single-threaded parent, and undo it when this configuration goes
      * (the module may be unloaded on restart). */
@@ -226,7 +225,8 @@ static const command_rec mcp_directives[] = {
     AP_INIT_ITERATE("MatomoMcpTools", mcp_config_add_tools, NULL,
                     OR_FILEINFO,
                     "The tools this endpoint offers: tool names or groups "
-                    "(traffic, reports, technical); default every tool"),
+                    "(traffic, reports, technical, raw); default every tool "
+                    "but matomo_api_read"),
     AP_INIT_TAKE1("MatomoMcpResultBudget", mcp_config_set_size,
                   (void *)&result_budget, OR_FILEINFO,
                   "Largest tool result, in bytes of JSON: more rows are "

@@ -1,7 +1,7 @@
 /*
- * Tool-argument validation: the first byte picks one of the module's real
- * tools, the rest is its arguments as a client sends them, checked with
- * mcp_schema_check against that tool's inputSchema (from mcp_catalog_build
+ * Tool-argument reading: the first byte picks one of the module's real
+ * tools, the rest is its arguments as a client sends them, read with
+ * mcp_args_read (forgiven, then checked) against that tool's inputSchema (from mcp_catalog_build
  * over mcp_tools, as the module builds it).
  *
  * The arguments go through mcp_json_parse with the request's limits, and
@@ -11,7 +11,7 @@
  */
 #include "fuzz.h"
 
-#include "../src/mcp_schema.h"
+#include "../src/mcp_toolkit.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -36,8 +36,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (mcp_json_parse(p, (const char *)data + 1, size - 1,
                        MCP_JSON_MAX_DEPTH, &args) == MCP_JSON_OK
         && (args == NULL || json_object_is_type(args, json_type_object))) {
-        err = mcp_schema_check(p, mcp_catalog_input_schema(fuzz_catalog,
-                                                           tool), args);
+        json_object *read = NULL;
+
+        err = mcp_args_read(p, mcp_catalog_input_schema(fuzz_catalog, tool),
+                            args, &read);
         if (err != NULL) {
             msg = json_object_new_string(err);
             mcp_json_pool_own(p, msg);

@@ -23,6 +23,7 @@ const mcp_tool mcp_tools[] = {
     { "matomo_page_performance", mcp_tool_page_performance },
     { "matomo_tracking_health", mcp_tool_tracking_health },
     { "matomo_annotations", mcp_tool_annotations },
+    { "matomo_api_read", mcp_tool_api_read },
 };
 
 const int mcp_tools_count = (int)(sizeof(mcp_tools) / sizeof(mcp_tools[0]));
@@ -38,6 +39,10 @@ const mcp_tool_group mcp_tool_groups[] = {
                  "matomo_visitor_log" },
     { "technical", "matomo_list_sites matomo_page_performance "
                    "matomo_tracking_health" },
+    /* The raw API tool answers what no purpose-built tool covers, in
+     * Matomo's own terms: an admin offers it on purpose (README,
+     * "matomo_api_read"). */
+    { "raw", "matomo_api_read" },
 };
 
 const int mcp_tool_groups_count =
@@ -82,4 +87,27 @@ int mcp_tool_set_add(const char *word, mcp_tool_set *set)
         return 1;
     }
     return 0;
+}
+
+/* Tools offered only where MatomoMcpTools names them or a group holding
+ * them. */
+static const char *const on_request[] = { "matomo_api_read" };
+
+mcp_tool_set mcp_tool_set_default(void)
+{
+    mcp_tool_set set = 0;
+    size_t j;
+    int i;
+
+    for (i = 0; i < mcp_tools_count && i < MCP_TOOL_SET_MAX; i++) {
+        int asked = 0;
+
+        for (j = 0; j < sizeof(on_request) / sizeof(on_request[0]); j++) {
+            asked |= !strcmp(mcp_tools[i].name, on_request[j]);
+        }
+        if (!asked) {
+            set |= (mcp_tool_set)1 << i;
+        }
+    }
+    return set;
 }

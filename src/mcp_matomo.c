@@ -79,14 +79,16 @@ static const char *const reserved_params[] = {
     "convertToUnicode", "translateColumnNames", "language", NULL
 };
 
-static int param_name_ok(const char *name)
+int mcp_matomo_param_allowed(const char *name)
 {
     size_t n = strlen(name);
 
+    /* PHP reads token_auth[0]=x as the array token_auth, so a reserved
+     * name stays reserved with brackets after it. */
     return n > 0 && n <= 64
            && strspn(name, "abcdefghijklmnopqrstuvwxyz"
                            "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_[]") == n
-           && !in_list(reserved_params, name, n);
+           && !in_list(reserved_params, name, strcspn(name, "["));
 }
 
 apr_array_header_t *mcp_matomo_params(apr_pool_t *p)
@@ -142,7 +144,7 @@ static const char *call_query(apr_pool_t *p, const char *method,
     for (i = 0; params != NULL && i < params->nelts; i++) {
         const mcp_param *param = &APR_ARRAY_IDX(params, i, mcp_param);
 
-        if (!param_name_ok(param->name)) {
+        if (!mcp_matomo_param_allowed(param->name)) {
             return NULL;
         }
         q = apr_pstrcat(p, q, "&", form_escape(p, param->name), "=",
@@ -884,7 +886,7 @@ const char *mcp_matomo_chart_form(apr_pool_t *p,
     for (i = 0; i < params->nelts; i++) {
         const mcp_param *param = &APR_ARRAY_IDX(params, i, mcp_param);
 
-        if (!param_name_ok(param->name)) {
+        if (!mcp_matomo_param_allowed(param->name)) {
             return NULL;
         }
         form = apr_pstrcat(p, form, "&", form_escape(p, param->name), "=",

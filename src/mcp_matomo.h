@@ -102,6 +102,11 @@ int mcp_watch_client_gone(int fd, int wait_ms, int *pending);
 /* 1 when Module.action is on the read-only allow-list. */
 int mcp_matomo_method_allowed(const char *method);
 
+/* 1 when a call may set parameter name: 1-64 of [A-Za-z0-9_[]] and none
+ * of the reserved ones that change who is asking or how Matomo answers
+ * (module, method, format, token_auth, force_api_session, urls, ...). */
+int mcp_matomo_param_allowed(const char *name);
+
 /* A parameter list for mcp_matomo_call (of mcp_param). */
 apr_array_header_t *mcp_matomo_params(apr_pool_t *p);
 void mcp_matomo_param_add(apr_array_header_t *params, const char *name,

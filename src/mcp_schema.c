@@ -2,6 +2,7 @@
 #include "mcp_json.h"
 
 #include <regex.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <apr_strings.h>
@@ -266,6 +267,155 @@ static const char *check_object(apr_pool_t *p, const char *prefix,
         }
     }
     return obj != NULL ? check_members(p, prefix, props, closed, obj) : NULL;
+}
+
+/* --- forgiving reading ------------------------------------------- */
+
+static json_object *forgive_value(json_object *schema, json_object *v);
+
+/* A number written as JSON would write it: optional '-', no leading zero,
+ * no blank, no exponent; an integer has no fraction either.  Anything
+ * else ("1.0" for an integer, " 1", "0x1", "1e3") is not read as a
+ * number: whether it was meant as one is a guess. */
+static int numeric_text(const char *s, int integer)
+{
+    size_t i = *s == '-' ? 1 : 0, digits = strspn(s + i, "0123456789");
+
+    if (digits == 0 || (digits > 1 && s[i] == '0') || digits > 15) {
+        return 0;
+    }
+    i += digits;
+    if (!integer && s[i] == '.') {
+        size_t frac = strspn(s + i + 1, "0123456789");
+
+        if (frac == 0 || frac > 15) {
+            return 0;
+        }
+        i += 1 + frac;
+    }
+    return s[i] == '\0';
+}
+
+/* A new value of the schema's scalar type from a string meaning it, or
+ * NULL. */
+static json_object *scalar_from_text(const char *type, json_object *v)
+{
+    const char *s;
+
+    if (!json_object_is_type(v, json_type_string)) {
+        return NULL;
+    }
+    s = json_object_get_string(v);
+    if ((size_t)json_object_get_string_len(v) != strlen(s)) {
+        return NULL;
+    }
+    if (!strcmp(type, "integer") && numeric_text(s, 1)) {
+        return json_object_new_int64(apr_atoi64(s));
+    }
+    if (!strcmp(type, "number") && numeric_text(s, 0)) {
+        return strchr(s, '.') ? json_object_new_double(strtod(s, NULL))
+                              : json_object_new_int64(apr_atoi64(s));
+    }
+    if (!strcmp(type, "boolean")
+        && (!strcmp(s, "true") || !strcmp(s, "false"))) {
+        return json_object_new_boolean(!strcmp(s, "true"));
+    }
+    return NULL;
+}
+
+static int is_scalar(json_object *v)
+{
+    return json_object_is_type(v, json_type_string)
+           || json_object_is_type(v, json_type_int)
+           || json_object_is_type(v, json_type_double)
+           || json_object_is_type(v, json_type_boolean);
+}
+
+/* A copy of array v with each entry forgiven against items. */
+static json_object *forgive_items(json_object *items, json_object *v)
+{
+    json_object *out = json_object_new_array();
+    size_t i, n = mcp_json_array_length(v);
+
+    for (i = 0; i < n; i++) {
+        json_object *e = mcp_json_array_get(v, i);
+
+        json_object_array_add(out, items ? forgive_value(items, e)
+                                         : json_object_get(e));
+    }
+    return out;
+}
+
+/* A copy of object v with each member its schema names forgiven. */
+static json_object *forgive_members(json_object *schema, json_object *v)
+{
+    json_object *props = mcp_json_get_typed(schema, "properties",
+                                            json_type_object);
+    json_object *out = json_object_new_object();
+
+    json_object_object_foreach(v, key, val) {
+        json_object *sub = NULL;
+
+        json_object_object_add(
+            out, key,
+            props != NULL && json_object_object_get_ex(props, key, &sub)
+                ? forgive_value(sub, val) : json_object_get(val));
+    }
+    return out;
+}
+
+/* v, or what it unambiguously means in the schema's type: a new
+ * reference either way. */
+static json_object *forgive_value(json_object *schema, json_object *v)
+{
+    const char *type = mcp_json_get_string(schema, "type");
+    json_object *items = mcp_json_get_typed(schema, "items",
+                                            json_type_object);
+    json_object *made;
+
+    if (type == NULL) {
+        return json_object_get(v);
+    }
+    if (!strcmp(type, "array")) {
+        if (json_object_is_type(v, json_type_array)) {
+            return forgive_items(items, v);
+        }
+        if (!is_scalar(v)) {
+            return json_object_get(v);
+        }
+        /* One value where a list is expected: a list of that one. */
+        made = json_object_new_array();
+        json_object_array_add(made, items ? forgive_value(items, v)
+                                          : json_object_get(v));
+        return made;
+    }
+    if (!strcmp(type, "object")) {
+        return json_object_is_type(v, json_type_object)
+                   ? forgive_members(schema, v) : json_object_get(v);
+    }
+    if (type_matches(type, v)) {
+        return json_object_get(v);
+    }
+    /* A list of exactly one where one value is expected: that value. */
+    if (json_object_is_type(v, json_type_array)
+        && mcp_json_array_length(v) == 1) {
+        json_object *only = mcp_json_array_get(v, 0);
+
+        if (is_scalar(only)) {
+            return forgive_value(schema, only);
+        }
+    }
+    made = scalar_from_text(type, v);
+    return made != NULL ? made : json_object_get(v);
+}
+
+json_object *mcp_schema_forgive(apr_pool_t *p, json_object *schema,
+                                json_object *args)
+{
+    if (args == NULL || !json_object_is_type(args, json_type_object)) {
+        return args;
+    }
+    return mcp_json_pool_own(p, forgive_members(schema, args));
 }
 
 const char *mcp_schema_check(apr_pool_t *p, json_object *schema,

@@ -21,4 +21,16 @@
 const char *mcp_schema_check(apr_pool_t *p, json_object *schema,
                              json_object *args);
 
+/* A copy of args (an object; anything else is returned as it is) where
+ * near-misses whose meaning is unambiguous read as the schema's canonical
+ * form, for mcp_schema_check to check: "1" for an integer (JSON's own
+ * spelling only: no "01", "1.0", " 1" or exponent), "2.5" for a number,
+ * "true"/"false" for a boolean, a lone value where an array is expected
+ * (a list of it), a list of exactly one value where one value is expected
+ * (that value).  Anything else stays as sent, so the check refuses it
+ * with the message it always gave.  Owned by p; args is not changed (it
+ * may be shared). */
+json_object *mcp_schema_forgive(apr_pool_t *p, json_object *schema,
+                                json_object *args);
+
 #endif

@@ -2,7 +2,7 @@
 #include "mcp_budget.h"
 #include "mcp_json.h"
 #include "mcp_jsonrpc.h"
-#include "mcp_schema.h"
+#include "mcp_toolkit.h"
 
 #include <string.h>
 
@@ -45,6 +45,15 @@ void mcp_outcome_json(apr_pool_t *p, mcp_outcome *out, json_object *result)
     out->result = mcp_json_to_string(p, result, NULL);
 }
 
+/* The server's icon (a dial over a baseline: analytics, not Matomo's
+ * mark), for clients that show the servers they use. */
+static const char server_icon[] =
+    "<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 24 24' fill='none' stroke='#3b6ea5' stroke-width='2' stroke-linecap='round' stroke-linejoin='round'>"
+    "<circle cx='12' cy='12' r='9'/>"
+    "<path d='M12 12l4-4'/>"
+    "<path d='M7 16h10'/>"
+    "</svg>";
+
 static json_object *server_info(const mcp_request *req)
 {
     json_object *info = json_object_new_object();
@@ -59,6 +68,8 @@ static json_object *server_info(const mcp_request *req)
         json_object_object_add(info, "websiteUrl",
                                json_object_new_string(req->website_url));
     }
+    json_object_object_add(info, "icons",
+                           mcp_icons_json(req->pool, server_icon));
     return info;
 }
 
@@ -1231,9 +1242,9 @@ static void do_tools_call(mcp_request *req, json_object *params,
     progress(req, apr_psprintf(req->pool, "Started %s", tool->name));
     /* Bad arguments are the model's to fix: a tool error, not a protocol
      * error (MCP 2025-11-25), and Matomo is never called. */
-    r.error = mcp_schema_check(req->pool,
-                               mcp_catalog_input_schema(req->catalog, tool),
-                               args);
+    r.error = mcp_args_read(req->pool,
+                            mcp_catalog_input_schema(req->catalog, tool),
+                            args, &args);
     if (r.error != NULL) {
         tally_tool(req, tool, &r, 0, 0, "arguments");
         out->result = tool_result_json(req->pool, NULL, r.error,

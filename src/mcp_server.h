@@ -59,7 +59,8 @@ typedef struct mcp_request {
     mcp_channel *channel;           /* may be NULL */
     apr_interval_time_t progress_interval;  /* heartbeats while waiting */
     apr_size_t result_budget;       /* largest tool result; 0: no limit */
-    mcp_tool_set tools_offered;     /* MatomoMcpTools; 0: every tool */
+    mcp_tool_set tools_offered;     /* MatomoMcpTools (or the default
+                                     * set); 0: every tool */
 
     /* The Matomo side: where, as whom, over which connection. */
     const mcp_matomo_backend *backend;

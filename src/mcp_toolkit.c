@@ -1,6 +1,7 @@
 #include "mcp_toolkit.h"
 #include "mcp_json.h"
 #include "mcp_period.h"
+#include "mcp_schema.h"
 #include "mcp_shape.h"
 
 #include <stdlib.h>
@@ -8,6 +9,37 @@
 
 #include <apr_strings.h>
 #include <apr_time.h>
+
+/* "2026" with period year is that year; Matomo names a year by any of its
+ * days, the module by its first.  With any other period (or none, which
+ * is day) a bare year says no day, week or month: left to be refused. */
+static void forgive_year(apr_pool_t *p, json_object *schema,
+                         json_object *args)
+{
+    json_object *props = mcp_json_get_typed(schema, "properties",
+                                            json_type_object);
+    const char *period = mcp_json_get_string(args, "period");
+    const char *date = mcp_json_get_string(args, "date");
+
+    if (props != NULL && json_object_object_get_ex(props, "date", NULL)
+        && period != NULL && !strcmp(period, "year") && date != NULL
+        && strlen(date) == 4 && strspn(date, "0123456789") == 4) {
+        json_object_object_add(args, "date", json_object_new_string(
+                                   apr_pstrcat(p, date, "-01-01", NULL)));
+    }
+}
+
+const char *mcp_args_read(apr_pool_t *p, json_object *schema,
+                          json_object *args, json_object **out)
+{
+    json_object *read = mcp_schema_forgive(p, schema, args);
+
+    if (read != NULL && read != args) {
+        forgive_year(p, schema, read);
+    }
+    *out = read;
+    return mcp_schema_check(p, schema, read);
+}
 
 int mcp_arg_int(json_object *args, const char *name, int fallback)
 {

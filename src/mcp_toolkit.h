@@ -15,6 +15,15 @@
 #include "mcp_server.h"
 #include "mcp_tools.h"
 
+/* Reads a tool's arguments as tools/call received them (an object, or
+ * NULL): forgives the near-misses whose meaning is unambiguous
+ * (mcp_schema_forgive; and a bare year "2026" as date with period year),
+ * then checks them against the tool's inputSchema, which clients see
+ * unchanged: it documents the canonical form.  Sets *out to what the tool
+ * reads (owned by p) and returns NULL, or the error for the model. */
+const char *mcp_args_read(apr_pool_t *p, json_object *schema,
+                          json_object *args, json_object **out);
+
 /* Arguments are already checked against the schema: these only read them,
  * with the schema's default when absent. */
 int mcp_arg_int(json_object *args, const char *name, int fallback);
@@ -110,5 +119,6 @@ mcp_tool_run_fn mcp_tool_visitor_log;
 mcp_tool_run_fn mcp_tool_page_performance;
 mcp_tool_run_fn mcp_tool_tracking_health;
 mcp_tool_run_fn mcp_tool_annotations;
+mcp_tool_run_fn mcp_tool_api_read;
 
 #endif

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <apr_base64.h>
 #include <apr_strings.h>
 
 /* Cursors are "page:N".  They are opaque to clients, stable across
@@ -225,7 +226,7 @@ static const char *shared_pieces(apr_pool_t *p, const mcp_tool_file *shared,
  * Matomo methods are the module's own business, not shown. */
 static const char *const members[] = {
     "name", "title", "description", "inputSchema", "outputSchema",
-    "annotations", "matomoMethods"
+    "annotations", "matomoMethods", "icon"
 };
 #define NMEMBERS (sizeof(members) / sizeof(members[0]))
 
@@ -305,6 +306,80 @@ static const char *annotations_of(apr_pool_t *p, const char *path,
     return add_hints(p, path, given, *out);
 }
 
+/* --- icons -------------------------------------------------------- */
+
+/* What an icon may draw with: shapes and groups, nothing that fetches,
+ * runs or includes anything (clients render these inside their own UI). */
+static const char *const icon_elements[] = {
+    "svg", "g", "path", "circle", "ellipse", "rect", "line", "polyline",
+    "polygon"
+};
+
+static int icon_element_ok(const char *tag)
+{
+    size_t i;
+
+    if (*tag == '/') {
+        tag++;
+    }
+    for (i = 0; i < sizeof(icon_elements) / sizeof(icon_elements[0]); i++) {
+        size_t n = strlen(icon_elements[i]);
+
+        if (!strncmp(tag, icon_elements[i], n)
+            && (tag[n] == ' ' || tag[n] == '/' || tag[n] == '>')) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+const char *mcp_icon_check(const char *svg)
+{
+    const char *lt;
+
+    if (strncmp(svg, MCP_ICON_SVG_START, strlen(MCP_ICON_SVG_START)) != 0
+        || strlen(svg) < strlen(MCP_ICON_SVG_START) + 6
+        || strcmp(svg + strlen(svg) - 6, "</svg>") != 0) {
+        return "an icon is one <svg xmlns='http://www.w3.org/2000/svg' ...>"
+               " element";
+    }
+    if (strlen(svg) > MCP_ICON_MAX) {
+        return "an icon is at most 2048 bytes of SVG";
+    }
+    if (strstr(svg, "href") || strstr(svg, "url(") || strstr(svg, " on")
+        || strchr(svg, '&') || strchr(svg, '"')) {
+        return "an icon has no links, url(), event attributes, entities or "
+               "double quotes";
+    }
+    for (lt = strchr(svg, '<'); lt != NULL; lt = strchr(lt + 1, '<')) {
+        if (!icon_element_ok(lt + 1)) {
+            return "an icon draws with svg, g, path, circle, ellipse, rect, "
+                   "line, polyline and polygon only";
+        }
+    }
+    return NULL;
+}
+
+json_object *mcp_icons_json(apr_pool_t *p, const char *svg)
+{
+    json_object *icons = json_object_new_array();
+    json_object *icon = json_object_new_object();
+    json_object *sizes = json_object_new_array();
+    int len = (int)strlen(svg);
+    char *b64 = apr_palloc(p, (apr_size_t)apr_base64_encode_len(len));
+
+    apr_base64_encode(b64, svg, len);
+    json_object_object_add(icon, "src", json_object_new_string(
+                               apr_pstrcat(p, "data:image/svg+xml;base64,",
+                                           b64, NULL)));
+    json_object_object_add(icon, "mimeType",
+                           json_object_new_string("image/svg+xml"));
+    json_object_array_add(sizes, json_object_new_string("any"));
+    json_object_object_add(icon, "sizes", sizes);
+    json_object_array_add(icons, icon);
+    return icons;
+}
+
 /* Module.method, as Matomo names its API methods. */
 static int method_shaped(const char *m)
 {
@@ -325,7 +400,14 @@ static const char *methods_of(apr_pool_t *p, const char *path,
     json_object *list = mcp_json_get_typed(def, "matomoMethods",
                                            json_type_array);
     size_t i, j, n = mcp_json_array_length(list);
+    json_object *only = n == 1 ? mcp_json_array_get(list, 0) : NULL;
 
+    /* A raw API tool calls whatever the read-only allow-list admits. */
+    if (json_object_is_type(only, json_type_string)
+        && !strcmp(json_object_get_string(only), MCP_ANY_READ_METHOD)) {
+        *out = NULL;
+        return NULL;
+    }
     *out = apr_array_make(p, (int)n + 1, sizeof(const char *));
     for (i = 0; i < n; i++) {
         json_object *m = mcp_json_array_get(list, i);
@@ -408,8 +490,12 @@ static const char *check_definition(apr_pool_t *p, const char *path,
     if ((err = check_text(p, path, def, "title")) != NULL
         || (err = check_text(p, path, def, "description")) != NULL
         || (err = check_schema(p, path, def, "inputSchema")) != NULL
-        || (err = check_schema(p, path, def, "outputSchema")) != NULL) {
+        || (err = check_schema(p, path, def, "outputSchema")) != NULL
+        || (err = check_text(p, path, def, "icon")) != NULL) {
         return err;
+    }
+    if ((err = mcp_icon_check(mcp_json_get_string(def, "icon"))) != NULL) {
+        return apr_psprintf(p, "%s: icon: %s", path, err);
     }
     return NULL;
 }
@@ -446,6 +532,8 @@ const char *mcp_tool_definition(apr_pool_t *p, const mcp_tool_file *shared,
                                    json_object_object_get(def, members[i])));
     }
     json_object_object_add(tool, "annotations", json_object_get(ann));
+    json_object_object_add(tool, "icons", mcp_icons_json(
+                               p, mcp_json_get_string(def, "icon")));
     if (json_object_object_get_ex(def, "_meta", NULL)) {
         json_object_object_add(tool, "_meta", json_object_get(
                                    json_object_object_get(def, "_meta")));
@@ -675,15 +763,14 @@ const char *mcp_catalog_page(const mcp_catalog *catalog, const char *cursor)
                                                : NULL;
 }
 
-const char *mcp_catalog_page_of(apr_pool_t *p, const mcp_catalog *catalog,
-                                mcp_tool_set set, const char *cursor)
+/* The tools/list page of set (its tools in catalog order), or NULL for a
+ * page past its end. */
+static const char *set_page(apr_pool_t *p, const mcp_catalog *catalog,
+                            mcp_tool_set set, int page)
 {
-    int page = cursor_page(cursor), i, n = 0, first;
+    int i, n = 0, first;
     const char *out = "{\"tools\":[";
 
-    if (set == 0) {
-        return mcp_catalog_page(catalog, cursor);
-    }
     first = page * catalog->page_size;
     for (i = 0; i < catalog->count; i++) {
         if (!mcp_tool_set_has(set, i)) {
@@ -703,4 +790,30 @@ const char *mcp_catalog_page_of(apr_pool_t *p, const mcp_catalog *catalog,
                ? apr_psprintf(p, "%s],\"nextCursor\":\"" CURSOR_PREFIX
                               "%d\"}", out, page + 1)
                : apr_pstrcat(p, out, "]}", NULL);
+}
+
+const char *mcp_catalog_page_of(apr_pool_t *p, const mcp_catalog *catalog,
+                                mcp_tool_set set, const char *cursor)
+{
+    if (set == catalog->paged_set) {
+        return mcp_catalog_page(catalog, cursor);
+    }
+    return set_page(p, catalog, set, cursor_page(cursor));
+}
+
+void mcp_catalog_paginate(apr_pool_t *p, mcp_catalog *catalog,
+                          mcp_tool_set set)
+{
+    int page = 0;
+    const char **pages = apr_pcalloc(p, sizeof(*pages)
+                                            * (apr_size_t)(catalog->count
+                                                           + 1));
+
+    while ((pages[page] = set_page(p, catalog, set, page)) != NULL
+           && strstr(pages[page], "\"nextCursor\"") != NULL) {
+        page++;
+    }
+    catalog->pages = pages;
+    catalog->npages = page + 1;
+    catalog->paged_set = set;
 }

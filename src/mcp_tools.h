@@ -56,8 +56,9 @@ typedef struct {
 } mcp_tool_defs;
 
 /* A set of the catalog's tools: bit i is mcp_tools[i].  0 stands for
- * every tool (the default, and what a request built without an endpoint's
- * configuration offers). */
+ * every tool (what a request built without an endpoint's configuration
+ * offers: the unit tests and fuzzers); the module gives an endpoint
+ * without MatomoMcpTools mcp_tool_set_default(). */
 typedef apr_uint64_t mcp_tool_set;
 #define MCP_TOOL_SET_MAX 64
 
@@ -92,6 +93,8 @@ typedef struct {
     json_object **input_schemas;
     /* The Matomo methods each tool may call (const char *), by index. */
     const apr_array_header_t **methods;
+    /* The set pages holds (0: every tool; mcp_catalog_paginate). */
+    mcp_tool_set paged_set;
 } mcp_catalog;
 
 /* The module's definitions (generated from src/tools/ by the build) and
@@ -100,21 +103,49 @@ extern const mcp_tool_defs mcp_tool_definitions;
 extern const mcp_tool mcp_tools[];
 extern const int mcp_tools_count;
 
+/* tools/list page size: the whole catalog fits on one page; cursors still
+ * work for clients that follow them. */
+#define MCP_TOOLS_PAGE_SIZE 50
+
+/* The tools an endpoint without MatomoMcpTools offers: every tool but
+ * those offered only on request (matomo_api_read), src/mcp_catalog.c. */
+mcp_tool_set mcp_tool_set_default(void);
+
 /* Reads one definition file: parses it, replaces each {"$ref":
  * "_shared.json#/$defs/NAME", ...} by the members of that shared piece,
  * where the "$ref" member stands (the rest of the object stays; a member
  * both given and referenced is an error), and checks the result: exactly
  * name (the file's base name), title, description, inputSchema and
- * outputSchema (object schemas), annotations (boolean hints) and
- * matomoMethods (distinct Module.method names), and optionally _meta (an
- * object; a ui:// view it declares, src/mcp_apps.c).  Sets *out to the tool as
- * tools/list shows it (annotations.title is the title; matomoMethods is
- * the module's own business) and *methods, when not NULL, to the methods
+ * outputSchema (object schemas), annotations (boolean hints),
+ * matomoMethods (distinct Module.method names, or just
+ * MCP_ANY_READ_METHOD: any method on the read-only allow-list,
+ * mcp_matomo_method_allowed; *methods is NULL then) and icon (an SVG,
+ * mcp_icon_check), and optionally _meta (an object; a ui:// view it
+ * declares, src/mcp_apps.c).  Sets *out to the tool as tools/list shows it
+ * (annotations.title is the title; icons from icon; matomoMethods is the
+ * module's own business) and *methods, when not NULL, to the methods
  * (const char *), all owned by p; or returns what is wrong, naming the
  * file. */
 const char *mcp_tool_definition(apr_pool_t *p, const mcp_tool_file *shared,
                                 const mcp_tool_file *file, json_object **out,
                                 apr_array_header_t **methods);
+
+/* matomoMethods of a tool that may call any read-only method. */
+#define MCP_ANY_READ_METHOD "*"
+
+/* Icons (MCP 2025-11-25 and later) for serverInfo and every tool: SVG
+ * drawn for this project, at most MCP_ICON_MAX bytes, starting with
+ * MCP_ICON_SVG_START, drawing with plain shapes only (no links, scripts,
+ * styles, text or entities: clients render them in their own UI), single
+ * quotes for attributes so the SVG sits in a JSON string unescaped.
+ * mcp_icon_check: NULL, or what is wrong.  mcp_icons_json: a new
+ * [{"src": "data:image/svg+xml;base64,...", "mimeType": "image/svg+xml",
+ * "sizes": ["any"]}] for a checked SVG (data: so that a client needs no
+ * second request, nor access to this server's URL space, to show it). */
+#define MCP_ICON_MAX 2048
+#define MCP_ICON_SVG_START "<svg xmlns='http://www.w3.org/2000/svg' "
+const char *mcp_icon_check(const char *svg);
+json_object *mcp_icons_json(apr_pool_t *p, const char *svg);
 
 /* Reads every definition and pairs each tool with its own: a tool without
  * a definition, a definition without a tool, or a name listed twice is an
@@ -141,10 +172,16 @@ const apr_array_header_t *mcp_catalog_methods(const mcp_catalog *catalog,
  * NULL when the cursor is not one this catalog issued. */
 const char *mcp_catalog_page(const mcp_catalog *catalog, const char *cursor);
 
-/* The same for an endpoint offering set (0: all, the pages built once;
- * else built in p, pages of page_size over the tools offered). */
+/* The same for an endpoint offering set (the catalog's paged_set: the
+ * pages built once; else built in p, pages of page_size over the tools
+ * offered). */
 const char *mcp_catalog_page_of(apr_pool_t *p, const mcp_catalog *catalog,
                                 mcp_tool_set set, const char *cursor);
+
+/* Builds the catalog's pages, once, for set (the set most requests ask
+ * for: the module's default), in p. */
+void mcp_catalog_paginate(apr_pool_t *p, mcp_catalog *catalog,
+                          mcp_tool_set set);
 
 /* The index of tool in catalog, or -1. */
 int mcp_catalog_index(const mcp_catalog *catalog, const mcp_tool *tool);

@@ -74,7 +74,8 @@ typedef struct {
     int breaker_failures;           /* 0: off; -1: unset */
     apr_interval_time_t breaker_max_open;  /* -1: unset */
     apr_off_t result_budget;        /* MatomoMcpResultBudget; -1: unset */
-    mcp_tool_set tools_offered;     /* MatomoMcpTools; 0: unset (all) */
+    mcp_tool_set tools_offered;     /* MatomoMcpTools; 0: unset (the
+                                     * default set) */
 } mcp_dir_conf;
 
 #define MCP_DEFAULT_RESOURCE_NAME "Matomo analytics"

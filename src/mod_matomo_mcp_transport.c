@@ -773,7 +773,10 @@ static void describe_request(request_rec *r, const mcp_dir_conf *conf,
                            : ap_construct_url(r->pool, "/", r);
     req->progress_interval = mcp_config_progress_interval(conf);
     req->result_budget = mcp_config_result_budget(conf);
-    req->tools_offered = conf->tools_offered;
+    /* Without MatomoMcpTools: the default set, whose pages are built. */
+    req->tools_offered = conf->tools_offered != 0
+                             ? conf->tools_offered
+                             : proc->catalog->paged_set;
     req->client_address = r->useragent_ip;
     req->guard = pr->guard;
     req->throttle = pr->throttle;

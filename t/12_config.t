@@ -11,7 +11,7 @@ use IO::Socket::INET ();
 use POSIX qw(WNOHANG);
 use Time::HiRes qw(sleep time);
 
-plan tests => 166 + 2 * 6 + 2 * 6 + 3 + 2 * 7 + 2;
+plan tests => 168 + 2 * 6 + 2 * 6 + 3 + 2 * 7 + 2;
 
 my $httpd  = Apache::Test::vars('httpd');
 my $root   = Apache::Test::vars('serverroot');          # t/
@@ -274,6 +274,8 @@ for my $directive (
     'MatomoMcpCircuitBreaker Off',
     'MatomoMcpCircuitBreaker 3 10s',
     'MatomoMcpForwardClientAddress Off',
+    'MatomoMcpTools traffic raw',                 # matomo_api_read by group
+    'MatomoMcpTools matomo_list_sites matomo_api_read',
 ) {
     my (undef, undef, undef, $rc, $out) = test_in_location($directive);
     ok($rc == 0 && $out =~ /Syntax OK/, "accepted: $directive") or diag($out);

@@ -619,7 +619,8 @@ for my $case (
 for my $case (
     [ { }, 'idSite' ],
     [ { idSite => 1, metrics => [] }, 'metrics' ],
-    [ { idSite => 1, metrics => 'nb_visits' }, 'metrics' ],
+    # (a lone 'nb_visits' is read as ['nb_visits']: t/47_forgiving.t)
+    [ { idSite => 1, metrics => { nb_visits => 1 } }, 'metrics' ],
     [ { idSite => 1, metrics => ['nb-visits'] }, 'metrics[0]' ],
     [ { idSite => 1, metrics => ['nb_visits&method=UsersManager.deleteUser'] }, 'metrics[0]' ],
     [ { idSite => 1, metrics => [('nb_visits') x 11] }, 'metrics' ],

@@ -214,7 +214,7 @@ for my $case (['day', '2026-11-26'], ['month', '2026-11-26'], ['week', '2026-11-
 for my $case (
     [ {}, qr/^idSite: required/, 'idSite missing' ],
     [ { idSite => 0 }, qr/^idSite: /, 'idSite 0' ],
-    [ { idSite => '1' }, qr/^idSite: must be an integer/, 'idSite as a string' ],
+    [ { idSite => 'one' }, qr/^idSite: must be an integer/, 'idSite as a word' ],
     [ { idSite => 1, period => 'fortnight' }, qr/^period: must be one of /, 'unknown period' ],
     [ { idSite => 1, date => 'tomorrow' }, qr/^date: 'tomorrow' is not valid/, 'bad date' ],
     [ { idSite => 1, date => 'last7' }, qr/^date: .*period range/, 'lastN with period day' ],
@@ -224,7 +224,7 @@ for my $case (
     [ { idSite => 1, period => 'day', date => '2026-11-20,2026-11-26' }, qr/^date: YYYY-MM-DD,YYYY-MM-DD needs period range/, 'a date pair without range' ],
     [ { idSite => 1, segment => 'nosuchoperator' }, qr/^segment: 'nosuchoperator' is not valid/, 'bad segment' ],
     [ { idSite => 1, by => 'country' }, qr/^by: must be one of site, page/, 'by not site or page' ],
-    [ { idSite => 1, compare_segments => 'deviceType==smartphone' }, qr/^compare_segments: /, 'compare_segments not a list' ],
+    [ { idSite => 1, compare_segments => { deviceType => 'smartphone' } }, qr/^compare_segments: must be an array/, 'compare_segments an object' ],
     [ { idSite => 1, compare_segments => [] }, qr/^compare_segments: /, 'compare_segments empty' ],
     [ { idSite => 1, compare_segments => [ map { "deviceType==$_" } qw(a b c d e) ] },
       qr/^compare_segments: at most 4/, 'five segments to compare' ],

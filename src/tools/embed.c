@@ -4,10 +4,10 @@
  *   embed OUT.c src/tools/_shared.json src/tools/<name>.json...
  *
  * Each file goes through mcp_tool_definition(), the very check the module
- * runs at start-up (JSON syntax, references into _shared.json, the six
- * members, names, object schemas), so a malformed definition fails the
- * build with the file and the fault named, and nothing is written.  On
- * success OUT.c holds the files' texts as C strings and defines
+ * runs at start-up (JSON syntax, references into _shared.json, the
+ * members, the icon, names, object schemas), so a malformed definition
+ * fails the build with the file and the fault named, and nothing is
+ * written.  On success OUT.c holds the files' texts as C strings and defines
  * mcp_tool_definitions; the module parses them once at start-up.
  *
  * Plain C with APR and json-c, as the core: no other tool is needed on a

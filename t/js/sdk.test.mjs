@@ -8,6 +8,9 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 
+import Ajv2020Module from 'ajv/dist/2020.js';
+import addFormatsModule from 'ajv-formats';
+
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import {
   StreamableHTTPClientTransport,
@@ -81,6 +84,59 @@ test('stateless: no Mcp-Session-Id', () => {
 
 test('ping answers {}', async () => {
   assert.deepEqual(await client.ping(), {});
+});
+
+// Icon, as the MCP schema 2025-11-25 defines it (schema/2025-11-25/schema.json,
+// $defs/Icon, descriptions left out): what serverInfo.icons and each tool's
+// icons hold.
+const ICON_SCHEMA = {
+  type: 'object',
+  properties: {
+    src: { type: 'string', format: 'uri' },
+    mimeType: { type: 'string' },
+    sizes: { type: 'array', items: { type: 'string' } },
+    theme: { type: 'string', enum: ['dark', 'light'] },
+  },
+  required: ['src'],
+};
+const Ajv2020 = Ajv2020Module.default ?? Ajv2020Module;
+const addFormats = addFormatsModule.default ?? addFormatsModule;
+const iconAjv = new Ajv2020({ allErrors: true, strict: true });
+addFormats(iconAjv);
+const validIcon = iconAjv.compile(ICON_SCHEMA);
+
+// icons: valid Icons, each an SVG drawn with plain shapes, carried whole in
+// a base64 data: URI, scalable.
+function checkIcons(icons, who) {
+  assert.ok(Array.isArray(icons) && icons.length > 0, `${who}: no icons`);
+  for (const icon of icons) {
+    assert.ok(validIcon(icon), `${who}: ${iconAjv.errorsText(validIcon.errors)}`);
+    assert.equal(icon.mimeType, 'image/svg+xml', `${who}: mimeType`);
+    assert.deepEqual(icon.sizes, ['any'], `${who}: sizes (SVG scales)`);
+    const m = /^data:image\/svg\+xml;base64,([A-Za-z0-9+/]+={0,2})$/.exec(icon.src);
+    assert.ok(m, `${who}: src is not a base64 SVG data: URI`);
+    const svg = Buffer.from(m[1], 'base64').toString('utf8');
+    assert.match(svg, /^<svg xmlns='http:\/\/www\.w3\.org\/2000\/svg' [^>]*viewBox='0 0 24 24'[^>]*>.*<\/svg>$/s,
+                 `${who}: an SVG of its own`);
+    assert.doesNotMatch(svg, /script|href|<text|<style|<image|url\(/i, `${who}: plain shapes only`);
+  }
+  return icons.map((i) => i.src);
+}
+
+test('initialize: serverInfo carries an icon (MCP 2025-11-25 Icon)', () => {
+  checkIcons(client.getServerVersion()?.icons, 'serverInfo');
+});
+
+test('tools/list: every tool carries an icon of its own (MCP 2025-11-25 Icon)', async () => {
+  const { tools } = await client.listTools();
+  const seen = new Map();
+  const server = checkIcons(client.getServerVersion()?.icons, 'serverInfo')[0];
+  for (const tool of tools) {
+    const [src] = checkIcons(tool.icons, tool.name);
+    assert.notEqual(src, server, `${tool.name}: the server's icon`);
+    assert.ok(!seen.has(src), `${tool.name}: the same icon as ${seen.get(src)}`);
+    seen.set(src, tool.name);
+  }
 });
 
 test('tools/list: every tool is well-formed', async () => {

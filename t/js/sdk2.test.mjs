@@ -10,7 +10,8 @@
 // it sent and the answers it got are checked on the wire.
 //
 // Run by t/25_sdk2.t as `node --test t/js/sdk2.test.mjs` (Debian's Node 20)
-// with MCP_URL set to the test server's /mcp and MCP_TOKEN to the fake
+// with MCP_URL set to the test server's /mcp-raw (every tool, matomo_api_read
+// included) and MCP_TOKEN to the fake
 // Matomo's superuser token (t/matomo/tokens.json).  No test message may
 // show the token.
 import { test, before, after } from 'node:test';

@@ -4,7 +4,7 @@
 // own outputSchema by a real JSON Schema validator (ajv, JSON Schema
 // 2020-12, the dialect MCP schemas default to).  Run by t/23_tools_schema.t
 // as `node --test t/js/tools.test.mjs` with MCP_URL set to the test server's
-// /mcp, MCP_TOKEN to the fake Matomo's superuser token and MCP_VIEWER_TOKEN
+// /mcp-raw (every tool, matomo_api_read included), MCP_TOKEN to the fake Matomo's superuser token and MCP_VIEWER_TOKEN
 // to the view-only user's (t/matomo/tokens.json).  No test message may show
 // a token.
 //
@@ -239,8 +239,12 @@ for (const tool of raw) {
       if (/\/properties\/[^/]+$|\/items$/.test(path)) {
         assert.equal(typeof s.type, 'string', `${name}: ${path} has no single type (${short(s.type)})`);
       }
+      // Closed, or a map whose values have one type (matomo_api_read's
+      // parameters: Matomo's own parameter names).
       if (s.type === 'object' && path !== '#') {
-        assert.equal(s.additionalProperties, false, `${name}: ${path} is an open object`);
+        const map = typeof s.additionalProperties === 'object'
+          && typeof s.additionalProperties.type === 'string' && !s.properties;
+        assert.ok(s.additionalProperties === false || map, `${name}: ${path} is an open object`);
       }
     }
     for (const r of schema.required ?? []) {
@@ -315,12 +319,17 @@ for (const [name, def] of DEFINITIONS) {
   test(`src/tools/${name}.json: tools/list shows exactly it, byte for byte`, () => {
     const served = rawByName.get(name);
     assert.ok(served, `${name} is not in tools/list`);
-    // matomoMethods is the module's own business (what the tool may call).
-    const { annotations, matomoMethods, _meta, ...rest } = def;
+    // matomoMethods is the module's own business (what the tool may call);
+    // icon, the tool's SVG, is shown as icons: a base64 data: URI of it.
+    const { annotations, matomoMethods, icon, _meta, ...rest } = def;
     assert.ok(Array.isArray(matomoMethods) && matomoMethods.length > 0, `${name}: no matomoMethods`);
-    // _meta (the MCP App a tool declares) comes after the annotations.
-    const expected = { ...resolved(rest), annotations: { title: def.title, ...annotations },
-                       ...(_meta === undefined ? {} : { _meta }) };
+    assert.equal(typeof icon, 'string', `${name}: no icon`);
+    const expected = {
+      ...resolved(rest),
+      annotations: { title: def.title, ...annotations },
+      icons: [{ src: `data:image/svg+xml;base64,${Buffer.from(icon, 'utf8').toString('base64')}`,
+                mimeType: 'image/svg+xml', sizes: ['any'] }],
+    };
     // Member order counts too: what a client caches or hashes is the text.
     assert.equal(JSON.stringify(served), JSON.stringify(expected));
   });

@@ -392,12 +392,16 @@ static void run_fail(mcp_request *req, json_object *args,
     "\"loop\":{\"$ref\":\"#/$defs/loop\"}}}"
 
 /* A definition file's text: name, title, description, schemas, hints,
- * Matomo methods. */
+ * Matomo methods, icon. */
+#define ICON_SVG                                                            \
+    "<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 24 24'>"          \
+    "<path d='M2 2h20'/></svg>"
+#define ICON ",\"icon\":\"" ICON_SVG "\""
 #define DEF_CALLING(name, in, out, methods)                                 \
     "{\"name\":\"" name "\",\"title\":\"T " name "\",\"description\":"      \
     "\"about " name "\",\"inputSchema\":" in ",\"outputSchema\":" out ","    \
     "\"annotations\":{\"readOnlyHint\":true,\"openWorldHint\":false},"       \
-    "\"matomoMethods\":" methods "}"
+    "\"matomoMethods\":" methods ICON "}"
 #define DEF(name, in, out)                                                  \
     DEF_CALLING(name, in, out, "[\"VisitsSummary.get\"]")
 
@@ -421,6 +425,81 @@ static json_object *parsed(const char *s)
 
     mcp_json_parse(pool, s, strlen(s), 64, &obj);
     return obj;
+}
+
+/* mcp_args_read: what each near-miss reads as (the canonical form
+ * mcp_schema_check then sees), and what stays as sent. */
+static void test_forgiving_arguments(void)
+{
+    json_object *schema = parsed(
+        "{\"type\":\"object\",\"properties\":{"
+        "\"i\":{\"type\":\"integer\"},\"n\":{\"type\":\"number\"},"
+        "\"b\":{\"type\":\"boolean\"},\"s\":{\"type\":\"string\"},"
+        "\"a\":{\"type\":\"array\",\"items\":{\"type\":\"integer\"}},"
+        "\"o\":{\"type\":\"object\",\"properties\":{"
+        "\"i\":{\"type\":\"integer\"}}},"
+        "\"period\":{\"type\":\"string\"},\"date\":{\"type\":\"string\"}}}");
+    static const struct { const char *in, *out; } cases[] = {
+        /* accepted: the canonical value */
+        { "{\"i\":\"42\"}", "{\"i\":42}" },
+        { "{\"i\":\"-7\"}", "{\"i\":-7}" },
+        { "{\"i\":\"0\"}", "{\"i\":0}" },
+        { "{\"n\":\"2.5\"}", "{\"n\":2.5}" },
+        { "{\"n\":\"3\"}", "{\"n\":3}" },
+        { "{\"b\":\"true\"}", "{\"b\":true}" },
+        { "{\"b\":\"false\"}", "{\"b\":false}" },
+        { "{\"i\":[5]}", "{\"i\":5}" },
+        { "{\"i\":[\"5\"]}", "{\"i\":5}" },
+        { "{\"s\":[\"x\"]}", "{\"s\":\"x\"}" },
+        { "{\"a\":3}", "{\"a\":[3]}" },
+        { "{\"a\":\"3\"}", "{\"a\":[3]}" },
+        { "{\"a\":[\"1\",2]}", "{\"a\":[1,2]}" },
+        { "{\"o\":{\"i\":\"9\"}}", "{\"o\":{\"i\":9}}" },
+        { "{\"period\":\"year\",\"date\":\"2026\"}",
+          "{\"period\":\"year\",\"date\":\"2026-01-01\"}" },
+        /* refused: as sent */
+        { "{\"i\":\"01\"}", "{\"i\":\"01\"}" },
+        { "{\"i\":\"1.0\"}", "{\"i\":\"1.0\"}" },
+        { "{\"i\":\" 1\"}", "{\"i\":\" 1\"}" },
+        { "{\"i\":\"1e3\"}", "{\"i\":\"1e3\"}" },
+        { "{\"i\":\"-\"}", "{\"i\":\"-\"}" },
+        { "{\"i\":\"1234567890123456\"}", "{\"i\":\"1234567890123456\"}" },
+        { "{\"n\":\"2.\"}", "{\"n\":\"2.\"}" },
+        { "{\"b\":\"TRUE\"}", "{\"b\":\"TRUE\"}" },
+        { "{\"b\":1}", "{\"b\":1}" },
+        { "{\"i\":[1,2]}", "{\"i\":[1,2]}" },
+        { "{\"i\":[]}", "{\"i\":[]}" },
+        { "{\"i\":[[1]]}", "{\"i\":[[1]]}" },
+        { "{\"a\":{\"x\":1}}", "{\"a\":{\"x\":1}}" },
+        { "{\"a\":null}", "{\"a\":null}" },
+        { "{\"s\":5}", "{\"s\":5}" },
+        { "{\"zz\":\"1\"}", "{\"zz\":\"1\"}" },
+        { "{\"period\":\"month\",\"date\":\"2026\"}",
+          "{\"period\":\"month\",\"date\":\"2026\"}" },
+        { "{\"date\":\"2026\"}", "{\"date\":\"2026\"}" },
+        { "{\"period\":\"year\",\"date\":\"202\"}",
+          "{\"period\":\"year\",\"date\":\"202\"}" },
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        json_object *in = parsed(cases[i].in), *out = NULL;
+        const char *sent = json_object_to_json_string_ext(
+            in, JSON_C_TO_STRING_PLAIN);
+        char *before = apr_pstrdup(pool, sent);
+
+        (void)mcp_args_read(pool, schema, in, &out);
+        CHECK_STR(json_object_to_json_string_ext(out, JSON_C_TO_STRING_PLAIN),
+                  cases[i].out, cases[i].in);
+        CHECK_STR(json_object_to_json_string_ext(in, JSON_C_TO_STRING_PLAIN),
+                  before, "the arguments as sent are left alone");
+    }
+    {
+        json_object *out = parsed("{}");
+
+        CHECK(mcp_args_read(pool, schema, NULL, &out) == NULL && out == NULL,
+              "no arguments: nothing to read, nothing wrong");
+    }
 }
 
 /* The error of one definition text read as file path, or NULL; *tool gets
@@ -452,11 +531,12 @@ static void test_tool_definitions(void)
 {
     const char *tool = NULL, *err;
 
-    CHECK(definition("t/x.json", DEF("x", "{\"type\":\"object\","
+    err = definition("t/x.json", DEF("x", "{\"type\":\"object\","
                      "\"properties\":{\"k\":{\"$comment\":\"why\","
                      "\"description\":\"d\",\"$ref\":"
                      "\"_shared.json#/$defs/k\",\"default\":1}}}", OBJ),
-                     &tool) == NULL
+                     &tool);
+    CHECK(err == NULL
               && tool != NULL
               && !strcmp(tool, "{\"name\":\"x\",\"title\":\"T x\","
                          "\"description\":\"about x\",\"inputSchema\":{"
@@ -465,10 +545,16 @@ static void test_tool_definitions(void)
                          "\"minimum\":0,\"maximum\":9,\"default\":1}}},"
                          "\"outputSchema\":" OBJ ",\"annotations\":{"
                          "\"title\":\"T x\",\"readOnlyHint\":true,"
-                         "\"openWorldHint\":false}}"),
+                         "\"openWorldHint\":false},\"icons\":"
+                         "[{\"src\":\"data:image/svg+xml;base64,"
+                         "PHN2ZyB4bWxucz0naHR0cDovL3d3dy53My5vcmcvMjAwMC9zdmcnIHZpZXdCb3g9JzAgMCAyNCAyNCc+"
+                         "PHBhdGggZD0nTTIgMmgyMCcvPjwvc3ZnPg==\","
+                         "\"mimeType\":\"image/svg+xml\","
+                         "\"sizes\":[\"any\"]}]}"),
           "a reference is replaced where it stands, nested ones too; "
-          "$comment is left out; annotations get the title first (%s)",
-          tool ? tool : "(none)");
+          "$comment is left out; annotations get the title first; the icon "
+          "becomes icons, a data: URI of its SVG (%s)",
+          tool ? tool : err ? err : "(none)");
     err = definition("t/x.json", "{\"name\":\"x\"", NULL);
     CHECK(refused_with(err, "t/x.json", "not a JSON object"),
           "a definition that is not JSON is refused, naming the file (%s)",
@@ -540,17 +626,58 @@ static void test_tool_definitions(void)
     err = definition("t/x.json", "{\"name\":\"x\",\"title\":\"\","
                      "\"description\":\"d\",\"inputSchema\":" OBJ ","
                      "\"outputSchema\":" OBJ ",\"annotations\":{},"
-                     "\"matomoMethods\":[\"API.get\"]}", NULL);
+                     "\"matomoMethods\":[\"API.get\"]" ICON "}", NULL);
     CHECK(refused_with(err, "t/x.json", "title must be"),
           "an empty title is refused (%s)", err ? err : "accepted");
     err = definition("t/x.json", "{\"name\":\"x\",\"title\":\"X\","
                      "\"description\":\"d\",\"inputSchema\":" OBJ ","
                      "\"outputSchema\":" OBJ ",\"annotations\":{"
                      "\"readOnlyHint\":\"yes\"},\"matomoMethods\":"
-                     "[\"API.get\"]}", NULL);
+                     "[\"API.get\"]" ICON "}", NULL);
     CHECK(refused_with(err, "t/x.json", "annotations"),
           "a hint that is no boolean is refused (%s)",
           err ? err : "accepted");
+    err = definition("t/x.json", "{\"name\":\"x\",\"title\":\"X\","
+                     "\"description\":\"d\",\"inputSchema\":" OBJ ","
+                     "\"outputSchema\":" OBJ ",\"annotations\":{},"
+                     "\"matomoMethods\":[\"API.get\"]}", NULL);
+    CHECK(refused_with(err, "t/x.json", "icon is missing"),
+          "a tool without an icon is refused (%s)", err ? err : "accepted");
+    {
+        static const struct { const char *svg, *why; } bad[] = {
+            { "<svg viewBox='0 0 24 24'><path d='M1 1'/></svg>",
+              "no SVG namespace" },
+            { "<img src='x'>", "not SVG" },
+            { "<svg xmlns='http://www.w3.org/2000/svg' ><script>alert(1)"
+              "</script></svg>", "a script" },
+            { "<svg xmlns='http://www.w3.org/2000/svg' ><image "
+              "href='https://example.com/x.png'/></svg>", "a link" },
+            { "<svg xmlns='http://www.w3.org/2000/svg' ><text>x</text>"
+              "</svg>", "text" },
+            { "<svg xmlns='http://www.w3.org/2000/svg' ><style>path{}"
+              "</style></svg>", "a style sheet" },
+            { "<svg xmlns='http://www.w3.org/2000/svg' onload='x()'>"
+              "</svg>", "an event attribute" },
+            { "<svg xmlns='http://www.w3.org/2000/svg' ><path "
+              "fill='url(#g)'/></svg>", "url()" },
+            { "<svg xmlns='http://www.w3.org/2000/svg' ><path d='&x;'/>"
+              "</svg>", "an entity" },
+            { "<svg xmlns='http://www.w3.org/2000/svg' ><path d='M1 1'/>",
+              "not closed" },
+        };
+        char *big = apr_pstrcat(pool, "<svg xmlns='http://www.w3.org/2000/"
+                                "svg' >", apr_psprintf(pool, "%*s", 2100, ""),
+                                "</svg>", NULL);
+        size_t i;
+
+        CHECK(mcp_icon_check(ICON_SVG) == NULL, "a plain SVG icon passes");
+        CHECK(mcp_icon_check(big) != NULL, "an icon over 2048 bytes is "
+              "refused");
+        for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+            CHECK(mcp_icon_check(bad[i].svg) != NULL,
+                  "an icon with %s is refused", bad[i].why);
+        }
+    }
 }
 
 static void test_catalog(void)
@@ -1043,7 +1170,8 @@ static void test_dispatch_tools(void)
             { "{}", "k: required" },
             { "{\"k\":1,\"zz\":2}", "zz: unknown argument (allowed: k, p, d)" },
             { "{\"k\":10}", "k: must be from 0 to 9" },
-            { "{\"k\":\"1\"}", "k: must be an integer" },
+            { "{\"k\":\"1.0\"}", "k: must be an integer" },
+            { "{\"k\":[1,2]}", "k: must be an integer" },
             { "{\"k\":1.5}", "k: must be an integer" },
             { "{\"k\":1,\"p\":\"year\"}", "p: must be one of day, week" },
             { "{\"k\":1,\"d\":\"2026-1-1\"}",
@@ -1197,6 +1325,14 @@ static void test_matomo_allow_list(void)
     mcp_matomo_param_add(params, "a&method", "x");
     CHECK(mcp_matomo_form(pool, "VisitsSummary.get", params) == NULL,
           "parameter names are checked");
+    CHECK(!mcp_matomo_param_allowed("token_auth[0]")
+              && !mcp_matomo_param_allowed("format[]")
+              && !mcp_matomo_param_allowed("urls[0]"),
+          "a reserved name with brackets (PHP's array syntax) is reserved");
+    CHECK(mcp_matomo_param_allowed("columns[]")
+              && mcp_matomo_param_allowed("token_authx"),
+          "other names with brackets, or merely starting like a reserved "
+          "one, are not");
 }
 
 static mcp_matomo_answer classify_answer(long status, const char *body)
@@ -1910,6 +2046,50 @@ static void test_tool_methods(void)
     CHECK(listed >= mcp_tools_count && allowed == listed,
           "every Matomo method a tool lists is on the read-only allow-list "
           "(%d of %d)", allowed, listed);
+}
+
+/* The default set: every tool but matomo_api_read; the pages built for
+ * it serve it, other sets get their own. */
+static void test_tool_set_default(void)
+{
+    mcp_tool_set def = mcp_tool_set_default(), raw = 0;
+    mcp_catalog *c = NULL;
+    const char *text;
+    int i, api = -1;
+
+    for (i = 0; i < mcp_tools_count; i++) {
+        if (!strcmp(mcp_tools[i].name, "matomo_api_read")) {
+            api = i;
+        }
+    }
+    CHECK(api >= 0 && !mcp_tool_set_has(def, api),
+          "matomo_api_read is not in the default set");
+    for (i = 0; i < mcp_tools_count; i++) {
+        CHECK(i == api || mcp_tool_set_has(def, i),
+              "%s is in the default set", mcp_tools[i].name);
+    }
+    CHECK(mcp_tool_set_add("raw", &raw) && raw == (mcp_tool_set)1 << api,
+          "the group raw is matomo_api_read");
+    CHECK(mcp_catalog_build(pool, &mcp_tool_definitions, mcp_tools,
+                            mcp_tools_count, 5, &c) == NULL,
+          "the module's catalog, five tools a page");
+    if (c == NULL) {
+        return;
+    }
+    mcp_catalog_paginate(pool, c, def);
+    CHECK(c->paged_set == def
+              && c->npages == (mcp_tools_count - 1 + 4) / 5,
+          "paginated for the default set: %d pages", c->npages);
+    text = mcp_catalog_page_of(pool, c, def, "page:2");
+    CHECK(text != NULL && text == c->pages[2]
+              && strstr(text, "matomo_api_read") == NULL
+              && strstr(text, "nextCursor") == NULL,
+          "the default set's last page is the one built, without "
+          "matomo_api_read");
+    text = mcp_catalog_page_of(pool, c, def | raw, "page:2");
+    CHECK(text != NULL && strstr(text, "\"name\":\"matomo_api_read\"")
+              != NULL,
+          "a set with raw gets a page of its own holding matomo_api_read");
 }
 
 static void test_module_catalog(void)
@@ -2648,12 +2828,14 @@ int main(void)
     test_dispatch_modern();
     test_dispatch_batch();
     test_dispatch_tools();
+    test_forgiving_arguments();
     test_tool_methods();
     test_auth();
     test_matomo_allow_list();
     test_matomo_answers();
     test_matomo_charts();
     test_module_catalog();
+    test_tool_set_default();
     test_shape_numbers();
     test_shape_last_action();
     test_periods();

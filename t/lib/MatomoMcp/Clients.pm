@@ -138,7 +138,7 @@ sub as_comments {
 }
 
 # Runs a t/js/*.test.mjs under `node --test` (Debian's Node 20) against the
-# test server's /mcp, with the fake Matomo's superuser and view-only tokens
+# test server's /mcp (or path => '/mcp-...'), with the fake Matomo's superuser and view-only tokens
 # in MCP_TOKEN and MCP_VIEWER_TOKEN (never on a command line), and makes
 # each of node's top-level tests one test here ("TAG: name"; node's TODO
 # stays TODO, its SKIP passes), then checks node's own summary: it ran, it
@@ -152,7 +152,7 @@ sub node_test {
     my (%a) = @_;
     my $tb   = Test::More->builder;
     my $node = node20();
-    my $url  = mcp_url('/mcp');
+    my $url  = mcp_url($a{path} // '/mcp');
 
     $tb->ok(node_major($node) >= 20, 'node >= 20 on PATH')
         or $tb->diag('node not found on PATH: `make deps` installs nodejs');
