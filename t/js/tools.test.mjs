@@ -329,6 +329,8 @@ for (const [name, def] of DEFINITIONS) {
       annotations: { title: def.title, ...annotations },
       icons: [{ src: `data:image/svg+xml;base64,${Buffer.from(icon, 'utf8').toString('base64')}`,
                 mimeType: 'image/svg+xml', sizes: ['any'] }],
+      // _meta (the MCP App a tool declares) comes last.
+      ...(_meta === undefined ? {} : { _meta }),
     };
     // Member order counts too: what a client caches or hashes is the text.
     assert.equal(JSON.stringify(served), JSON.stringify(expected));
