@@ -39,6 +39,9 @@ SAN_ENV       := LD_PRELOAD="$$(gcc -print-file-name=libasan.so):$$(gcc -print-f
                  ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=print_stacktrace=1
 endif
 
+# The MCP App's page (src/app/chart.html) becomes C by src/app/embed-app,
+# which refuses a page that could fetch anything.
+APP_HTML_C := build/app_chart.c
 # The tool definitions (src/tools/<name>.json, and the pieces they share)
 # become C by src/tools/embed.c, which checks each one as the module does
 # at start-up: a malformed definition fails the build here.
@@ -54,7 +57,8 @@ CORE_SRC  := src/mcp_json.c src/mcp_jsonrpc.c src/mcp_server.c src/mcp_tools.c \
              src/tool_api.c \
              src/mcp_resources.c src/mcp_prompts.c src/mcp_era.c \
              src/mcp_guard.c src/mcp_throttle.c src/mcp_stats.c src/mcp_cache.c \
-             src/mcp_budget.c src/mcp_segments.c $(TOOL_DEFS)
+             src/mcp_budget.c src/mcp_segments.c src/mcp_apps.c src/mcp_charts.c \
+             $(TOOL_DEFS) $(APP_HTML_C)
 HTTPD_SRC := src/mod_matomo_mcp_config.c src/mod_matomo_mcp_transport.c \
              src/mod_matomo_mcp_status.c src/mod_matomo_mcp_notes.c \
              src/mod_matomo_mcp_cache.c
@@ -79,6 +83,9 @@ DEB_PKGS  := apache2 apache2-dev libapache2-mod-perl2 libcurl4-openssl-dev \
              $(DEBUILD_PKGS)
 # make deb (and t/60_deb.t, which builds, installs and purges the package).
 DEBUILD_PKGS := debhelper dpkg-dev lintian binutils
+# Only the suite needs these: the browser that shows the MCP App
+# (t/52_app.t, over its DevTools pipe, no other driver) and a font for it.
+TEST_DEB_PKGS := chromium fonts-dejavu-core
 
 # The httpd-free core is also built alone, without httpd's include path:
 # that is what keeps it free of httpd.
@@ -116,6 +123,11 @@ $(MODULE): $(SOURCES) $(HEADERS) Makefile .build-flags
 	    $(shell pkg-config --libs $(PKGS)) $(SOURCES) >.build.log 2>&1 || \
 	    { cat .build.log; rm -f .build.log; exit 1; }
 	@rm -f .build.log
+
+$(APP_HTML_C): src/app/chart.html src/app/embed-app
+	@mkdir -p $(@D)
+	@echo "  EMBED $@"
+	@perl src/app/embed-app $@ src/app/chart.html
 
 # Built with the core's flags only (no sanitizer: it runs at build time).
 $(TOOL_EMBED): src/tools/embed.c src/mcp_tools.c src/mcp_json.c \
@@ -157,6 +169,7 @@ deps:
 	fi
 
 test: deps
+	$(call apt_install,$(TEST_DEB_PKGS))
 	@$(MAKE) --no-print-directory all $(UNIT_BIN) SANITIZE=$(SANITIZE)
 	@$(if $(TEST_USER),t/bin/grant-www-data)
 	@perl t/TEST.PL -clean >/dev/null 2>&1

@@ -175,6 +175,8 @@ static const mcp_size_limit max_request_body = {
 }, max_backend_response = {
     APR_OFFSETOF(mcp_dir_conf, max_backend_response), 64 * 1024,
     (apr_off_t)1024 * 1024 * 1024
+}, max_chart = {
+    APR_OFFSETOF(mcp_dir_conf, max_chart), 1024, 16 * 1024 * 1024
 }, result_budget = {
     /* Below 4K not even an error message with its note would fit. */
     APR_OFFSETOF(mcp_dir_conf, result_budget), 4096, 64 * 1024 * 1024
@@ -215,6 +217,11 @@ static const command_rec mcp_directives[] = {
     AP_INIT_TAKE1("MatomoMcpMaxBackendResponse", mcp_config_set_size,
                   (void *)&max_backend_response, OR_FILEINFO,
                   "Largest Matomo answer read, in bytes (default 8M)"),
+    AP_INIT_TAKE1("MatomoMcpMaxChartSize", mcp_config_set_size,
+                  (void *)&max_chart, OR_FILEINFO,
+                  "Largest chart (a PNG Matomo draws) put in a tool result, "
+                  "in bytes (default 1M, never above "
+                  "MatomoMcpMaxBackendResponse)"),
     AP_INIT_ITERATE("MatomoMcpTools", mcp_config_add_tools, NULL,
                     OR_FILEINFO,
                     "The tools this endpoint offers: tool names or groups "

@@ -5,9 +5,13 @@
  * does, and through mcp_matomo_scrub on its own (parsed as classify parses
  * it), since scrubbing is what keeps a credential out of every result.
  *
+ * The same body also goes through mcp_matomo_classify_chart, as an answer
+ * to ImageGraph.get (a PNG, or Matomo's XML, JSON or HTML error).
+ *
  * Oracles besides the sanitizers: the token is neither in the scrubbed
  * JSON (any member name or string) nor in the message for the model; scrubbing
- * twice changes nothing; the message fits in a JSON string.
+ * twice changes nothing; the message fits in a JSON string; a chart is
+ * taken only as the whole body, starting with the PNG signature.
  */
 #include "fuzz.h"
 
@@ -44,6 +48,41 @@ static void check_scrubbed(apr_pool_t *p, json_object *json, const char *what)
     }
 }
 
+/* A failed answer's message: present, free of the token, a JSON string. */
+static void check_message(apr_pool_t *p, const mcp_matomo_answer *a,
+                          const char *body, size_t size)
+{
+    json_object *m;
+    const char *text;
+
+    if (a->message == NULL) {
+        fuzz_fail("a failed answer without a message", body, size);
+    }
+    m = mcp_json_pool_own(p, json_object_new_string(a->message));
+    text = mcp_json_to_string(p, m, NULL);
+    no_token(a->message, strlen(a->message), "a token survived in the message");
+    fuzz_reparse(p, text, strlen(text),
+                 "the message does not fit in a JSON string");
+}
+
+static void check_chart(apr_pool_t *p, long status, const char *body,
+                        size_t size)
+{
+    mcp_matomo_answer a;
+
+    memset(&a, 0, sizeof(a));
+    mcp_matomo_classify_chart(p, status, body, size, FUZZ_TOKEN, 800, 400,
+                              &a);
+    if (a.status != MCP_MATOMO_OK) {
+        check_message(p, &a, body, size);
+    }
+    else if (a.png == NULL || a.png_len != size || status != 200
+             || memcmp(a.png, body, size) != 0
+             || memcmp(a.png, "\x89PNG\r\n\x1a\n", 8) != 0) {
+        fuzz_fail("a chart that is not the whole PNG body", body, size);
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     const char *body = (const char *)data;
@@ -66,19 +105,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (a.status == MCP_MATOMO_OK) {
         check_scrubbed(p, a.json, "a token survived classify");
     }
-    else if (a.message == NULL) {
-        fuzz_fail("a failed answer without a message", body, size);
-    }
     else {
-        json_object *m = mcp_json_pool_own(p, json_object_new_string(
-                                                  a.message));
-        const char *text = mcp_json_to_string(p, m, NULL);
-
-        no_token(a.message, strlen(a.message),
-                 "a token survived in the message");
-        fuzz_reparse(p, text, strlen(text),
-                     "the message does not fit in a JSON string");
+        check_message(p, &a, body, size);
     }
+    check_chart(p, status, body, size);
 
     /* Scrubbing alone, on whatever JSON the body holds (error answers
      * included, which classify never scrubs).  It works in place, inside

@@ -8,14 +8,15 @@
  * takes one answer (Matomo's array of sub-answers).  A call finding no
  * answer left is unreachable, as without a backend.
  *
- * The test double: this file includes src/mcp_server.c with its two
- * Matomo entry points renamed, and defines mcp_server_call_matomo and
- * mcp_server_call_matomo_bulk itself, so every tool, resource and prompt
+ * The test double: this file includes src/mcp_server.c with its three
+ * Matomo entry points renamed, and defines mcp_server_call_matomo,
+ * mcp_server_call_matomo_bulk and mcp_server_call_matomo_chart itself, so every tool, resource and prompt
  * gets its answer from the input instead of libcurl.  Everything past the
  * HTTP transfer is the module's own code: mcp_matomo_form and
  * mcp_matomo_bulk_form (so a call the allow-list refuses is still
  * refused), mcp_matomo_classify (parsing, scrubbing, error messages),
- * mcp_matomo_bulk_split (a bulk answer into its sub-answers), and
+ * mcp_matomo_bulk_split (a bulk answer into its sub-answers),
+ * mcp_matomo_chart_form and mcp_matomo_classify_chart (charts), and
  * mcp_server.c's note_answer (401 handling).  The double
  * exists for fuzzing only: it is linked into this target alone, never into
  * the module or the unit tests.
@@ -30,10 +31,13 @@
  */
 #define mcp_server_call_matomo mcp_server_call_matomo_real
 #define mcp_server_call_matomo_bulk mcp_server_call_matomo_bulk_real
+#define mcp_server_call_matomo_chart mcp_server_call_matomo_chart_real
 #include "../src/mcp_server.c"
 #undef mcp_server_call_matomo
 #undef mcp_server_call_matomo_bulk
+#undef mcp_server_call_matomo_chart
 
+#include "../src/mcp_charts.h"
 #include "fuzz.h"
 
 /* The double's definitions of what mcp_server.h declares (under the real
@@ -44,6 +48,9 @@ void mcp_server_call_matomo(mcp_request *req, const char *method,
 void mcp_server_call_matomo_bulk(mcp_request *req,
                                  const mcp_matomo_request *calls, int n,
                                  mcp_matomo_answer *answers);
+void mcp_server_call_matomo_chart(mcp_request *req,
+                                  const apr_array_header_t *params,
+                                  mcp_matomo_answer *answer);
 
 /* What is left of the input's answers. */
 static const char *feed;
@@ -75,7 +82,7 @@ static int next_part(const char **part, size_t *len)
 
 /* One HTTP answer for form, classified as mcp_matomo_call does; 0 when
  * the input has none left. */
-static int answer_from_input(mcp_request *req, const char *form,
+static int answer_from_input(mcp_request *req, const char *form, int chart,
                              mcp_matomo_answer *out)
 {
     const char *body;
@@ -103,9 +110,17 @@ static int answer_from_input(mcp_request *req, const char *form,
     }
     /* classify may keep pointers into the body: give it the pool's copy,
      * NUL-terminated as libcurl's buffer is. */
-    mcp_matomo_classify(req->pool, status, apr_pstrmemdup(req->pool, body,
-                                                          len),
-                        len, req->credential.token, out);
+    if (chart) {
+        mcp_matomo_classify_chart(req->pool, status,
+                                  apr_pstrmemdup(req->pool, body, len), len,
+                                  req->credential.token, MCP_CHART_WIDTH,
+                                  MCP_CHART_HEIGHT, out);
+    }
+    else {
+        mcp_matomo_classify(req->pool, status,
+                            apr_pstrmemdup(req->pool, body, len), len,
+                            req->credential.token, out);
+    }
     return 1;
 }
 
@@ -121,7 +136,7 @@ void mcp_server_call_matomo(mcp_request *req, const char *method,
         answer->message = "refused: not a read-only Matomo call";
         return;
     }
-    answer_from_input(req, form, answer);
+    answer_from_input(req, form, 0, answer);
     note_answer(req, answer);
 }
 
@@ -138,7 +153,7 @@ void mcp_server_call_matomo_bulk(mcp_request *req,
         whole.message = "refused: not a read-only Matomo call";
     }
     else {
-        answer_from_input(req, form, &whole);
+        answer_from_input(req, form, 0, &whole);
     }
     mcp_matomo_bulk_split(req->pool, &whole, req->credential.token, n,
                           answers);
@@ -147,8 +162,25 @@ void mcp_server_call_matomo_bulk(mcp_request *req,
     }
 }
 
+/* A chart, of the size the tools ask (mcp_charts.h). */
+void mcp_server_call_matomo_chart(mcp_request *req,
+                                  const apr_array_header_t *params,
+                                  mcp_matomo_answer *answer)
+{
+    const char *form = mcp_matomo_chart_form(req->pool, params);
+
+    if (form == NULL) {
+        memset(answer, 0, sizeof(*answer));
+        answer->status = MCP_MATOMO_REFUSED;
+        answer->message = "refused: not a chart Matomo draws";
+        return;
+    }
+    answer_from_input(req, form, 1, answer);
+    note_answer(req, answer);
+}
+
 static const mcp_matomo_backend fuzz_backend = {
-    "http://matomo.invalid/index.php", 0, 0, 0, 1, NULL, MCP_FORWARD_AUTO,
+    "http://matomo.invalid/index.php", 0, 0, 0, 0, 1, NULL, MCP_FORWARD_AUTO,
     NULL
 };
 

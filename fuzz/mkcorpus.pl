@@ -8,8 +8,9 @@
 #             arguments of t/tools/samples.json and with bad ones, and
 #             malformed messages.
 #   schema/   a tool index byte + arguments, valid and invalid, per tool.
-#   answer/   Matomo answer bodies from t/matomo/recorded/ (the small ones),
-#             "NNN\n" first when the status is not 200.
+#   answer/   Matomo answer bodies from t/matomo/recorded/ (the small ones)
+#             and the ImageGraph.get answers of recorded-imagegraph/ (PNGs
+#             and their errors), "NNN\n" first when the status is not 200.
 #   tools/    a message + the Matomo answers its calls get: each call the
 #             fuzz_tools binary asks for (FUZZ_TRACE) is answered by the
 #             fake Matomo's own code (t/lib/FakeMatomo) as the superuser,
@@ -211,6 +212,17 @@ sub answer_seeds {
         my $bytes = recorded_body($rec);
         next if length($bytes) > 12000;
         (my $name = $file) =~ s{.*/}{};
+        write_seed('answer', $name, $bytes);
+        $count++;
+    }
+    # Charts: the small PNGs and the error answers.
+    require MIME::Base64;
+    for my $file (sort glob "$HOME/recorded-imagegraph/*.json") {
+        my $rec = read_json($file);
+        my $bytes = ($rec->{status} == 200 ? '' : "$rec->{status}\n")
+                  . MIME::Base64::decode_base64($rec->{body_base64});
+        next if length($bytes) > 12000;
+        (my $name = $file) =~ s{.*/}{imagegraph-};
         write_seed('answer', $name, $bytes);
         $count++;
     }

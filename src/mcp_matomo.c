@@ -23,12 +23,17 @@ static const char *const report_modules[] = {
     "VisitsSummary", NULL
 };
 
+/* Draws a report as a PNG: read-only, but no JSON call, so only
+ * mcp_matomo_chart asks it (call_query refuses it). */
+#define CHART_METHOD "ImageGraph.get"
+
 /* Single read methods of modules that also write or hold secrets. */
 static const char *const read_methods[] = {
     "API.get", "API.getMatomoVersion", "API.getProcessedReport",
     "API.getReportMetadata", "API.getReportPagesMetadata",
     "API.getRowEvolution", "API.getSegmentsMetadata",
     "API.getSuggestedValuesForSegment", "Annotations.getAll",
+    CHART_METHOD,
     "Live.getCounters", "Live.getLastVisitsDetails", "SegmentEditor.getAll",
     "SitesManager.getSiteFromId", "SitesManager.getSitesIdWithAtLeastViewAccess",
     "SitesManager.getSitesWithAtLeastViewAccess", NULL
@@ -132,7 +137,7 @@ static const char *call_query(apr_pool_t *p, const char *method,
     const char *q;
     int i;
 
-    if (!mcp_matomo_method_allowed(method)) {
+    if (!mcp_matomo_method_allowed(method) || !strcmp(method, CHART_METHOD)) {
         return NULL;
     }
     q = apr_pstrcat(p, "method=", method, NULL);
@@ -435,9 +440,9 @@ static void transfer_failed(apr_pool_t *p, const mcp_matomo_backend *b,
     case CURLE_WRITE_ERROR:
         set(out, buf->over_cap ? MCP_MATOMO_TOO_LARGE : MCP_MATOMO_BAD_ANSWER,
             buf->over_cap ? apr_psprintf(p, "Matomo's answer is larger than "
-                                         "the %" APR_OFF_T_FMT " bytes "
+                                         "the %" APR_SIZE_T_FMT " bytes "
                                          "allowed; ask for fewer rows or "
-                                         "columns", b->max_response)
+                                         "columns", buf->cap)
                           : "Matomo's answer could not be stored");
         break;
     case CURLE_PARTIAL_FILE:
@@ -593,17 +598,20 @@ static CURLcode drive(mcp_matomo_conn *conn, const mcp_matomo_watch *w)
     return rc;
 }
 
-/* POSTs form (plus the credential) to Matomo and classifies the answer. */
-static void transfer(mcp_matomo_conn *conn, const mcp_matomo_watch *watch,
-                     apr_pool_t *p, const mcp_matomo_backend *b,
-                     const mcp_credential *cred, const char *form,
-                     mcp_matomo_answer *out)
+/* POSTs form (plus the credential) to Matomo, reading at most cap bytes
+ * of its answer.  Returns the answer's body, with *status its HTTP status;
+ * NULL when no whole answer came (out then says why). */
+static const body_buffer *fetch(mcp_matomo_conn *conn,
+                                const mcp_matomo_watch *watch, apr_pool_t *p,
+                                const mcp_matomo_backend *b,
+                                const mcp_credential *cred, const char *form,
+                                const char *accept, apr_size_t cap,
+                                long *status, mcp_matomo_answer *out)
 {
     CURL *easy = conn->easy;
     body_buffer *buf = apr_pcalloc(p, sizeof(*buf));
     struct curl_slist *headers = NULL;
     CURLcode rc;
-    long status = 0;
 
     /* The token travels once: in the POST body (never a URL, so never an
      * access log), or in the header for OAuth access tokens. */
@@ -619,10 +627,11 @@ static void transfer(mcp_matomo_conn *conn, const mcp_matomo_watch *watch,
         headers = curl_slist_append(headers, apr_pstrcat(
             p, "X-Forwarded-For: ", b->forwarded_for, NULL));
     }
-    headers = curl_slist_append(headers, "Accept: application/json");
+    headers = curl_slist_append(headers, apr_pstrcat(p, "Accept: ", accept,
+                                                     NULL));
     headers = curl_slist_append(headers, "Expect:");
     apr_pool_cleanup_register(p, headers, free_headers, apr_pool_cleanup_null);
-    buf->cap = (apr_size_t)b->max_response;
+    buf->cap = cap;
     apr_pool_cleanup_register(p, buf, free_buffer, apr_pool_cleanup_null);
 
     curl_easy_reset(easy);   /* keeps the connection cache */
@@ -658,11 +667,28 @@ static void transfer(mcp_matomo_conn *conn, const mcp_matomo_watch *watch,
     curl_easy_setopt(easy, CURLOPT_POSTFIELDS, NULL);
     if (rc != CURLE_OK) {
         transfer_failed(p, b, rc, buf, out);
-        return;
+        return NULL;
     }
-    curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
-    mcp_matomo_classify(p, status, buf->data ? buf->data : "", buf->len,
-                        cred->token, out);
+    *status = 0;
+    curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, status);
+    return buf;
+}
+
+/* POSTs form (plus the credential) to Matomo and classifies the answer. */
+static void transfer(mcp_matomo_conn *conn, const mcp_matomo_watch *watch,
+                     apr_pool_t *p, const mcp_matomo_backend *b,
+                     const mcp_credential *cred, const char *form,
+                     mcp_matomo_answer *out)
+{
+    long status;
+    const body_buffer *buf = fetch(conn, watch, p, b, cred, form,
+                                   "application/json",
+                                   (apr_size_t)b->max_response, &status, out);
+
+    if (buf != NULL) {
+        mcp_matomo_classify(p, status, buf->data ? buf->data : "", buf->len,
+                            cred->token, out);
+    }
 }
 
 static void refuse(mcp_matomo_answer *out)
@@ -795,4 +821,283 @@ int mcp_matomo_handle_reusable(const mcp_matomo_answer *answer)
     return answer->http_status != 0 || answer->status == MCP_MATOMO_REFUSED
            || answer->status == MCP_MATOMO_BUSY
            || answer->status == MCP_MATOMO_UNAVAILABLE;
+}
+
+/* --- charts ------------------------------------------------------- */
+
+static const char *const graph_types[] = {
+    "evolution", "horizontalBar", "verticalBar", "pie", NULL
+};
+
+int mcp_matomo_graph_type_known(const char *graph_type)
+{
+    return graph_type != NULL
+           && in_list(graph_types, graph_type, strlen(graph_type));
+}
+
+static const char *param_value(const apr_array_header_t *params,
+                               const char *name)
+{
+    int i;
+
+    for (i = 0; params != NULL && i < params->nelts; i++) {
+        const mcp_param *param = &APR_ARRAY_IDX(params, i, mcp_param);
+
+        if (strcmp(param->name, name) == 0) {
+            return param->value;
+        }
+    }
+    return NULL;
+}
+
+/* A side of the picture: digits only, within bounds; else 0. */
+static long chart_side(const apr_array_header_t *params, const char *name)
+{
+    const char *v = param_value(params, name);
+    long n = 0;
+
+    if (v == NULL || *v == '\0' || strspn(v, "0123456789") != strlen(v)
+        || strlen(v) > 4) {
+        return 0;
+    }
+    n = strtol(v, NULL, 10);
+    return n >= MCP_CHART_MIN_SIDE && n <= MCP_CHART_MAX_SIDE ? n : 0;
+}
+
+const char *mcp_matomo_chart_form(apr_pool_t *p,
+                                  const apr_array_header_t *params)
+{
+    const char *module = param_value(params, "apiModule");
+    const char *action = param_value(params, "apiAction");
+    const char *form = "module=API&method=" CHART_METHOD;
+    int i;
+
+    /* The renderer runs the report it is named: only a report a tool could
+     * read itself. */
+    if (module == NULL || action == NULL || strchr(module, '.') != NULL
+        || !strcmp(module, "ImageGraph")
+        || !mcp_matomo_method_allowed(apr_pstrcat(p, module, ".", action,
+                                                  NULL))
+        || !mcp_matomo_graph_type_known(param_value(params, "graphType"))
+        || chart_side(params, "width") == 0
+        || chart_side(params, "height") == 0) {
+        return NULL;
+    }
+    for (i = 0; i < params->nelts; i++) {
+        const mcp_param *param = &APR_ARRAY_IDX(params, i, mcp_param);
+
+        if (!mcp_matomo_param_allowed(param->name)) {
+            return NULL;
+        }
+        form = apr_pstrcat(p, form, "&", form_escape(p, param->name), "=",
+                           form_escape(p, param->value), NULL);
+    }
+    return form;
+}
+
+static unsigned long be32(const unsigned char *b)
+{
+    return ((unsigned long)b[0] << 24) | ((unsigned long)b[1] << 16)
+           | ((unsigned long)b[2] << 8) | (unsigned long)b[3];
+}
+
+/* A whole PNG: the signature, IHDR first (13 bytes of data), IEND last
+ * (a cut answer has none).  *w and *h get its size. */
+static int is_whole_png(const unsigned char *b, apr_size_t len,
+                        unsigned long *w, unsigned long *h)
+{
+    static const unsigned char signature[8] = {
+        0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'
+    };
+    static const unsigned char iend[12] = {
+        0, 0, 0, 0, 'I', 'E', 'N', 'D', 0xae, 0x42, 0x60, 0x82
+    };
+
+    if (len < sizeof(signature) + 25 + sizeof(iend)
+        || memcmp(b, signature, sizeof(signature)) != 0
+        || be32(b + 8) != 13 || memcmp(b + 12, "IHDR", 4) != 0
+        || memcmp(b + len - sizeof(iend), iend, sizeof(iend)) != 0) {
+        return 0;
+    }
+    *w = be32(b + 16);
+    *h = be32(b + 20);
+    return 1;
+}
+
+/* Strict UTF-8 (RFC 3629: no overlong forms, surrogates or code points
+ * past U+10FFFF), as a message must be to become a JSON string. */
+static int is_utf8(const unsigned char *s)
+{
+    while (*s != '\0') {
+        unsigned char c = *s;
+        int n = c < 0x80 ? 0 : c >= 0xc2 && c <= 0xdf ? 1
+                : c >= 0xe0 && c <= 0xef ? 2 : c >= 0xf0 && c <= 0xf4 ? 3
+                : -1;
+        int i;
+
+        if (n < 0) {
+            return 0;
+        }
+        for (i = 1; i <= n; i++) {
+            if ((s[i] & 0xc0) != 0x80) {
+                return 0;
+            }
+        }
+        if ((c == 0xe0 && s[1] < 0xa0) || (c == 0xed && s[1] > 0x9f)
+            || (c == 0xf0 && s[1] < 0x90) || (c == 0xf4 && s[1] > 0x8f)) {
+            return 0;
+        }
+        s += n + 1;
+    }
+    return 1;
+}
+
+/* The message of Matomo's XML error (<error message="..." />), its
+ * entities undone; NULL when body is no such document (Matomo writes
+ * UTF-8: a message that is not is not Matomo's). */
+static const char *xml_error_message(apr_pool_t *p, const char *body,
+                                     apr_size_t len)
+{
+    static const char open[] = "<error message=\"";
+    static const struct { const char *entity; char c; } entities[] = {
+        { "&amp;", '&' }, { "&lt;", '<' }, { "&gt;", '>' },
+        { "&quot;", '"' }, { "&#039;", '\'' }, { "&apos;", '\'' }
+    };
+    const char *start = memmem(body, len, open, sizeof(open) - 1), *end;
+    char *msg, *o;
+    apr_size_t i;
+
+    if (start == NULL || memmem(body, len, "<?xml", 5) != body) {
+        return NULL;
+    }
+    start += sizeof(open) - 1;
+    end = memchr(start, '"', len - (apr_size_t)(start - body));
+    if (end == NULL) {
+        return NULL;
+    }
+    msg = o = apr_pstrmemdup(p, start, (apr_size_t)(end - start));
+    for (start = msg; *start != '\0';) {
+        for (i = 0; i < sizeof(entities) / sizeof(entities[0]); i++) {
+            size_t n = strlen(entities[i].entity);
+
+            if (strncmp(start, entities[i].entity, n) == 0) {
+                *o++ = entities[i].c;
+                start += n;
+                break;
+            }
+        }
+        if (i == sizeof(entities) / sizeof(entities[0])) {
+            *o++ = *start++;
+        }
+    }
+    *o = '\0';
+    return is_utf8((const unsigned char *)msg) ? msg : NULL;
+}
+
+/* Matomo's error message in whatever form it sent it (XML when no format
+ * was asked, JSON from a Matomo told otherwise); NULL when none. */
+static const char *chart_error_message(apr_pool_t *p, const char *body,
+                                       apr_size_t len)
+{
+    json_object *json = NULL;
+    const char *result;
+
+    if (len > 0 && (body[0] == '{' || body[0] == '[')) {
+        if (mcp_json_parse(p, body, len, ANSWER_MAX_DEPTH, &json)
+                != MCP_JSON_OK) {
+            return NULL;
+        }
+        result = mcp_json_get_string(json, "result");
+        return result != NULL && strcmp(result, "error") == 0
+                   ? mcp_json_get_string(json, "message") : NULL;
+    }
+    return xml_error_message(p, body, len);
+}
+
+void mcp_matomo_classify_chart(apr_pool_t *p, long http_status,
+                               const char *body, apr_size_t len,
+                               const char *token, long width, long height,
+                               mcp_matomo_answer *out)
+{
+    const unsigned char *bytes = (const unsigned char *)body;
+    const char *message;
+    unsigned long w = 0, h = 0;
+
+    out->http_status = http_status;
+    if (is_lockout(http_status, body, len)) {
+        set(out, MCP_MATOMO_LOCKED_OUT, MCP_MATOMO_LOCKOUT_MESSAGE);
+        return;
+    }
+    message = chart_error_message(p, body, len);
+    if (http_status == 401) {
+        /* As for every call: Matomo's own error (XML here) is an access
+         * refusal, its HTML page an unknown token. */
+        if (message != NULL) {
+            set(out, MCP_MATOMO_DENIED, clean_message(p, message, token));
+        }
+        else {
+            set(out, MCP_MATOMO_BAD_TOKEN, "Matomo does not accept this "
+                                           "token");
+        }
+        return;
+    }
+    if (http_status != 200) {
+        set(out, MCP_MATOMO_HTTP_ERROR,
+            apr_psprintf(p, "Matomo answered HTTP %ld", http_status));
+        return;
+    }
+    if (is_whole_png(bytes, len, &w, &h)) {
+        if (w != (unsigned long)width || h != (unsigned long)height) {
+            set(out, MCP_MATOMO_BAD_ANSWER, apr_psprintf(
+                p, "Matomo drew a %lux%lu picture, not the %ldx%ld asked",
+                w, h, width, height));
+            return;
+        }
+        out->status = MCP_MATOMO_OK;
+        out->png = (const unsigned char *)apr_pmemdup(p, body, len);
+        out->png_len = len;
+        return;
+    }
+    if (message != NULL) {
+        /* Matomo 4 sends its errors with HTTP 200. */
+        set(out, error_kind(message), clean_message(p, message, token));
+        return;
+    }
+    set(out, MCP_MATOMO_BAD_ANSWER, len == 0
+        ? "Matomo sent an empty answer instead of a chart"
+        : "Matomo's answer is not a whole PNG picture (cut short, or not "
+          "a picture)");
+}
+
+void mcp_matomo_chart(mcp_matomo_conn *conn, const mcp_matomo_watch *watch,
+                      apr_pool_t *p, const mcp_matomo_backend *b,
+                      const mcp_credential *cred,
+                      const apr_array_header_t *params,
+                      mcp_matomo_answer *out)
+{
+    const char *form = mcp_matomo_chart_form(p, params);
+    apr_size_t cap = (apr_size_t)(b->max_chart < b->max_response
+                                      ? b->max_chart : b->max_response);
+    const body_buffer *buf;
+    long status;
+
+    memset(out, 0, sizeof(*out));
+    if (form == NULL) {
+        refuse(out);
+        return;
+    }
+    buf = fetch(conn, watch, p, b, cred, form, "image/png", cap, &status,
+                out);
+    if (buf == NULL) {
+        if (out->status == MCP_MATOMO_TOO_LARGE) {
+            out->message = apr_psprintf(p, "Matomo's chart is larger than "
+                                        "the %" APR_SIZE_T_FMT " bytes "
+                                        "allowed", cap);
+        }
+        return;
+    }
+    mcp_matomo_classify_chart(p, status, buf->data ? buf->data : "",
+                              buf->len, cred->token,
+                              chart_side(params, "width"),
+                              chart_side(params, "height"), out);
 }

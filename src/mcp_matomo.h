@@ -28,6 +28,8 @@ typedef struct {
     apr_interval_time_t connect_timeout;
     apr_interval_time_t timeout;
     apr_off_t max_response;
+    apr_off_t max_chart;                  /* a chart's PNG: at most this
+                                           * and max_response */
     int verify_tls;
     const char *unix_socket;              /* NULL: TCP */
     mcp_forwarding forwarding;
@@ -61,6 +63,10 @@ typedef struct {
     json_object *json;       /* MCP_MATOMO_OK: scrubbed, owned by the pool */
     const char *message;     /* otherwise: for a model; holds no credential */
     long http_status;
+    /* MCP_MATOMO_OK of a chart (mcp_matomo_chart): the PNG, pool-owned;
+     * json is NULL then. */
+    const unsigned char *png;
+    apr_size_t png_len;
 } mcp_matomo_answer;
 
 typedef struct {
@@ -151,6 +157,45 @@ void mcp_matomo_bulk_split(apr_pool_t *p, const mcp_matomo_answer *whole,
                            mcp_matomo_answer *answers);
 
 int mcp_matomo_handle_reusable(const mcp_matomo_answer *answer);
+
+/* --- charts: Matomo's own renderer (ImageGraph.get) ------------------ */
+
+/* The graph types ImageGraph.get draws and the module asks for (3dPie
+ * left out: the same shares as pie, harder to read). */
+int mcp_matomo_graph_type_known(const char *graph_type);
+
+/* The picture size the module asks for, and the most it accepts: Matomo
+ * caps both sides at 2048 itself. */
+#define MCP_CHART_MIN_SIDE 100
+#define MCP_CHART_MAX_SIDE 2048
+
+/* The form body of an ImageGraph.get call, without any credential and
+ * without format (Matomo's errors then come back as its XML, as a real
+ * Matomo sends them to ImageGraph URLs).  NULL unless params name
+ * apiModule and apiAction of an allowed read method, a known graphType,
+ * width and height within bounds, and only safe parameter names. */
+const char *mcp_matomo_chart_form(apr_pool_t *p,
+                                  const apr_array_header_t *params);
+
+/* Asks Matomo to draw a chart.  On MCP_MATOMO_OK out->png holds a whole
+ * PNG (signature, IHDR first, IEND last) of exactly the width and height
+ * asked, at most b->max_chart long (and never more than b->max_response).
+ * Matomo's renderer draws its own errors (unknown report, metric or graph
+ * type) as HTTP 200 PNGs that nothing tells apart from a chart: callers
+ * check those before asking. */
+void mcp_matomo_chart(mcp_matomo_conn *conn, const mcp_matomo_watch *watch,
+                      apr_pool_t *p, const mcp_matomo_backend *b,
+                      const mcp_credential *cred,
+                      const apr_array_header_t *params,
+                      mcp_matomo_answer *out);
+
+/* Classifies an answer to ImageGraph.get (exposed for tests and
+ * fuzzing): a PNG of width x height, or Matomo's error in XML, JSON or
+ * HTML, or the lock-out. */
+void mcp_matomo_classify_chart(apr_pool_t *p, long http_status,
+                               const char *body, apr_size_t len,
+                               const char *token, long width, long height,
+                               mcp_matomo_answer *out);
 
 /* What a caller is told of Matomo's lock-out. */
 #define MCP_MATOMO_LOCKOUT_MESSAGE                                            \

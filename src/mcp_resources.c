@@ -2,10 +2,15 @@
  * MCP resources: each site the caller can see, its report catalog and its
  * segment dictionary, as matomo://sites/{idSite}[/reports|/segments].
  * Every list and read runs with the caller's token, so a view-only user
- * never lists or reads a site it cannot see.
+ * never lists or reads a site it cannot see.  Besides them, the chart
+ * view of the MCP Apps extension (ui://, src/mcp_apps.c) can be read: the
+ * same for everyone, it needs no Matomo call.  It is not listed, as the
+ * extension allows: hosts find it in the _meta of the tools that show
+ * it, and resources/list stays the caller's sites, three each.
  *
  * httpd-free: APR and json-c only.
  */
+#include "mcp_apps.h"
 #include "mcp_json.h"
 #include "mcp_jsonrpc.h"
 #include "mcp_shape.h"
@@ -278,13 +283,17 @@ void mcp_resources_read(mcp_request *req, json_object *params,
                         mcp_outcome *out)
 {
     const char *uri = mcp_json_get_string(params, "uri");
-    mcp_tool_result res = { NULL, NULL, 0 };
+    mcp_tool_result res = { NULL, NULL, 0, NULL, 0, NULL };
     json_object *result, *contents, *content;
     int id_site = 0, kind = 0;
 
     if (uri == NULL) {
         mcp_outcome_fail(out, MCP_JSONRPC_INVALID_PARAMS,
                          "resources/read needs params.uri (a string)");
+        return;
+    }
+    if ((result = mcp_apps_read(uri)) != NULL) {
+        mcp_outcome_json(req->pool, out, mcp_json_pool_own(req->pool, result));
         return;
     }
     if (!parse_uri(uri, &id_site, &kind)) {

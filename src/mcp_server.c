@@ -6,6 +6,7 @@
 
 #include <string.h>
 
+#include <apr_base64.h>
 #include <apr_strings.h>
 
 /* How often a caller whose token nobody asked progress for is still
@@ -462,6 +463,24 @@ static int listed_for_tool(const mcp_request *req, const char *method,
         req->pool, "%s is not among the Matomo methods this tool's "
         "definition lists (matomoMethods): not sent", method));
     return 0;
+}
+
+void mcp_server_call_matomo_chart(mcp_request *req,
+                                  const apr_array_header_t *params,
+                                  mcp_matomo_answer *answer)
+{
+    apr_time_t started = apr_time_now();
+
+    if (listed_for_tool(req, "ImageGraph.get", answer)
+        && !no_backend(req, answer) && slot_taken(req, answer)) {
+        mcp_matomo_chart(req->conn, watch_for(req), req->pool, req->backend,
+                         &req->credential, params, answer);
+        tally_round_trip(req, answer, 1, started);
+        slot_free(req, answer);
+        note_answer(req, answer);
+        round_trip_done(req, answer, started);
+    }
+    tally_answer(req, answer);
 }
 
 /* Matomo's answers to calls, no cache involved: one call alone, or
@@ -941,12 +960,43 @@ static void do_tools_list(mcp_request *req, json_object *params,
     out->result = page;
 }
 
+/* A chart asked for: Matomo's PNG as an image block, or a second text
+ * block saying why there is none.  The first text block and
+ * structuredContent are the same as without a chart. */
+static void add_chart(apr_pool_t *p, const mcp_tool_result *r,
+                      json_object *content)
+{
+    json_object *block;
+
+    if (r->chart == NULL && r->chart_note == NULL) {
+        return;
+    }
+    block = json_object_new_object();
+    if (r->chart != NULL) {
+        int n = apr_base64_encode_len((int)r->chart_len);
+        char *b64 = apr_palloc(p, (apr_size_t)n);
+
+        apr_base64_encode_binary(b64, r->chart, (int)r->chart_len);
+        json_object_object_add(block, "type", json_object_new_string("image"));
+        json_object_object_add(block, "data", json_object_new_string(b64));
+        json_object_object_add(block, "mimeType",
+                               json_object_new_string("image/png"));
+    }
+    else {
+        json_object_object_add(block, "type", json_object_new_string("text"));
+        json_object_object_add(block, "text",
+                               json_object_new_string(r->chart_note));
+    }
+    json_object_array_add(content, block);
+}
+
 /* A tools/call result: structuredContent (which serialises as text) plus
  * the same JSON as text, or, without structured, a text-only result
- * (isError when error). */
+ * (isError when error); with structured, the chart of chart_of when it
+ * asked for one (NULL: none). */
 static const char *tool_result_json(apr_pool_t *p, json_object *structured,
                                     const char *text, apr_size_t len,
-                                    int error)
+                                    int error, const mcp_tool_result *chart_of)
 {
     json_object *result = mcp_json_pool_own(p, json_object_new_object());
     json_object *content = json_object_new_array();
@@ -966,6 +1016,9 @@ static const char *tool_result_json(apr_pool_t *p, json_object *structured,
         mcp_json_set_text(p, structured, text, len);
         json_object_object_add(result, "structuredContent",
                                json_object_get(structured));
+        if (chart_of != NULL) {
+            add_chart(p, chart_of, content);
+        }
     }
     return mcp_json_to_string(p, result, NULL);
 }
@@ -1000,6 +1053,28 @@ static const char *with_cache_note(mcp_request *req, const char *text,
     return text;
 }
 
+/* The chart counts toward the endpoint's result budget: base64, beside
+ * the data's text twice (the text block and structuredContent).  One that
+ * does not fit is left out, saying so; the data stay. */
+static void chart_within_budget(mcp_request *req, apr_size_t data_len,
+                                mcp_tool_result *r)
+{
+    apr_size_t b64;
+
+    if (r->chart == NULL || req->result_budget == 0) {
+        return;
+    }
+    b64 = (apr_size_t)apr_base64_encode_len((int)r->chart_len);
+    if (2 * data_len + b64 + CACHE_NOTE_MAX > req->result_budget) {
+        r->chart_note = apr_psprintf(
+            req->pool, "No chart: the chart (%" APR_SIZE_T_FMT " bytes as "
+            "base64) does not fit this endpoint's result budget of %"
+            APR_SIZE_T_FMT " bytes beside the data (MatomoMcpResultBudget)",
+            b64, req->result_budget);
+        r->chart = NULL;
+    }
+}
+
 /* --- whole results in the shared cache ------------------------------ */
 
 /* A tool's result depends on its name, its arguments, the caller and
@@ -1030,7 +1105,10 @@ static int cached_result(mcp_request *req, const mcp_tool *tool,
     apr_time_t origin;
     int answers;
 
-    if (req->cache == NULL || req->outage != NULL) {
+    /* A result with a chart is never kept (keep_result), so never found:
+     * the cache holds the data, not the picture. */
+    if (req->cache == NULL || req->outage != NULL
+        || json_object_object_get_ex(args, "chart", NULL)) {
         return 0;
     }
     result_key(req, tool, args, key);
@@ -1048,7 +1126,7 @@ static int cached_result(mcp_request *req, const mcp_tool *tool,
     text = with_cache_note(req, text, &len);
     out->result = tool_result_json(req->pool, mcp_json_pool_own(
                                        req->pool, json_object_new_object()),
-                                   text, len, 0);
+                                   text, len, 0, NULL);
     return 1;
 }
 
@@ -1061,7 +1139,8 @@ static void keep_result(mcp_request *req, const mcp_tool *tool,
     apr_time_t origin = req->cached_at != 0 ? req->cached_at : req->called_at;
 
     if (req->cache == NULL || req->result_ttl <= 0
-        || req->from_cache + req->from_matomo == 0) {
+        || req->from_cache + req->from_matomo == 0
+        || json_object_object_get_ex(args, "chart", NULL)) {
         return;
     }
     result_key(req, tool, args, key);
@@ -1127,7 +1206,7 @@ static void do_tools_call(mcp_request *req, json_object *params,
     const char *name = mcp_json_get_string(params, "name");
     json_object *args = NULL;
     const mcp_tool *tool;
-    mcp_tool_result r = { NULL, NULL, 0 };
+    mcp_tool_result r = { NULL, NULL, 0, NULL, 0, NULL };
 
     if (name == NULL) {
         mcp_outcome_fail(out, MCP_JSONRPC_INVALID_PARAMS,
@@ -1169,7 +1248,7 @@ static void do_tools_call(mcp_request *req, json_object *params,
     if (r.error != NULL) {
         tally_tool(req, tool, &r, 0, 0, "arguments");
         out->result = tool_result_json(req->pool, NULL, r.error,
-                                       strlen(r.error), 1);
+                                       strlen(r.error), 1, NULL);
         return;
     }
     if (cached_result(req, tool, args, out)) {
@@ -1193,7 +1272,7 @@ static void do_tools_call(mcp_request *req, json_object *params,
     }
     if (r.error != NULL) {
         out->result = tool_result_json(req->pool, NULL, r.error,
-                                       strlen(r.error), 1);
+                                       strlen(r.error), 1, NULL);
     }
     else {
         apr_size_t len = 0;
@@ -1203,8 +1282,9 @@ static void do_tools_call(mcp_request *req, json_object *params,
             keep_result(req, tool, args, text, len);
             text = with_cache_note(req, text, &len);
         }
+        chart_within_budget(req, len, &r);
         out->result = tool_result_json(req->pool, r.structured, text, len,
-                                       0);
+                                       0, &r);
     }
 }
 

@@ -161,6 +161,12 @@ void mcp_server_call_matomo_bulk(mcp_request *req,
                                  const mcp_matomo_request *calls, int n,
                                  mcp_matomo_answer *answers);
 
+/* A chart Matomo draws (ImageGraph.get, see mcp_matomo_chart), with the
+ * same slot, bookkeeping and progress as any call. */
+void mcp_server_call_matomo_chart(mcp_request *req,
+                                  const apr_array_header_t *params,
+                                  mcp_matomo_answer *answer);
+
 /* The JSON-RPC methods the server dispatches, by index (for counters). */
 int mcp_server_method_count(void);
 const char *mcp_server_method_name(int i);

@@ -230,6 +230,10 @@ static const char *const members[] = {
 };
 #define NMEMBERS (sizeof(members) / sizeof(members[0]))
 
+/* Members a definition may have besides: _meta, shown in tools/list as it
+ * is (the MCP Apps view a tool declares, src/mcp_apps.c). */
+static const char *const optional_members[] = { "_meta" };
+
 static const char *const hints[] = {
     "readOnlyHint", "destructiveHint", "idempotentHint", "openWorldHint"
 };
@@ -428,6 +432,29 @@ static const char *methods_of(apr_pool_t *p, const char *path,
                                 "methods the tool calls", path);
 }
 
+/* _meta, when there: an object; a view it declares (_meta.ui.resourceUri,
+ * the MCP Apps extension) is a ui:// URI. */
+static const char *check_meta(apr_pool_t *p, const char *path,
+                              json_object *def)
+{
+    json_object *meta = NULL, *ui;
+    const char *uri;
+
+    if (!json_object_object_get_ex(def, "_meta", &meta)) {
+        return NULL;
+    }
+    if (!json_object_is_type(meta, json_type_object)) {
+        return apr_psprintf(p, "%s: _meta must be an object", path);
+    }
+    ui = mcp_json_get_typed(meta, "ui", json_type_object);
+    uri = mcp_json_get_string(ui, "resourceUri");
+    if (ui != NULL && (uri == NULL || strncmp(uri, "ui://", 5) != 0)) {
+        return apr_psprintf(p, "%s: _meta.ui.resourceUri must be a ui:// "
+                            "URI", path);
+    }
+    return NULL;
+}
+
 static const char *check_definition(apr_pool_t *p, const char *path,
                                     json_object *def)
 {
@@ -435,7 +462,16 @@ static const char *check_definition(apr_pool_t *p, const char *path,
     const char *err;
     size_t i;
 
-    if ((err = only_members(p, path, def, members, NMEMBERS)) != NULL) {
+    json_object_object_foreach(def, key, val) {
+        (void)val;
+        if (!is_member(key, members, NMEMBERS)
+            && !is_member(key, optional_members,
+                          sizeof(optional_members)
+                              / sizeof(optional_members[0]))) {
+            return apr_psprintf(p, "%s: unknown member \"%s\"", path, key);
+        }
+    }
+    if ((err = check_meta(p, path, def)) != NULL) {
         return err;
     }
     for (i = 0; i < NMEMBERS; i++) {
@@ -498,6 +534,10 @@ const char *mcp_tool_definition(apr_pool_t *p, const mcp_tool_file *shared,
     json_object_object_add(tool, "annotations", json_object_get(ann));
     json_object_object_add(tool, "icons", mcp_icons_json(
                                p, mcp_json_get_string(def, "icon")));
+    if (json_object_object_get_ex(def, "_meta", NULL)) {
+        json_object_object_add(tool, "_meta", json_object_get(
+                                   json_object_object_get(def, "_meta")));
+    }
     *out = tool;
     return NULL;
 }

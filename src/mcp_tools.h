@@ -26,6 +26,11 @@ typedef struct {
     json_object *structured;   /* owned by the request pool */
     const char *error;         /* non-NULL makes the result an error */
     int refused;               /* the error is Matomo refusing the site */
+    /* A chart asked with the chart argument (src/mcp_charts.c): the PNG
+     * Matomo drew, or why there is none; both NULL when none was asked. */
+    const unsigned char *chart;
+    apr_size_t chart_len;
+    const char *chart_note;
 } mcp_tool_result;
 
 typedef void mcp_tool_run_fn(struct mcp_request *req, json_object *arguments,
@@ -115,7 +120,8 @@ mcp_tool_set mcp_tool_set_default(void);
  * matomoMethods (distinct Module.method names, or just
  * MCP_ANY_READ_METHOD: any method on the read-only allow-list,
  * mcp_matomo_method_allowed; *methods is NULL then) and icon (an SVG,
- * mcp_icon_check).  Sets *out to the tool as tools/list shows it
+ * mcp_icon_check), and optionally _meta (an object; a ui:// view it
+ * declares, src/mcp_apps.c).  Sets *out to the tool as tools/list shows it
  * (annotations.title is the title; icons from icon; matomoMethods is the
  * module's own business) and *methods, when not NULL, to the methods
  * (const char *), all owned by p; or returns what is wrong, naming the

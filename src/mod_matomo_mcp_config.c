@@ -20,6 +20,7 @@ void *mcp_config_create_dir(apr_pool_t *p, char *dir)
     conf->connect_timeout = -1;
     conf->backend_timeout = -1;
     conf->max_backend_response = -1;
+    conf->max_chart = -1;
     conf->forwarding = -1;
     conf->verify_tls = -1;
     conf->progress_interval = -1;
@@ -50,6 +51,7 @@ void *mcp_config_merge_dir(apr_pool_t *p, void *basev, void *addv)
     conf->connect_timeout = MERGE_NUM(connect_timeout);
     conf->backend_timeout = MERGE_NUM(backend_timeout);
     conf->max_backend_response = MERGE_NUM(max_backend_response);
+    conf->max_chart = MERGE_NUM(max_chart);
     conf->allowed_origins = MERGE_PTR(allowed_origins);
     conf->allowed_hosts = MERGE_PTR(allowed_hosts);
     conf->website_url = MERGE_PTR(website_url);
@@ -142,12 +144,18 @@ apr_off_t mcp_config_max_backend_response(const mcp_dir_conf *conf)
                       MCP_DEFAULT_MAX_BACKEND_RESPONSE);
 }
 
+apr_off_t mcp_config_max_chart(const mcp_dir_conf *conf)
+{
+    return OR_DEFAULT(conf->max_chart, MCP_DEFAULT_MAX_CHART);
+}
+
 void mcp_config_backend(const mcp_dir_conf *conf, mcp_matomo_backend *out)
 {
     out->url = conf->backend;
     out->connect_timeout = mcp_config_connect_timeout(conf);
     out->timeout = mcp_config_backend_timeout(conf);
     out->max_response = mcp_config_max_backend_response(conf);
+    out->max_chart = mcp_config_max_chart(conf);
     out->verify_tls = conf->verify_tls != 0;
     out->unix_socket = conf->backend_socket;
     out->forwarding = conf->forwarding != -1 ? (mcp_forwarding)conf->forwarding

@@ -21,6 +21,9 @@
 #define MCP_DEFAULT_CONNECT_TIMEOUT      apr_time_from_sec(5)
 #define MCP_DEFAULT_BACKEND_TIMEOUT      apr_time_from_sec(30)
 #define MCP_DEFAULT_MAX_BACKEND_RESPONSE (8 * 1024 * 1024)
+/* Matomo's 800x400 charts are 2-30 kB; a model pays for an image by
+ * its pixels, a client's memory by its bytes (as base64, a third more). */
+#define MCP_DEFAULT_MAX_CHART            (1024 * 1024)
 /* A heartbeat every 5 s keeps a client's per-request timer (often 60 s,
  * reset by progress) from firing while Matomo archives a long period. */
 #define MCP_DEFAULT_PROGRESS_INTERVAL    apr_time_from_sec(5)
@@ -49,6 +52,7 @@ typedef struct {
     apr_interval_time_t connect_timeout;   /* -1: unset */
     apr_interval_time_t backend_timeout;   /* -1: unset */
     apr_off_t max_backend_response; /* -1: unset */
+    apr_off_t max_chart;            /* -1: unset */
     apr_array_header_t *allowed_origins;   /* of const char *; NULL: unset */
     apr_array_header_t *allowed_hosts;     /* of const char *; NULL: unset */
     const char *website_url;        /* NULL: the server's own root URL */
@@ -137,6 +141,7 @@ apr_off_t mcp_config_max_request_body(const mcp_dir_conf *conf);
 apr_interval_time_t mcp_config_connect_timeout(const mcp_dir_conf *conf);
 apr_interval_time_t mcp_config_backend_timeout(const mcp_dir_conf *conf);
 apr_off_t mcp_config_max_backend_response(const mcp_dir_conf *conf);
+apr_off_t mcp_config_max_chart(const mcp_dir_conf *conf);
 apr_interval_time_t mcp_config_progress_interval(const mcp_dir_conf *conf);
 apr_size_t mcp_config_result_budget(const mcp_dir_conf *conf);
 apr_interval_time_t mcp_config_listen_timeout(const mcp_dir_conf *conf);

@@ -4,6 +4,7 @@
  *
  * httpd-free: APR and json-c only.
  */
+#include "mcp_charts.h"
 #include "mcp_json.h"
 #include "mcp_segments.h"
 #include "mcp_shape.h"
@@ -549,6 +550,57 @@ static void add_compared(apr_pool_t *p, const series *others, int n,
     json_object_object_add(result, "compare", list);
 }
 
+/* The metric a chart of the report shows: the one it is sorted by, else
+ * visits, else its first; always one of the report's own columns. */
+static const char *chart_metric(json_object *args, json_object *columns)
+{
+    const char *sort_by = mcp_arg_string(args, "sort_by", NULL);
+    const char *first = NULL;
+    int visits = 0, sorted = 0;
+    size_t i;
+
+    for (i = 0; i < mcp_json_array_length(columns); i++) {
+        const char *c = json_object_get_string(mcp_json_array_get(columns, i));
+
+        if (c == NULL || !strcmp(c, "label") || !strcmp(c, "url")) {
+            continue;
+        }
+        first = first ? first : c;
+        visits |= !strcmp(c, "nb_visits");
+        sorted |= sort_by != NULL && !strcmp(c, sort_by);
+    }
+    return sorted ? sort_by : visits ? "nb_visits" : first;
+}
+
+/* The report as Matomo draws it: its top rows of the main series, by one
+ * metric. */
+static void report_chart(mcp_request *req, json_object *args,
+                         const series *main, json_object *result,
+                         const char *type, mcp_tool_result *res)
+{
+    apr_pool_t *p = req->pool;
+    json_object *report = mcp_json_get_typed(result, "report",
+                                             json_type_object);
+    json_object *sub = mcp_json_get_typed(args, "subtable", json_type_int);
+    apr_array_header_t *params = mcp_matomo_params(p);
+    mcp_chart_spec s;
+
+    if (type == NULL) {
+        return;
+    }
+    add_report_params(p, mcp_arg_string(args, "report", ""), params);
+    memset(&s, 0, sizeof(s));
+    s.id_site = mcp_arg_int(args, "idSite", 0);
+    s.report_params = params;
+    s.period = main->period;
+    s.date = main->date;
+    s.segment = main->segment;
+    s.columns = chart_metric(args, json_object_object_get(result, "columns"));
+    s.dimension = mcp_json_get_string(report, "dimension") != NULL;
+    s.id_subtable = sub ? apr_itoa(p, json_object_get_int(sub)) : NULL;
+    mcp_chart_draw(req, &s, type, res);
+}
+
 void mcp_tool_get_report(mcp_request *req, json_object *args,
                          mcp_tool_result *res)
 {
@@ -600,4 +652,6 @@ void mcp_tool_get_report(mcp_request *req, json_object *args,
                       main.segment, answers, 1);
     mcp_mark_untrusted(result);
     res->structured = result;
+    report_chart(req, args, &main, result,
+                 mcp_chart_asked(args, "horizontalBar"), res);
 }

@@ -4,6 +4,7 @@
  *
  * httpd-free: APR and json-c only.
  */
+#include "mcp_charts.h"
 #include "mcp_json.h"
 #include "mcp_period.h"
 #include "mcp_shape.h"
@@ -626,6 +627,10 @@ static const char *summary_compare(apr_pool_t *p, const summary_query *q,
     return err;
 }
 
+static void summary_chart(mcp_request *req, const summary_query *q,
+                          json_object *span, const char *type,
+                          mcp_tool_result *res);
+
 void mcp_tool_traffic_summary(mcp_request *req, json_object *args,
                               mcp_tool_result *res)
 {
@@ -660,6 +665,7 @@ void mcp_tool_traffic_summary(mcp_request *req, json_object *args,
     mcp_segment_check(req, result, q.id_site, q.period, q.asked_date,
                       q.segment, answers, 2);
     res->structured = result;
+    summary_chart(req, &q, span, mcp_chart_asked(args, "evolution"), res);
 }
 
 /* --- matomo_get_trend ------------------------------------------------ */
@@ -718,6 +724,50 @@ static int default_last(const char *period)
 {
     return !strcmp(period, "day") ? 14 : !strcmp(period, "week") ? 8
            : !strcmp(period, "month") ? 12 : 5;
+}
+
+/* Visits over time, as Matomo draws them: the periods of a table, the
+ * days of a range, or a single period with the ones before it (as many as
+ * a trend shows by default), ending with it. */
+static void summary_chart(mcp_request *req, const summary_query *q,
+                          json_object *span, const char *type,
+                          mcp_tool_result *res)
+{
+    apr_pool_t *p = req->pool;
+    const char *start = mcp_json_get_string(span, "start");
+    const char *end = mcp_json_get_string(span, "end");
+    mcp_chart_spec s;
+    mcp_day first, last;
+
+    if (type == NULL) {
+        return;
+    }
+    memset(&s, 0, sizeof(s));
+    s.id_site = q->id_site;
+    s.module = "VisitsSummary";
+    s.action = "get";
+    s.columns = "nb_visits";
+    s.segment = q->segment;
+    s.period = q->period;
+    s.date = q->date;
+    s.periods = 1;
+    if (q->table) {
+        /* lastN/previousN: the periods asked, as they are */
+    }
+    else if (start == NULL || end == NULL || !mcp_day_parse(start, &first)
+             || !mcp_day_parse(end, &last)) {
+        s.periods = 0;      /* refused below, with the reason */
+    }
+    else if (!strcmp(q->period, "range")) {
+        s.period = "day";
+        s.date = apr_pstrcat(p, start, ",", end, NULL);
+    }
+    else {
+        first = mcp_period_shift(q->period, last,
+                                 1 - default_last(q->period));
+        s.date = apr_pstrcat(p, mcp_day_format(p, first), ",", end, NULL);
+    }
+    mcp_chart_draw(req, &s, type, res);
 }
 
 /* The value of metric in one period's entry: an object (a metric row), a
@@ -1003,6 +1053,49 @@ static int trend_of_metrics(mcp_request *req, const trend_query *q,
     return 1;
 }
 
+/* The trend as Matomo draws it: the metrics that come from the first
+ * metric's method (one report per chart), or the row of the report. */
+static void trend_chart(mcp_request *req, const trend_query *q,
+                        const char *type, mcp_tool_result *res)
+{
+    apr_pool_t *p = req->pool;
+    mcp_chart_spec s;
+    int i, first;
+
+    if (type == NULL) {
+        return;
+    }
+    memset(&s, 0, sizeof(s));
+    s.id_site = q->id_site;
+    s.period = q->period;
+    s.date = q->date;
+    s.segment = q->segment;
+    s.periods = 1;
+    if (q->report != NULL) {
+        report_parts(p, q->report, &s.module, &s.action);
+        s.labels = q->label;
+        s.dimension = 1;
+        s.columns = q->names[0];
+    }
+    else {
+        char *method = apr_pstrdup(p, trend_sources[source_of(q->names[0])]
+                                          .method);
+
+        first = source_of(q->names[0]);
+        *strchr(method, '.') = '\0';
+        s.module = method;
+        s.action = method + strlen(method) + 1;
+        for (i = 0; i < q->n; i++) {
+            if (source_of(q->names[i]) == first) {
+                s.columns = s.columns ? apr_pstrcat(p, s.columns, ",",
+                                                    q->names[i], NULL)
+                                      : q->names[i];
+            }
+        }
+    }
+    mcp_chart_draw(req, &s, type, res);
+}
+
 void mcp_tool_get_trend(mcp_request *req, json_object *args,
                         mcp_tool_result *res)
 {
@@ -1029,4 +1122,5 @@ void mcp_tool_get_trend(mcp_request *req, json_object *args,
     json_object_object_add(result, "columns", cols);
     json_object_object_add(result, "rows", rows);
     res->structured = result;
+    trend_chart(req, &q, mcp_chart_asked(args, "evolution"), res);
 }

@@ -11,7 +11,7 @@ use IO::Socket::INET ();
 use POSIX qw(WNOHANG);
 use Time::HiRes qw(sleep time);
 
-plan tests => 160 + 2 * 6 + 2 * 6 + 3 + 2 * 7 + 2;
+plan tests => 168 + 2 * 6 + 2 * 6 + 3 + 2 * 7 + 2;
 
 my $httpd  = Apache::Test::vars('httpd');
 my $root   = Apache::Test::vars('serverroot');          # t/
@@ -135,6 +135,9 @@ my @bad = (
     # 2^44+1 M likewise wraps to 1M.
     'MatomoMcpMaxRequestBody 17592186044417M',
     'MatomoMcpMaxBackendResponse 1K',
+    'MatomoMcpMaxChartSize 1000',                 # below 1K
+    'MatomoMcpMaxChartSize 17M',                  # above 16M
+    'MatomoMcpMaxChartSize big',
     'MatomoMcpBackendTimeout 0',
     'MatomoMcpBackendTimeout 9999',
     'MatomoMcpBackendTimeout 601',
@@ -246,6 +249,8 @@ for my $directive (
     'MatomoMcpMaxRequestBody 1024',
     'MatomoMcpMaxRequestBody 64M',
     'MatomoMcpMaxBackendResponse 1G',
+    'MatomoMcpMaxChartSize 1K',
+    'MatomoMcpMaxChartSize 16M',
     'MatomoMcpBackendTimeout 600',
     'MatomoMcpBackendTimeout 1500ms',
     'MatomoMcpBackendConnectTimeout 1',

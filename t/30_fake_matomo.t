@@ -558,6 +558,112 @@ sub raw_post {
     return ($status, $content);
 }
 
+# --- ImageGraph.get: Matomo's PNG charts, matched by shape -------------------------
+
+# The ImageGraph recordings (recorded-imagegraph/): { who, params, status,
+# content_type, body_base64 }.  A second data set: the fake serves them by
+# shape (FakeMatomo::ImageGraph), so the recorded parameters are asked again
+# as they are, and with other dates of the same shape.
+my $CHARTS = "$T/matomo/recorded-imagegraph";
+sub chart_rec {
+    my ($name) = @_;
+    my $r = $JSON->decode(slurp("$CHARTS/$name.json"));
+    require MIME::Base64;
+    $r->{body} = MIME::Base64::decode_base64($r->{body_base64});
+    return $r;
+}
+sub chart_call {
+    my ($name, $token, %change) = @_;
+    my $path = delete $change{path};
+    my @pairs = map { [ @$_ ] } @{ chart_rec($name)->{params} };
+    for my $pair (@pairs) {
+        $pair->[1] = delete $change{ $pair->[0] } if exists $change{ $pair->[0] };
+    }
+    push @pairs, map { [ $_ => $change{$_} ] } grep { defined $change{$_} } sort keys %change;
+    return call(token => $token, path => $path,
+                form => [ map { @$_ } grep { defined $_->[1] } @pairs ]);
+}
+sub is_recorded_png {
+    my ($res, $name, $what) = @_;
+    my $want = chart_rec($name);
+    is $res->code, 200, "$what: 200";
+    is $res->header('Content-Type'), 'image/png', "$what: image/png";
+    ok $res->content eq $want->{body}, "$what: the bytes of $name.png ("
+       . length($want->{body}) . ' bytes, got ' . length($res->content) . ')';
+}
+sub is_no_chart {
+    my ($res, $what) = @_;
+    is $res->code, 200, "$what: 200, as Matomo's errors";
+    unlike $res->header('Content-Type') // '', qr{^image/}, "$what: no picture";
+    like $res->content, qr/no recorded answer for ImageGraph\.get/, "$what: the fake's 'no recorded answer'";
+}
+
+subtest 'ImageGraph.get: the recorded pictures, by shape' => sub {
+    opendir my $dh, $CHARTS or die "$CHARTS: $!";
+    my @names = sort map { /^(.+)\.json$/ ? $1 : () } readdir $dh;
+    cmp_ok scalar @names, '>=', 19, 'the recordings are there';
+    my %token = (admin => $SU, viewer => $VIEWER, bad => $UNKNOWN, none => undef);
+    for my $name (@names) {
+        my $rec = chart_rec($name);
+        my $res = chart_call($name, $token{ $rec->{who} });
+        is $res->code, $rec->{status}, "$name asked again: status $rec->{status}";
+        is $res->header('Content-Type'), $rec->{content_type}, "$name: $rec->{content_type}";
+        ok $res->content eq $rec->{body}, "$name: the recorded bytes";
+    }
+
+    # Shapes: the recorded picture answers the same kind of question on other
+    # days; Matomo's default metric is nb_visits (ImageGraph\API::get).
+    my $mark = log_mark();
+    is_recorded_png(chart_call('evolution-visits-day-last30', $SU, columns => 'nb_visits'),
+                    'evolution-visits-day-last30', 'columns=nb_visits, the default metric');
+    is_recorded_png(chart_call('evolution-visits-day-last30', $SU, date => '2026-10-28,2026-11-26'),
+                    'evolution-visits-day-last30', '30 days as A,B');
+    is_recorded_png(chart_call('evolution-visits-week-last12', $SU, date => 'previous12'),
+                    'evolution-visits-week-last12', 'previous12 weeks');
+    is_recorded_png(chart_call('bar-devicetype-month', $SU, date => '2026-10-05'),
+                    'bar-devicetype-month', 'another month');
+    is_recorded_png(chart_call('bar-browsers-range', $SU, date => '2026-11-01,2026-11-20'),
+                    'bar-browsers-range', 'another range');
+    is_recorded_png(chart_call('evolution-segment-mobile', $SU, segment => 'deviceType%3D%3Dsmartphone'),
+                    'evolution-segment-mobile', 'the segment URL-encoded as a whole');
+    is_recorded_png(chart_call('evolution-visits-day-last30', $SU, format => 'JSON'),
+                    'evolution-visits-day-last30', 'format=JSON: still the PNG');
+    my @lines = grep { ($_->{method} // '') eq 'ImageGraph.get' } log_until($mark, sub { scalar(grep { ($_->{method} // '') eq 'ImageGraph.get' } @_) >= 7 });
+    is scalar @lines, 7, 'seven ImageGraph.get lines in the request log';
+    is_deeply [ map { $_->{answer} } @lines ], [ ('shape') x 7 ], '... each answered by shape';
+    is $lines[0]{recording}, 'evolution-visits-day-last30.json', '... naming the recording that served it';
+
+    # Another shape: never a picture of something else.
+    is_no_chart(chart_call('evolution-visits-day-last30', $SU, date => 'last7'), 'last7 days (30 recorded)');
+    is_no_chart(chart_call('evolution-visits-day-last30', $SU, period => 'week'), 'last30 weeks');
+    is_no_chart(chart_call('evolution-visits-day-last30', $SU, columns => 'nb_actions'), 'another metric');
+    is_no_chart(chart_call('evolution-visits-day-last30', $SU, width => 640), 'another width');
+    is_no_chart(chart_call('evolution-visits-day-last30', $SU, idSite => 3), 'another site');
+    is_no_chart(chart_call('bar-devicetype-month', $SU, graphType => 'pie'), 'another graph type');
+    is_no_chart(chart_call('bar-devicetype-month', $SU, period => 'range', date => '2026-11-01,2026-11-20'),
+                'a range where a month was recorded');
+
+    # Access is Matomo's, whatever the shape: the recorded 401s, byte for byte.
+    for my $case ([ 'evolution-visits-day-last30', $VIEWER, 'err-viewer-site1', 'the viewer on site 1' ],
+                  [ 'bar-devicetype-month', $VIEWER, 'err-viewer-site1', 'the viewer on site 1 (another report)' ],
+                  [ 'evolution-visits-day-last30', undef, 'err-no-token', 'no token' ],
+                  [ 'evolution-visits-day-last30', $UNKNOWN, 'err-bad-token', 'an unknown token' ]) {
+        my ($name, $token, $err, $what) = @$case;
+        my $res = chart_call($name, $token);
+        my $want = chart_rec($err);
+        is $res->code, 401, "$what: 401";
+        is $res->header('Content-Type'), $want->{content_type}, "$what: $want->{content_type}";
+        is $res->content, $want->{body}, "$what: the body of $err.json";
+    }
+    is_recorded_png(chart_call('evolution-visits-day-last30-site2', $VIEWER),
+                    'evolution-viewer-site2', 'the viewer on site 2');
+
+    # Matomo 4.16.1: no ImageGraph.get was recorded there.
+    my $m4 = chart_call('evolution-visits-day-last30', $SU, path => '/matomo4/index.php');
+    is $m4->code, 200, '4.16.1: 200';
+    like $m4->content, qr/fake Matomo 4\.16\.1: no recorded answer for ImageGraph\.get/, '4.16.1: nothing recorded';
+};
+
 subtest 'a slow answer: the caller waits, or hangs up' => sub {
     my @v = (module => 'API', format => 'JSON', method => 'VisitsSummary.get', idSite => 1, period => 'day',
              date => '2026-11-25', format_metrics => 0, token_auth => $SU);

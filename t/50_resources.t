@@ -253,6 +253,38 @@ for my $case ([{}, 'no uri'], [{ uri => 42 }, 'a number as uri'],
     is_error($body, -32602, undef, 'read without params');
 }
 
+# --- the MCP App's view (ui://, the io.modelcontextprotocol/ui extension) -------
+# Read as the extension requires (one content, text/html;profile=mcp-app,
+# the HTML as text): the page of the source tree, byte for byte, the same
+# for every caller, with no Matomo call; not listed (the extension lets UI
+# resources be found through the tools' _meta only).
+{
+    my $page = do {
+        open my $fh, '<:raw', Apache::Test::vars('top_dir') . '/src/app/chart.html' or die "chart.html: $!";
+        local $/;
+        <$fh>;
+    };
+    for my $who ([ 'superuser' ], [ 'view-only token', @VIEWER ]) {
+        my ($name, @hdr) = @$who;
+        my $mark = fake_log_mark();
+        my $body = read_uri('ui://matomo/chart', @hdr);
+        my @c = @{ $body->{result}{contents} // [] };
+        is(scalar @c, 1, "$name: ui://matomo/chart has one content");
+        is($c[0]{uri}, 'ui://matomo/chart', "$name: its uri");
+        is($c[0]{mimeType}, 'text/html;profile=mcp-app', "$name: the extension's MIME type");
+        my $text = $c[0]{text} // '';
+        utf8::downgrade($text, 1) or utf8::encode($text);    # bytes as the page is
+        ok($text eq $page, "$name: the text is src/app/chart.html ("
+           . length($page) . ' bytes, got ' . length($text) . ')');
+        is_deeply($c[0]{_meta}, { ui => { prefersBorder => JSON::PP::true } },
+                  "$name: _meta.ui asks for a border and declares no origin (the host's strictest CSP)");
+        is_deeply([ tool_requests_since($mark) ], [], "$name: no Matomo call for it");
+    }
+    for my $uri ('ui://matomo/other', 'ui://matomo/chart/', 'ui://matomo/Chart', 'ui://matomo') {
+        is_error(read_uri($uri), -32002, $uri, "read $uri");
+    }
+}
+
 # Matomo unreachable or failing: an internal error naming the cause.
 for my $case (['down', qr/cannot be reached/], ['500', qr/HTTP 500/]) {
     my (undef, $body) = call_at("/mcp-fault-$case->[0]", 'resources/read',

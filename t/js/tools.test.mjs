@@ -321,7 +321,7 @@ for (const [name, def] of DEFINITIONS) {
     assert.ok(served, `${name} is not in tools/list`);
     // matomoMethods is the module's own business (what the tool may call);
     // icon, the tool's SVG, is shown as icons: a base64 data: URI of it.
-    const { annotations, matomoMethods, icon, ...rest } = def;
+    const { annotations, matomoMethods, icon, _meta, ...rest } = def;
     assert.ok(Array.isArray(matomoMethods) && matomoMethods.length > 0, `${name}: no matomoMethods`);
     assert.equal(typeof icon, 'string', `${name}: no icon`);
     const expected = {
@@ -329,6 +329,8 @@ for (const [name, def] of DEFINITIONS) {
       annotations: { title: def.title, ...annotations },
       icons: [{ src: `data:image/svg+xml;base64,${Buffer.from(icon, 'utf8').toString('base64')}`,
                 mimeType: 'image/svg+xml', sizes: ['any'] }],
+      // _meta (the MCP App a tool declares) comes last.
+      ...(_meta === undefined ? {} : { _meta }),
     };
     // Member order counts too: what a client caches or hashes is the text.
     assert.equal(JSON.stringify(served), JSON.stringify(expected));

@@ -7,6 +7,8 @@ package FakeMatomo;
 # t/matomo/README.md says all of it; in short:
 #
 #   /matomo/index.php                   the API (t/matomo/fake-matomo.conf)
+#   (ImageGraph.get on the 5.1.2 mounts: recorded PNGs by shape,
+#    FakeMatomo::ImageGraph)
 #   /matomo4/index.php                  Matomo 4.16.1's API, from its own
 #                                       recordings (t/matomo/recorded-4.16.1/):
 #                                       every error HTTP 200, an unknown token
@@ -279,6 +281,7 @@ sub handler {
 
     $entry->{status} = $res->{status};
     $entry->{answer} = $res->{answer} if $res->{answer};
+    $entry->{recording} = $res->{recording} if $res->{recording};
     # Slow and busy: the seconds the answer waits, logged so tests need no
     # clock, and an id the outcome line (if any) repeats.
     if ($fault && ($fault eq 'slow' || $fault eq 'busy')) {

@@ -10,10 +10,13 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <apr_base64.h>
 #include <apr_general.h>
+#include <apr_file_io.h>
 #include <apr_hash.h>
 #include <apr_strings.h>
 
+#include "../../src/mcp_apps.h"
 #include "../../src/mcp_auth.h"
 #include "../../src/mcp_budget.h"
 #include "../../src/mcp_cache.h"
@@ -1448,6 +1451,181 @@ static void test_matomo_answers(void)
     }
 }
 
+/* --- charts (ImageGraph.get) ------------------------------------------ */
+
+/* A recorded ImageGraph.get answer (t/matomo/recorded-imagegraph/NAME.json):
+ * its status and body bytes.  The binary runs from the source tree or t/. */
+typedef struct {
+    long status;
+    char *body;
+    apr_size_t len;
+} recorded_chart;
+
+static int read_chart(const char *name, recorded_chart *rec)
+{
+    static const char *const dirs[] = { "t/matomo/recorded-imagegraph",
+                                        "matomo/recorded-imagegraph" };
+    apr_file_t *f;
+    apr_finfo_t info;
+    json_object *wrap = NULL;
+    const char *b64;
+    char *text;
+    apr_size_t n, i;
+
+    for (i = 0; i < 2; i++) {
+        if (apr_file_open(&f, apr_psprintf(pool, "%s/%s.json", dirs[i], name),
+                          APR_FOPEN_READ, 0, pool) == APR_SUCCESS) {
+            break;
+        }
+    }
+    if (i == 2 || apr_file_info_get(&info, APR_FINFO_SIZE, f) != APR_SUCCESS) {
+        return 0;
+    }
+    n = (apr_size_t)info.size;
+    text = apr_palloc(pool, n + 1);
+    if (apr_file_read_full(f, text, n, &n) != APR_SUCCESS
+        || mcp_json_parse(pool, text, n, 8, &wrap) != MCP_JSON_OK) {
+        return 0;
+    }
+    b64 = mcp_json_get_string(wrap, "body_base64");
+    rec->status = json_object_get_int(json_object_object_get(wrap, "status"));
+    rec->body = apr_palloc(pool, (apr_size_t)apr_base64_decode_len(b64));
+    rec->len = (apr_size_t)apr_base64_decode(rec->body, b64);
+    return 1;
+}
+
+static mcp_matomo_answer classify_chart(const char *name, long w, long h)
+{
+    recorded_chart rec;
+    mcp_matomo_answer a;
+
+    memset(&a, 0, sizeof(a));
+    if (!read_chart(name, &rec)) {
+        a.status = MCP_MATOMO_REFUSED;
+        a.message = "recording missing";
+        return a;
+    }
+    mcp_matomo_classify_chart(pool, rec.status, rec.body, rec.len,
+                              "s3cr3tt0k3n", w, h, &a);
+    return a;
+}
+
+static void test_matomo_charts(void)
+{
+    static const char *const pictures[] = {
+        "evolution-visits-day-last30", "evolution-visits-week-last12",
+        "bar-devicetype-month", "vbar-devicetype-month",
+        "pie-referrertype-month", "empty-site3", NULL
+    };
+    apr_array_header_t *params;
+    mcp_matomo_answer a;
+    recorded_chart rec;
+    const char *form;
+    int i;
+
+    /* Every recorded picture is taken whole, at the size asked (every
+     * recording asked 800x400). */
+    for (i = 0; pictures[i] != NULL; i++) {
+        a = classify_chart(pictures[i], 800, 400);
+        CHECK(a.status == MCP_MATOMO_OK && a.png != NULL
+                  && read_chart(pictures[i], &rec) && a.png_len == rec.len
+                  && memcmp(a.png, rec.body, rec.len) == 0,
+              "%s.json: a PNG, its bytes", pictures[i]);
+    }
+    a = classify_chart("evolution-visits-day-last30", 640, 400);
+    CHECK(a.status == MCP_MATOMO_BAD_ANSWER && a.png == NULL
+              && strstr(a.message, "800x400") != NULL,
+          "a picture of another size than asked: not taken, saying so");
+    CHECK(read_chart("evolution-visits-day-last30", &rec), "recording read");
+    memset(&a, 0, sizeof(a));
+    mcp_matomo_classify_chart(pool, 200, rec.body, rec.len / 2, "t", 800,
+                              400, &a);
+    CHECK(a.status == MCP_MATOMO_BAD_ANSWER && a.png == NULL,
+          "half a PNG (no IEND): not a picture");
+    /* Access errors: 401 with Matomo's XML, or its HTML page. */
+    a = classify_chart("err-viewer-site1", 800, 400);
+    CHECK(a.status == MCP_MATOMO_DENIED && a.message != NULL
+              && strcmp(a.message, "You can't access this resource as it "
+                        "requires 'view' access for the website id = 1.")
+                     == 0,
+          "401 XML: access denied, Matomo's words unescaped (got '%s')",
+          a.message ? a.message : "");
+    a = classify_chart("err-no-token", 800, 400);
+    CHECK(a.status == MCP_MATOMO_DENIED, "401 XML without token: denied");
+    a = classify_chart("err-bad-token", 800, 400);
+    CHECK(a.status == MCP_MATOMO_BAD_TOKEN, "401 HTML: unknown token");
+    /* Matomo 4's errors come with 200; a token in a message is masked. */
+    memset(&a, 0, sizeof(a));
+    form = "<?xml version=\"1.0\" encoding=\"utf-8\" ?>\n<result>\n\t"
+           "<error message=\"bad &quot;x&quot; s3cr3tt0k3n &amp; more\" />"
+           "\n</result>";
+    mcp_matomo_classify_chart(pool, 200, form, strlen(form), "s3cr3tt0k3n",
+                              800, 400, &a);
+    CHECK(a.status == MCP_MATOMO_ERROR && a.png == NULL
+              && strstr(a.message, "bad \"x\"") != NULL
+              && strstr(a.message, "& more") != NULL
+              && strstr(a.message, "s3cr3tt0k3n") == NULL,
+          "an XML error with 200: Matomo's error, entities undone, token "
+          "masked");
+    memset(&a, 0, sizeof(a));
+    form = "<?xml version=\"1.0\" ?><result><error message=\"\xff\xfe "
+           "bad\" /></result>";
+    mcp_matomo_classify_chart(pool, 401, form, strlen(form), "t", 800, 400,
+                              &a);
+    CHECK(a.status == MCP_MATOMO_BAD_TOKEN && a.message != NULL
+              && parse(apr_psprintf(pool, "\"%s\"", a.message))
+                     == MCP_JSON_OK,
+          "an XML error that is not UTF-8 is not Matomo's: no message of "
+          "it reaches a model (found by fuzz/fuzz_answer)");
+    memset(&a, 0, sizeof(a));
+    mcp_matomo_classify_chart(pool, 200, "<html>login</html>", 18, "t", 800,
+                              400, &a);
+    CHECK(a.status == MCP_MATOMO_BAD_ANSWER, "HTML with 200: not a picture");
+    memset(&a, 0, sizeof(a));
+    mcp_matomo_classify_chart(pool, 500, "<html>Too many failed logins",
+                              28, "t", 800, 400, &a);
+    CHECK(a.status == MCP_MATOMO_LOCKED_OUT, "the lock-out page");
+
+    /* The form: only readable reports, known graph types, sane sizes, and
+     * never a format or credential. */
+    params = mcp_matomo_params(pool);
+    mcp_matomo_param_add(params, "idSite", "1");
+    mcp_matomo_param_add(params, "apiModule", "VisitsSummary");
+    mcp_matomo_param_add(params, "apiAction", "get");
+    mcp_matomo_param_add(params, "graphType", "evolution");
+    mcp_matomo_param_add(params, "width", "800");
+    mcp_matomo_param_add(params, "height", "400");
+    form = mcp_matomo_chart_form(pool, params);
+    CHECK_STR(form, "module=API&method=ImageGraph.get&idSite=1&apiModule="
+                    "VisitsSummary&apiAction=get&graphType=evolution&"
+                    "width=800&height=400", "the chart form");
+    APR_ARRAY_IDX(params, 3, mcp_param).value = "spiral";
+    CHECK(mcp_matomo_chart_form(pool, params) == NULL,
+          "an unknown graph type is never asked");
+    APR_ARRAY_IDX(params, 3, mcp_param).value = "pie";
+    APR_ARRAY_IDX(params, 4, mcp_param).value = "4096";
+    CHECK(mcp_matomo_chart_form(pool, params) == NULL, "width over 2048");
+    APR_ARRAY_IDX(params, 4, mcp_param).value = "99";
+    CHECK(mcp_matomo_chart_form(pool, params) == NULL, "width under 100");
+    APR_ARRAY_IDX(params, 4, mcp_param).value = "800";
+    APR_ARRAY_IDX(params, 1, mcp_param).value = "UsersManager";
+    APR_ARRAY_IDX(params, 2, mcp_param).value = "getUsers";
+    CHECK(mcp_matomo_chart_form(pool, params) == NULL,
+          "a report no tool may read is never drawn");
+    APR_ARRAY_IDX(params, 1, mcp_param).value = "ImageGraph";
+    APR_ARRAY_IDX(params, 2, mcp_param).value = "get";
+    CHECK(mcp_matomo_chart_form(pool, params) == NULL,
+          "no chart of the chart method itself");
+    CHECK(mcp_matomo_form(pool, "ImageGraph.get", NULL) == NULL,
+          "ImageGraph.get, read-only, is never a JSON call (its answer is a "
+          "PNG): only mcp_matomo_chart asks it");
+    APR_ARRAY_IDX(params, 1, mcp_param).value = "Referrers";
+    APR_ARRAY_IDX(params, 2, mcp_param).value = "getReferrerType";
+    mcp_matomo_param_add(params, "format", "JSON");
+    CHECK(mcp_matomo_chart_form(pool, params) == NULL,
+          "reserved names stay refused");
+}
+
 /* --- numbers in answers ---------------------------------------------- */
 
 /* v as the reply spells it ("null" for NULL); v is released. */
@@ -1846,6 +2024,25 @@ static void test_tool_methods(void)
                        name);
             }
         }
+    }
+    /* A view a tool declares (_meta.ui.resourceUri) is one the module
+     * serves. */
+    for (i = 0; i < mcp_tool_definitions.count; i++) {
+        json_object *t = NULL, *ui, *read;
+        const char *uri;
+
+        mcp_tool_definition(pool, mcp_tool_definitions.shared,
+                            &mcp_tool_definitions.files[i], &t, NULL);
+        ui = mcp_json_get_typed(mcp_json_get_typed(t, "_meta",
+                                                   json_type_object),
+                                "ui", json_type_object);
+        uri = mcp_json_get_string(ui, "resourceUri");
+        read = uri ? mcp_apps_read(uri) : NULL;
+        if (uri != NULL) {
+            CHECK(read != NULL, "%s declares %s, which resources/read serves",
+                  mcp_tool_definitions.files[i].path, uri);
+        }
+        json_object_put(read);
     }
     CHECK(listed >= mcp_tools_count && allowed == listed,
           "every Matomo method a tool lists is on the read-only allow-list "
@@ -2751,6 +2948,7 @@ int main(void)
     test_auth();
     test_matomo_allow_list();
     test_matomo_answers();
+    test_matomo_charts();
     test_module_catalog();
     test_tool_set_default();
     test_shape_numbers();

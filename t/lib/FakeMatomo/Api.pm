@@ -32,6 +32,7 @@ use FakeMatomo::Store;
 use FakeMatomo::Filters;
 use FakeMatomo::Auth;
 use FakeMatomo::Dates;
+use FakeMatomo::ImageGraph;
 
 use constant JSON_TYPE => 'application/json; charset=utf-8';
 use constant XML_TYPE  => 'text/xml; charset=utf-8';
@@ -101,7 +102,9 @@ sub new {
     my $version = $opt{version} // '5.1.2';
     my $set = $DATA_SET{$version} or die "fake Matomo: no recorded Matomo $version\n";
     my $store = $opt{store} // FakeMatomo::Store->new(%$set, %opt);
-    return bless { store => $store, no_exact => $opt{no_exact}, version => $version,
+    # ImageGraph.get's pictures were recorded on a Matomo 5.1.2 only.
+    my $charts = $version eq '5.1.2' ? FakeMatomo::ImageGraph->new(home => $store->home) : undef;
+    return bless { store => $store, no_exact => $opt{no_exact}, version => $version, charts => $charts,
                    today => $set->{today}, matomo4 => ($version =~ /^4\./ ? 1 : 0) }, $class;
 }
 
@@ -235,6 +238,8 @@ sub _checked_answer {
             [ map { FakeMatomo::JSON::raw($_) } @viewable ], $req);
         return _ok('[' . join(',', map { $$_ } @$list) . ']', 'derived');
     }
+
+    return $self->_image_graph($req) if $method eq 'ImageGraph.get';
 
     my $id = $store->identity($req, \@viewable);
     _fail("fake Matomo: cannot read this request") unless $id;
@@ -517,16 +522,32 @@ sub _filtered {
     return FakeMatomo::JSON::encode($value);
 }
 
-# "No recorded answer": what was asked, and what was recorded instead.
+# ImageGraph.get, once access was checked: a recorded picture of the same
+# shape (FakeMatomo::ImageGraph), whatever format was asked (Matomo sends
+# the PNG whatever it is), or the "no recorded answer" error.
+sub _image_graph {
+    my ($self, $req) = @_;
+    _check_segment($self->{store}, $req->get('segment'));
+    if ($self->{charts}) {
+        my $res = $self->{charts}->answer($req);
+        return $res if $res;
+    }
+    _fail($self->_no_recording_message($req, { method => 'ImageGraph.get' },
+                                       $self->{charts} ? [ $self->{charts}->recorded_shapes ] : []));
+}
+
+# "No recorded answer": what was asked, and what was recorded instead
+# (the store's recordings of the method, or the given request parameters).
 sub _no_recording_message {
-    my ($self, $req, $id) = @_;
+    my ($self, $req, $id, $recorded_params) = @_;
     my @asked = grep { !/^(?:module|method|format|format_metrics|token_auth|filter_limit)=/ }
                 $req->flat_pairs;
     my %seen;
     my @recorded = grep { !$seen{$_}++ } map {
         join ' ', grep { !/^(?:module|method|format|format_metrics|filter_limit)=/ }
                   $_->{params}->flat_pairs
-    } grep { !$_->{error} } $self->{store}->variants($id->{method});
+    } $recorded_params ? map { +{ params => $_ } } @$recorded_params
+                       : grep { !$_->{error} } $self->{store}->variants($id->{method});
     my $more = @recorded > 8 ? sprintf(' and %d more', @recorded - 8) : '';
     $#recorded = 7 if @recorded > 8;
     return "fake Matomo $self->{version}: no recorded answer for $id->{method}"

@@ -146,6 +146,8 @@ sub as_comments {
 # output follows as comments (on STDERR when something failed).
 #   node_test(tag => 'sdk', script => 't/js/sdk.test.mjs', min_pass => 35,
 #             timeout => 120)
+# (test_timeout => MS: node's own limit per test, the file included;
+# 30000 unless given.)
 sub node_test {
     my (%a) = @_;
     my $tb   = Test::More->builder;
@@ -161,7 +163,7 @@ sub node_test {
                          MCP_VIEWER_TOKEN => token('viewer'),
                          NODE_OPTIONS => '', NO_COLOR => 1 },
             cmd     => [$node, '--test', '--test-reporter=tap',
-                        '--test-timeout=30000', $a{script}])
+                        '--test-timeout=' . ($a{test_timeout} // 30000), $a{script}])
         : (-1, 'node: not found');
 
     my (%summary, $points);
