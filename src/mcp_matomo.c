@@ -309,6 +309,39 @@ static int is_lockout(long http_status, const char *body, apr_size_t len)
     return 0;
 }
 
+/* What the status alone says of any answer, Matomo's lock-out first: 1
+ * with out set, or 0 for a 200 whose body decides.  own_error: the body is
+ * Matomo's own error (message its text), which on a 401 means a known
+ * token without access (or no token); its HTML page means an unknown
+ * token. */
+static int classify_status(apr_pool_t *p, long http_status,
+                           const char *body, apr_size_t len, int own_error,
+                           const char *message, const char *token,
+                           mcp_matomo_answer *out)
+{
+    out->http_status = http_status;
+    if (is_lockout(http_status, body, len)) {
+        set(out, MCP_MATOMO_LOCKED_OUT, MCP_MATOMO_LOCKOUT_MESSAGE);
+        return 1;
+    }
+    if (http_status == 401) {
+        if (own_error) {
+            set(out, MCP_MATOMO_DENIED, clean_message(p, message, token));
+        }
+        else {
+            set(out, MCP_MATOMO_BAD_TOKEN, "Matomo does not accept this "
+                                           "token");
+        }
+        return 1;
+    }
+    if (http_status != 200) {
+        set(out, MCP_MATOMO_HTTP_ERROR,
+            apr_psprintf(p, "Matomo answered HTTP %ld", http_status));
+        return 1;
+    }
+    return 0;
+}
+
 void mcp_matomo_classify(apr_pool_t *p, long http_status, const char *body,
                          apr_size_t len, const char *token,
                          mcp_matomo_answer *out)
@@ -319,28 +352,9 @@ void mcp_matomo_classify(apr_pool_t *p, long http_status, const char *body,
     int parsed = st == MCP_JSON_OK;
     const char *result = parsed ? mcp_json_get_string(json, "result") : NULL;
 
-    out->http_status = http_status;
-    if (is_lockout(http_status, body, len)) {
-        set(out, MCP_MATOMO_LOCKED_OUT, MCP_MATOMO_LOCKOUT_MESSAGE);
-        return;
-    }
-    if (http_status == 401) {
-        /* Matomo answers an unknown token with an HTML page, and a known
-         * token without access (or no token) with its JSON error. */
-        if (parsed) {
-            set(out, MCP_MATOMO_DENIED,
-                clean_message(p, mcp_json_get_string(json, "message"),
-                              token));
-        }
-        else {
-            set(out, MCP_MATOMO_BAD_TOKEN, "Matomo does not accept this "
-                                           "token");
-        }
-        return;
-    }
-    if (http_status != 200) {
-        set(out, MCP_MATOMO_HTTP_ERROR,
-            apr_psprintf(p, "Matomo answered HTTP %ld", http_status));
+    if (classify_status(p, http_status, body, len, parsed,
+                        parsed ? mcp_json_get_string(json, "message") : NULL,
+                        token, out)) {
         return;
     }
     if (!parsed) {
@@ -1023,27 +1037,10 @@ void mcp_matomo_classify_chart(apr_pool_t *p, long http_status,
     const char *message;
     unsigned long w = 0, h = 0;
 
-    out->http_status = http_status;
-    if (is_lockout(http_status, body, len)) {
-        set(out, MCP_MATOMO_LOCKED_OUT, MCP_MATOMO_LOCKOUT_MESSAGE);
-        return;
-    }
     message = chart_error_message(p, body, len);
-    if (http_status == 401) {
-        /* As for every call: Matomo's own error (XML here) is an access
-         * refusal, its HTML page an unknown token. */
-        if (message != NULL) {
-            set(out, MCP_MATOMO_DENIED, clean_message(p, message, token));
-        }
-        else {
-            set(out, MCP_MATOMO_BAD_TOKEN, "Matomo does not accept this "
-                                           "token");
-        }
-        return;
-    }
-    if (http_status != 200) {
-        set(out, MCP_MATOMO_HTTP_ERROR,
-            apr_psprintf(p, "Matomo answered HTTP %ld", http_status));
+    /* Matomo's own error comes as XML here, as JSON elsewhere. */
+    if (classify_status(p, http_status, body, len, message != NULL, message,
+                        token, out)) {
         return;
     }
     if (is_whole_png(bytes, len, &w, &h)) {
